@@ -1,0 +1,88 @@
+// swift-tools-version: 6.1
+//
+// CivicLedger: an actor-signed, append-only governance ledger.
+// See README.md for the quick start and docs/architecture.md for the layout.
+
+import PackageDescription
+
+let package = Package(
+    name: "CivicLedger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "CivicLedger", targets: ["CivicLedger"]),
+        .library(name: "CivicLedgerSQLite", targets: ["CivicLedgerSQLite"]),
+        .library(name: "CivicLedgerTesting", targets: ["CivicLedgerTesting"]),
+        .executable(name: "civic-ledger", targets: ["civic-ledger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+        ),
+        .target(
+            name: "CivicLedger",
+            dependencies: [
+                "CSodium",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "CivicLedgerSQLite",
+            dependencies: [
+                "CivicLedger",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "CivicLedgerTesting",
+            dependencies: ["CivicLedger"]
+        ),
+        .executableTarget(
+            name: "civic-ledger",
+            dependencies: [
+                "CivicLedger",
+                "CivicLedgerSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "CivicLedgerTests",
+            dependencies: [
+                "CivicLedger",
+                "CivicLedgerTesting",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Vectors")]
+        ),
+        .testTarget(
+            name: "CivicLedgerSQLiteTests",
+            dependencies: [
+                "CivicLedger",
+                "CivicLedgerSQLite",
+                "CivicLedgerTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "CivicLedgerCLITests",
+            dependencies: ["civic-ledger", "CivicLedger", "CivicLedgerTesting"]
+        ),
+    ]
+)
+
+// Strict, explicit code in every target (the swift-log habit: one loop).
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

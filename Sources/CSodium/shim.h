@@ -1,0 +1,4 @@
+#ifndef CIVICLEDGER_CSODIUM_SHIM_H
+#define CIVICLEDGER_CSODIUM_SHIM_H
+#include <sodium.h>
+#endif

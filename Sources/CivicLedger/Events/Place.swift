@@ -1,0 +1,64 @@
+/// A place in the governance tree: a path of names from the street office
+/// down, separated by `/` (for example `zhuji/dongsheng/grid-03/mg-12`).
+///
+/// A role is held in a place (its *scope*) and covers that place and every
+/// place beneath it. The place `*` covers every place; the ledger's own
+/// system events are in it.
+public struct Place: Hashable, Sendable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// The path as written.
+    public let path: String
+
+    /// The place that covers every place.
+    public static let everywhere = Place(unchecked: "*")
+
+    init(unchecked path: String) { self.path = path }
+
+    public init(stringLiteral value: String) {
+        self.path = value
+    }
+
+    /// Validates a path: `*`, or one or more non-empty `/`-separated names
+    /// without control characters or `*`, at most 255 bytes in all.
+    public init(_ path: String) throws(LedgerError) {
+        try Self.validate(path)
+        self.path = path
+    }
+
+    static func validate(_ path: String) throws(LedgerError) {
+        if path == "*" { return }
+        guard !path.isEmpty, path.utf8.count <= 255 else {
+            throw LedgerError(.invalidField, "place must be 1 to 255 bytes, got \(path.utf8.count)")
+        }
+        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
+            guard !segment.isEmpty else {
+                throw LedgerError(.invalidField, "place \"\(path)\" has an empty name between slashes")
+            }
+            guard !segment.contains("*"), !segment.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+                throw LedgerError(.invalidField, "place \"\(path)\" has a name with '*' or a control character")
+            }
+        }
+    }
+
+    /// `true` when this place is `other` or lies beneath it; every place lies
+    /// beneath `*`.
+    public func isWithin(_ other: Place) -> Bool {
+        if other.path == "*" { return true }
+        if path == other.path { return true }
+        return path.utf8.count > other.path.utf8.count
+            && path.hasPrefix(other.path)
+            && path.utf8[path.utf8.index(path.utf8.startIndex, offsetBy: other.path.utf8.count)] == UInt8(ascii: "/")
+    }
+
+    public var description: String { path }
+
+    public init(from decoder: any Decoder) throws {
+        let path = try decoder.singleValueContainer().decode(String.self)
+        try Self.validate(path)
+        self.path = path
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(path)
+    }
+}

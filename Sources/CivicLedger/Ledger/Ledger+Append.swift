@@ -1,0 +1,281 @@
+/// A request waiting in the group-commit queue: one event or an atomic batch.
+struct PendingAppend {
+    let events: [SignedEvent]
+    let continuation: CheckedContinuation<[AppendReceipt], any Error>
+}
+
+extension Ledger {
+    /// Appends one signed event and returns once it is durable.
+    ///
+    /// The signature is checked on the calling task, so concurrent callers
+    /// use every core; the entry is then sequenced and committed with
+    /// whatever other appends are waiting (group commit).
+    ///
+    /// Retrying an event already in the log (same actor key, idempotency
+    /// key and content) returns the original receipt with
+    /// ``AppendReceipt/isDuplicate`` set and writes nothing.
+    ///
+    /// - Throws: ``LedgerError``: `.invalidSignature`, `.wrongOrigin`,
+    ///   `.unknownKey`, `.keyNotValid`, `.notAuthorised`,
+    ///   `.streamVersionConflict` (naming both versions), `.placeMismatch`,
+    ///   `.idempotencyConflict`, `.invalidSystemEvent`, or store errors.
+    ///   Nothing is written when it throws.
+    public nonisolated func append(_ event: SignedEvent) async throws -> AppendReceipt {
+        try await append(batch: [event])[0]
+    }
+
+    /// Appends signed events atomically: all are committed, in order, at
+    /// consecutive positions, or none is.
+    ///
+    /// - Throws: the first event's error, as ``append(_:)``; the error's
+    ///   message names the event's index in the batch.
+    public nonisolated func append(batch events: [SignedEvent]) async throws -> [AppendReceipt] {
+        guard !events.isEmpty else { return [] }
+        guard events.count <= configuration.maximumBatchEvents else {
+            throw LedgerError(.invalidField, "a batch holds at most \(configuration.maximumBatchEvents) events, got \(events.count)")
+        }
+        for (index, event) in events.enumerated() where event.content.origin != origin {
+            throw LedgerError(
+                .wrongOrigin, "\(Self.describe(index, of: events.count))is for ledger \"\(event.content.origin)\", this is \"\(origin)\"",
+                stream: event.content.stream, key: event.content.actorKey)
+        }
+        let valid = await ParallelVerification.check(events)
+        if let index = valid.firstIndex(of: false) {
+            let event = events[index]
+            throw LedgerError(
+                .invalidSignature, "\(Self.describe(index, of: events.count))has a signature that does not verify for its actor key",
+                stream: event.content.stream, key: event.content.actorKey)
+        }
+        return try await sequence(events)
+    }
+
+    static func describe(_ index: Int, of count: Int) -> String {
+        count == 1 ? "the event " : "event \(index) of the batch "
+    }
+
+    private func sequence(_ events: [SignedEvent]) async throws -> [AppendReceipt] {
+        try await withCheckedThrowingContinuation { continuation in
+            let request = PendingAppend(events: events, continuation: continuation)
+            if queue.enqueue(request, entries: events.count) {
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    /// The commit loop: one batch at a time until the queue is empty.
+    private func drain() async {
+        while let batch = queue.nextBatch(maximumEntries: configuration.maximumCommitEntries, entries: { $0.events.count }) {
+            await commit(batch)
+        }
+    }
+
+    /// What planning a batch decided for each request.
+    enum Outcome {
+        case accepted([AppendReceipt])
+        case rejected(LedgerError)
+    }
+
+    /// A planned commit: the entries to write and the state after them.
+    struct Plan {
+        var outcomes: [Outcome] = []
+        var entries: [LedgerEntry] = []
+        var registry: AuthorityRegistry
+        var heads: [String: StreamHead] = [:]
+        var frontier: MerkleFrontier
+        var recordedAt: Timestamp
+        var checkpoint: StoredCheckpoint?
+    }
+
+    private func commit(_ batch: [PendingAppend]) async {
+        var attempt = 0
+        while true {
+            attempt += 1
+            var plan: Plan?
+            do {
+                if needsResync { try await resync() }
+                plan = try await self.plan(batch)
+                guard let planned = plan else { return }
+                if !planned.entries.isEmpty {
+                    try await store.commit(
+                        StoreCommit(
+                            expectedSize: frontier.size, entries: planned.entries,
+                            head: StoreHead(
+                                size: planned.frontier.size,
+                                state: LedgerHeadState(frontier: planned.frontier, lastRecordedAt: planned.recordedAt).encoded),
+                            checkpoint: planned.checkpoint))
+                    adopt(planned)
+                }
+                finish(batch, planned.outcomes)
+                return
+            } catch let error as LedgerError where error.code == .storeConflict && attempt <= configuration.conflictRetries {
+                logger.notice("another writer moved the log; resynchronising", metadata: ["attempt": "\(attempt)"])
+                needsResync = true
+            } catch {
+                needsResync = true
+                let failure = error as? LedgerError ?? LedgerError(.storeFailure, "the store failed: \(error)")
+                logger.error("commit failed", metadata: ["error": "\(failure)"])
+                for (index, request) in batch.enumerated() {
+                    if case .rejected(let rejection)? = plan?.outcomes[index] {
+                        request.continuation.resume(throwing: rejection)
+                    } else {
+                        request.continuation.resume(throwing: failure)
+                    }
+                }
+                return
+            }
+        }
+    }
+
+    private func finish(_ batch: [PendingAppend], _ outcomes: [Outcome]) {
+        for (request, outcome) in zip(batch, outcomes) {
+            switch outcome {
+            case .accepted(let receipts): request.continuation.resume(returning: receipts)
+            case .rejected(let error): request.continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Makes the planned state the committed state.
+    private func adopt(_ plan: Plan) {
+        registryState = plan.registry
+        frontier = plan.frontier
+        lastRecordedAt = plan.recordedAt
+        if streamCache.count + plan.heads.count > configuration.streamCacheLimit {
+            streamCache.removeAll(keepingCapacity: true)
+        }
+        streamCache.merge(plan.heads) { _, new in new }
+        if let checkpoint = plan.checkpoint { lastCheckpoint = (checkpoint.size, plan.recordedAt) }
+        logger.trace("committed", metadata: ["entries": "\(plan.entries.count)", "size": "\(frontier.size)"])
+        notifyWaiters()
+    }
+
+    /// Sequences a batch against the committed state: checks each request
+    /// with ``LedgerRules``, assigns positions, and builds the entries.
+    /// A request that fails leaves no trace in the plan.
+    private func plan(_ batch: [PendingAppend]) async throws -> Plan {
+        let events = batch.flatMap(\.events)
+        let missing = Set(events.map(\.content.stream)).filter { streamCache[$0] == nil }
+        let fetched = missing.isEmpty ? [:] : try await store.streamHeads(Array(missing))
+        let references = events.map { IdempotencyReference(actorKey: $0.content.actorKey, key: $0.content.idempotencyKey) }
+        var originals: [IdempotencyReference: LedgerEntry] = [:]
+        for (reference, position) in try await store.positions(for: references) {
+            guard let stored = try await store.entries(from: position, limit: 1).first else {
+                throw LedgerError(.storeFailure, "the idempotency index points at position \(position), which the store does not hold")
+            }
+            originals[reference] = try Self.decode(stored)
+        }
+
+        let now = max(clock.now(), lastRecordedAt)
+        var plan = Plan(registry: registryState, frontier: frontier, recordedAt: now)
+        var registry: AuthorityRegistry? = registryState
+        for request in batch {
+            let hasSystemEvent = request.events.contains { $0.content.kind.hasPrefix("ledger.") }
+            let saved = (
+                registry: hasSystemEvent ? registry : nil, heads: request.events.count > 1 ? plan.heads : nil,
+                frontier: plan.frontier, entries: plan.entries.count, originals: request.events.count > 1 ? originals : nil
+            )
+            do {
+                var receipts: [AppendReceipt] = []
+                receipts.reserveCapacity(request.events.count)
+                for (index, event) in request.events.enumerated() {
+                    let content = event.content
+                    let reference = IdempotencyReference(actorKey: content.actorKey, key: content.idempotencyKey)
+                    if let original = originals[reference] {
+                        guard original.event.body == event.body else {
+                            throw LedgerError(
+                                .idempotencyConflict,
+                                "\(Self.describe(index, of: request.events.count))reuses idempotency key \"\(content.idempotencyKey)\" of the entry at position \(original.position) with different content",
+                                position: original.position, stream: content.stream, key: content.actorKey)
+                        }
+                        receipts.append(AppendReceipt(original, isDuplicate: true))
+                        continue
+                    }
+                    let position = plan.frontier.size
+                    let head = plan.heads[content.stream] ?? streamCache[content.stream] ?? fetched[content.stream]
+                    let newHead: StreamHead
+                    do {
+                        newHead = try LedgerRules.admit(content, at: position, registry: &registry, head: head)
+                    } catch {
+                        var described = error
+                        described.message = Self.describe(index, of: request.events.count) + "rejected: " + error.message
+                        throw described
+                    }
+                    let entry = LedgerEntry(position: position, recordedAt: now, streamVersion: newHead.version, event: event)
+                    plan.frontier.append(entry.leafHash)
+                    plan.heads[content.stream] = newHead
+                    plan.entries.append(entry)
+                    originals[reference] = entry
+                    receipts.append(AppendReceipt(entry, isDuplicate: false))
+                }
+                plan.outcomes.append(.accepted(receipts))
+            } catch {
+                if hasSystemEvent { registry = saved.registry }
+                if let heads = saved.heads { plan.heads = heads }
+                if let kept = saved.originals { originals = kept }
+                plan.frontier = saved.frontier
+                plan.entries.removeLast(plan.entries.count - saved.entries)
+                plan.outcomes.append(.rejected(error as? LedgerError ?? LedgerError(.storeFailure, "\(error)")))
+            }
+        }
+        plan.registry = registry ?? registryState
+        let size = plan.frontier.size
+        if let logSigner, !plan.entries.isEmpty,
+            size - lastCheckpoint.size >= configuration.checkpointInterval
+                || now.millisecondsSinceEpoch - lastCheckpoint.time.millisecondsSinceEpoch >= configuration.checkpointMaximumAgeMilliseconds
+        {
+            let signed = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: plan.frontier.root), with: logSigner)
+            plan.checkpoint = StoredCheckpoint(size: size, note: signed.serialized)
+        }
+        return plan
+    }
+
+    /// Catches up with entries another writer committed: folds them into
+    /// the registry, the frontier and the stream cache, and checks the
+    /// result against the store's head.
+    private func resync() async throws {
+        guard let head = try await store.head() else {
+            throw LedgerError(.storeFailure, "the store lost its ledger")
+        }
+        guard head.size >= frontier.size else {
+            throw LedgerError(.storeFailure, "the log shrank from \(frontier.size) to \(head.size) entries; run verify")
+        }
+        var registry: AuthorityRegistry? = registryState
+        var newFrontier = frontier
+        var recorded = lastRecordedAt
+        while newFrontier.size < head.size {
+            let page = try await store.entries(from: newFrontier.size, limit: 1024)
+            guard !page.isEmpty else { break }
+            for stored in page {
+                let entry = try Self.decode(stored)
+                guard entry.position == newFrontier.size else {
+                    throw LedgerError(.storeFailure, "gap in the log at position \(newFrontier.size)", position: newFrontier.size)
+                }
+                if entry.kind.hasPrefix("ledger.") {
+                    try registry!.authorise(entry.content, at: entry.position)
+                    try registry!.apply(entry.content, at: entry.position)
+                }
+                if streamCache[entry.stream] != nil || streamCache.count < configuration.streamCacheLimit {
+                    streamCache[entry.stream] = StreamHead(version: entry.streamVersion, place: entry.content.place)
+                }
+                newFrontier.append(entry.leafHash)
+                recorded = max(recorded, entry.recordedAt)
+            }
+        }
+        let stored = try LedgerHeadState(decoding: head.state)
+        guard stored.frontier == newFrontier else {
+            throw LedgerError(.storeFailure, "the entries the store holds do not hash to the head it recorded at size \(head.size); run verify")
+        }
+        let caughtUp = newFrontier.size - frontier.size
+        registryState = registry!
+        frontier = newFrontier
+        lastRecordedAt = max(recorded, stored.lastRecordedAt)
+        if let latest = try await store.latestCheckpoint(), latest.size > lastCheckpoint.size {
+            lastCheckpoint = (latest.size, clock.now())
+        }
+        needsResync = false
+        if caughtUp > 0 {
+            logger.info("resynchronised", metadata: ["entries": "\(caughtUp)", "size": "\(frontier.size)"])
+            notifyWaiters()
+        }
+    }
+}

@@ -1,0 +1,295 @@
+import Logging
+
+/// An actor-signed, append-only ledger on an ``EventStore``.
+///
+/// Every entry is an event signed by the actor who acted. The ledger checks
+/// each signature and the signer's authority, assigns a gapless position
+/// and its own recorded time, and commits the entry durably. The log is an
+/// RFC 6962 Merkle tree over the stored entry bytes; the ledger's log key
+/// signs checkpoints of it.
+///
+/// Appends from many tasks are verified in parallel and committed together
+/// (group commit): a call returns once its entry is durable.
+///
+/// ```swift
+/// let ledger = try await Ledger.create(
+///     store: store, origin: "ledger.example/dongsheng",
+///     authority: authorityKey, logSigner: logKey, permissions: table)
+/// let receipt = try await ledger.append(signedEvent)
+/// let checkpoint = try await ledger.checkpoint()
+/// ```
+public actor Ledger {
+    /// The store the ledger writes to.
+    public nonisolated let store: any EventStore
+    /// The ledger's origin, the first line of its checkpoints.
+    public nonisolated let origin: String
+    /// The public key that signs checkpoints, named at genesis.
+    public nonisolated let logKey: PublicKey
+
+    let logSigner: (any Signer)?
+    let clock: any LedgerClock
+    let configuration: LedgerConfiguration
+    var logger: Logger { configuration.logger }
+
+    // The committed state: what the store holds after the last commit.
+    var registryState: AuthorityRegistry
+    var frontier: MerkleFrontier
+    var lastRecordedAt: Timestamp
+    var streamCache: [String: StreamHead] = [:]
+    var lastCheckpoint: (size: UInt64, time: Timestamp)
+    var needsResync = false
+
+    var queue = AppendQueue<PendingAppend>()
+    var sizeWaiters: [Int: (threshold: UInt64, continuation: CheckedContinuation<Void, Never>)] = [:]
+    var nextWaiterID = 0
+
+    /// The number of entries in the log.
+    public var size: UInt64 { frontier.size }
+
+    /// The current root hash of the log.
+    public var root: Digest { frontier.root }
+
+    /// Who holds which key and role now.
+    public var registry: AuthorityRegistry { registryState }
+
+    private init(
+        store: any EventStore, registry: AuthorityRegistry, head: LedgerHeadState, lastCheckpoint: (UInt64, Timestamp),
+        logSigner: (any Signer)?, clock: any LedgerClock, configuration: LedgerConfiguration
+    ) {
+        self.store = store
+        self.origin = registry.origin
+        self.logKey = registry.logKey
+        self.registryState = registry
+        self.frontier = head.frontier
+        self.lastRecordedAt = head.lastRecordedAt
+        self.lastCheckpoint = lastCheckpoint
+        self.logSigner = logSigner
+        self.clock = clock
+        self.configuration = configuration
+    }
+
+    /// Creates a new ledger in an empty store: writes the genesis entry,
+    /// signed by `authority`, and the first checkpoint, signed by
+    /// `logSigner`.
+    ///
+    /// - Throws: ``LedgerError`` `.alreadyInitialised` when the store holds
+    ///   a ledger; `.invalidField` for a bad origin; store errors.
+    public static func create(
+        store: any EventStore, origin: String, authority: any Signer, logSigner: any Signer,
+        permissions: PermissionTable, clock: any LedgerClock = SystemClock(),
+        configuration: LedgerConfiguration = LedgerConfiguration()
+    ) async throws -> Ledger {
+        guard try await store.head() == nil else {
+            throw LedgerError(.alreadyInitialised, "the store already holds a ledger")
+        }
+        let now = clock.now()
+        let genesis = SystemEvent.Genesis(
+            origin: origin, authorityKey: authority.publicKey, logKey: logSigner.publicKey, permissions: permissions)
+        let content = EventContent(
+            origin: origin, stream: SystemEvent.stream, place: .everywhere, expectedVersion: .exactly(0),
+            kind: SystemEvent.Kind.genesis, payload: SystemEvent.encode(genesis), actorKey: authority.publicKey,
+            clientTime: now, idempotencyKey: "genesis")
+        let event = try SignedEvent(signing: content, with: authority)
+        var registry: AuthorityRegistry?
+        _ = try LedgerRules.admit(content, at: 0, registry: &registry, head: nil)
+        let entry = LedgerEntry(position: 0, recordedAt: now, streamVersion: 1, event: event)
+        var frontier = MerkleFrontier()
+        frontier.append(entry.leafHash)
+        let checkpoint = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: 1, root: frontier.root), with: logSigner)
+        try await store.commit(
+            StoreCommit(
+                expectedSize: 0, entries: [entry],
+                head: StoreHead(size: 1, state: LedgerHeadState(frontier: frontier, lastRecordedAt: now).encoded),
+                checkpoint: StoredCheckpoint(size: 1, note: checkpoint.serialized)))
+        configuration.logger.info("created ledger", metadata: ["origin": "\(origin)"])
+        return try await open(store: store, logSigner: logSigner, clock: clock, configuration: configuration)
+    }
+
+    /// Opens the ledger a store holds.
+    ///
+    /// Reads the persisted head (the Merkle frontier) and replays the
+    /// `ledger` stream to rebuild the registry of keys and roles; it does
+    /// not read the rest of the log.
+    ///
+    /// - Parameter logSigner: the log key, to take checkpoints; without it
+    ///   the ledger appends and reads but ``checkpoint()`` can only return
+    ///   stored checkpoints.
+    /// - Throws: ``LedgerError`` `.notInitialised` for an empty store;
+    ///   `.signingFailed` when `logSigner` is not the ledger's log key;
+    ///   `.storeFailure` when the store's system stream does not replay.
+    public static func open(
+        store: any EventStore, logSigner: (any Signer)? = nil, clock: any LedgerClock = SystemClock(),
+        configuration: LedgerConfiguration = LedgerConfiguration()
+    ) async throws -> Ledger {
+        guard let head = try await store.head() else {
+            throw LedgerError(.notInitialised, "the store holds no ledger; create one first")
+        }
+        let state = try LedgerHeadState(decoding: head.state)
+        guard state.frontier.size == head.size else {
+            throw LedgerError(.storeFailure, "the store's head says \(head.size) entries but its frontier covers \(state.frontier.size)")
+        }
+        var registry: AuthorityRegistry?
+        var streamHead: StreamHead?
+        var version: UInt64 = 1
+        while true {
+            let page = try await store.entries(inStream: SystemEvent.stream, fromVersion: version, limit: 1024)
+            for stored in page {
+                let entry = try decode(stored)
+                do {
+                    streamHead = try LedgerRules.admit(entry.content, at: entry.position, registry: &registry, head: streamHead)
+                } catch {
+                    throw LedgerError(.storeFailure, "the ledger's system stream does not replay at position \(entry.position): \(error.message); run verify", position: entry.position)
+                }
+            }
+            version += UInt64(page.count)
+            if page.count < 1024 { break }
+        }
+        guard let registry else {
+            throw LedgerError(.storeFailure, "the store has a head but no genesis entry")
+        }
+        if let logSigner, logSigner.publicKey != registry.logKey {
+            throw LedgerError(.signingFailed, "the log key given is not the ledger's log key \(registry.logKey.fingerprint)", key: logSigner.publicKey)
+        }
+        let latest = try await store.latestCheckpoint()
+        let ledger = Ledger(
+            store: store, registry: registry, head: state,
+            lastCheckpoint: (latest?.size ?? 0, clock.now()),
+            logSigner: logSigner, clock: clock, configuration: configuration)
+        configuration.logger.debug("opened ledger", metadata: ["origin": "\(registry.origin)", "size": "\(head.size)"])
+        return ledger
+    }
+
+    // MARK: Reading
+
+    /// Up to `limit` entries from `position` on, decoded.
+    ///
+    /// Reads go straight to the store, in parallel with appends.
+    ///
+    /// - Throws: ``LedgerError`` `.malformed` when a stored entry does not
+    ///   decode or sits at the wrong position; store errors.
+    public nonisolated func entries(from position: UInt64, limit: Int) async throws -> [LedgerEntry] {
+        try await store.entries(from: position, limit: limit).map(Self.decode)
+    }
+
+    /// Up to `limit` entries of `stream` from stream version `fromVersion` on.
+    public nonisolated func entries(inStream stream: String, fromVersion: UInt64 = 1, limit: Int) async throws -> [LedgerEntry] {
+        try await store.entries(inStream: stream, fromVersion: fromVersion, limit: limit).map(Self.decode)
+    }
+
+    /// Decodes a stored entry and checks it sits at its own position.
+    static func decode(_ stored: StoredEntry) throws(LedgerError) -> LedgerEntry {
+        let entry: LedgerEntry
+        do {
+            entry = try LedgerEntry(bytes: stored.bytes)
+        } catch {
+            throw error.at(position: stored.position)
+        }
+        guard entry.position == stored.position else {
+            throw LedgerError(.malformed, "the entry stored at position \(stored.position) says it is at \(entry.position)", position: stored.position)
+        }
+        return entry
+    }
+
+    /// Entries from `position` on, as they are appended: first those already
+    /// in the log, then new ones as they become durable. The sequence never
+    /// skips a position and ends when the task is cancelled.
+    public nonisolated func subscribe(from position: UInt64 = 0, pageSize: Int = 1024) -> LedgerSubscription {
+        LedgerSubscription(ledger: self, start: position, pageSize: max(1, pageSize))
+    }
+
+    // MARK: Checkpoints
+
+    /// A signed checkpoint of the whole log: the stored one when it covers
+    /// the current size, otherwise a new one, signed and stored now.
+    ///
+    /// - Throws: ``LedgerError`` `.signingFailed` when a new checkpoint is
+    ///   needed and the ledger was opened without its log key.
+    public func checkpoint() async throws -> SignedCheckpoint {
+        let size = frontier.size
+        let root = frontier.root
+        if let latest = try await store.latestCheckpoint(), latest.size == size {
+            return try SignedCheckpoint(parsing: latest.note)
+        }
+        guard let logSigner else {
+            throw LedgerError(.signingFailed, "the log has grown since the last checkpoint and no log key was given to sign a new one")
+        }
+        let signed = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: root), with: logSigner)
+        try await store.saveCheckpoint(StoredCheckpoint(size: size, note: signed.serialized))
+        if size >= lastCheckpoint.size { lastCheckpoint = (size, clock.now()) }
+        logger.debug("checkpoint", metadata: ["size": "\(size)"])
+        return signed
+    }
+
+    // MARK: Waiting for growth
+
+    /// Returns once the log holds more than `size` entries, or the calling
+    /// task is cancelled.
+    public func waitForSize(greaterThan size: UInt64) async {
+        if frontier.size > size { return }
+        let id = nextWaiterID
+        nextWaiterID += 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled || frontier.size > size {
+                    continuation.resume()
+                } else {
+                    sizeWaiters[id] = (size, continuation)
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    private func cancelWaiter(_ id: Int) {
+        sizeWaiters.removeValue(forKey: id)?.continuation.resume()
+    }
+
+    func notifyWaiters() {
+        let size = frontier.size
+        for (id, waiter) in sizeWaiters where waiter.threshold < size {
+            sizeWaiters.removeValue(forKey: id)
+            waiter.continuation.resume()
+        }
+    }
+}
+
+/// The entries of a ledger from a position on, live: see
+/// ``Ledger/subscribe(from:pageSize:)``.
+public struct LedgerSubscription: AsyncSequence, Sendable {
+    public typealias Element = LedgerEntry
+    let ledger: Ledger
+    let start: UInt64
+    let pageSize: Int
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(ledger: ledger, next: start, pageSize: pageSize)
+    }
+
+    /// Reads a page at a time, and waits for growth at the end of the log.
+    public struct Iterator: AsyncIteratorProtocol {
+        let ledger: Ledger
+        var next: UInt64
+        let pageSize: Int
+        var buffer: [LedgerEntry] = []
+        var index = 0
+
+        /// The next entry, or `nil` once the task is cancelled.
+        public mutating func next() async throws -> LedgerEntry? {
+            while true {
+                if index < buffer.count {
+                    defer { index += 1 }
+                    return buffer[index]
+                }
+                if Task.isCancelled { return nil }
+                buffer = try await ledger.entries(from: next, limit: pageSize)
+                index = 0
+                if buffer.isEmpty {
+                    await ledger.waitForSize(greaterThan: next)
+                } else {
+                    next += UInt64(buffer.count)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Checks many signatures on every core.
+enum ParallelVerification {
+    /// The number of cores to spread signature checks over.
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// `result[i]` is `true` when `events[i]` has a valid signature.
+    ///
+    /// Small inputs are checked on the calling task; larger ones are split
+    /// into one chunk per core.
+    static func check(_ events: [SignedEvent]) async -> [Bool] {
+        await check(count: events.count) { events[$0].hasValidSignature }
+    }
+
+    /// `result[i]` is `isValid(i)`, computed for `0..<count` on every core.
+    static func check(count: Int, _ isValid: @escaping @Sendable (Int) -> Bool) async -> [Bool] {
+        if count < 8 || cores == 1 {
+            return (0..<count).map(isValid)
+        }
+        let chunk = (count + cores - 1) / cores
+        return await withTaskGroup(of: (Int, [Bool]).self) { group in
+            for start in stride(from: 0, to: count, by: chunk) {
+                group.addTask {
+                    (start, (start..<min(count, start + chunk)).map(isValid))
+                }
+            }
+            var result = [Bool](repeating: false, count: count)
+            for await (start, values) in group {
+                result.replaceSubrange(start..<start + values.count, with: values)
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// A value that folds log entries, in order, into a view of the ledger
+/// (a case board, a balance sheet …) and knows the last position it saw.
+///
+/// Implement ``apply(_:)`` with the domain logic and keep
+/// ``lastPosition`` as storage; call ``fold(_:)``, which enforces the
+/// order and advances the position. `apply` must be deterministic and free
+/// of I/O, so that a projection rebuilt from scratch equals one built
+/// incrementally.
+///
+/// Projections that are `Codable` get their snapshot encoding for free
+/// (JSON with sorted keys, so equal states encode to equal bytes).
+public protocol Projection: Sendable {
+    /// The name snapshots are stored under; unique per projection type.
+    static var name: String { get }
+    /// An empty projection, before any entry.
+    init()
+    /// The position of the last entry folded, `nil` before the first.
+    var lastPosition: UInt64? { get set }
+    /// Folds one entry into the state. Called only through ``fold(_:)``.
+    mutating func apply(_ entry: LedgerEntry) throws
+    /// The state as bytes, for a snapshot.
+    func snapshotData() throws -> [UInt8]
+    /// Restores a state from ``snapshotData()``.
+    init(snapshotData: [UInt8]) throws
+}
+
+extension Projection {
+    /// The position of the next entry this projection needs.
+    public var nextPosition: UInt64 { lastPosition.map { $0 + 1 } ?? 0 }
+
+    /// Folds the next entry.
+    ///
+    /// - Throws: ``LedgerError`` `.invalidSnapshot` when `entry` is not the
+    ///   next position; whatever ``apply(_:)`` throws.
+    public mutating func fold(_ entry: LedgerEntry) throws {
+        guard entry.position == nextPosition else {
+            throw LedgerError(.invalidSnapshot, "\(Self.name) expects position \(nextPosition), was given \(entry.position)", position: entry.position)
+        }
+        try apply(entry)
+        lastPosition = entry.position
+    }
+}
+
+extension Projection where Self: Codable {
+    public func snapshotData() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array(try encoder.encode(self))
+    }
+
+    public init(snapshotData: [UInt8]) throws {
+        self = try JSONDecoder().decode(Self.self, from: Data(snapshotData))
+    }
+}

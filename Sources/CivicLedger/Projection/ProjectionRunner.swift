@@ -1,0 +1,99 @@
+import Logging
+
+/// Keeps a projection up to date with a ledger and persists its snapshots.
+///
+/// ```swift
+/// let runner = ProjectionRunner<CaseBoard>(store: store)
+/// var board = try await runner.resume()          // last snapshot, or empty
+/// try await runner.catchUp(&board)               // fold what is new, save
+/// ```
+///
+/// A snapshot is stored with the position it covers and the SHA-256 of its
+/// bytes. On ``resume()`` a snapshot whose digest does not match is
+/// discarded (and logged) and the projection is rebuilt from position 0.
+public struct ProjectionRunner<P: Projection>: Sendable {
+    /// The store to read entries from and keep snapshots in.
+    public let store: any EventStore
+    /// Save a snapshot after this many entries during a long catch-up.
+    public var snapshotInterval: UInt64
+    /// How many entries to read at a time.
+    public var pageSize: Int
+    /// Where the runner logs discarded snapshots.
+    public var logger: Logger
+
+    /// A runner over `store`.
+    public init(store: any EventStore, snapshotInterval: UInt64 = 100_000, pageSize: Int = 4096, logger: Logger = Logger(label: "civic-ledger.projection")) {
+        self.store = store
+        self.snapshotInterval = snapshotInterval
+        self.pageSize = pageSize
+        self.logger = logger
+    }
+
+    /// The projection as of its last snapshot, or empty when there is none
+    /// or it does not match its digest.
+    public func resume() async throws -> P {
+        guard let snapshot = try await store.snapshot(named: P.name) else { return P() }
+        guard SHA256.hash(snapshot.data) == snapshot.digest else {
+            logger.warning("snapshot digest mismatch; rebuilding from position 0", metadata: ["projection": "\(P.name)"])
+            return P()
+        }
+        do {
+            let projection = try P(snapshotData: snapshot.data)
+            guard projection.nextPosition == snapshot.position else {
+                logger.warning("snapshot position mismatch; rebuilding from position 0", metadata: ["projection": "\(P.name)"])
+                return P()
+            }
+            return projection
+        } catch {
+            logger.warning("snapshot does not decode; rebuilding from position 0", metadata: ["projection": "\(P.name)", "error": "\(error)"])
+            return P()
+        }
+    }
+
+    /// Folds every entry after the projection's position, up to the end of
+    /// the log or `size`, saving a snapshot every ``snapshotInterval``
+    /// entries and at the end.
+    ///
+    /// - Parameter progress: called after each page with the number of
+    ///   entries folded so far.
+    /// - Returns: the number of entries folded.
+    @discardableResult
+    public func catchUp(_ projection: inout P, to size: UInt64? = nil, progress: ((UInt64) -> Void)? = nil) async throws -> UInt64 {
+        var folded: UInt64 = 0
+        var sinceSnapshot: UInt64 = 0
+        while size.map({ projection.nextPosition < $0 }) ?? true {
+            let limit = size.map { Int(min(UInt64(pageSize), $0 - projection.nextPosition)) } ?? pageSize
+            let page = try await store.entries(from: projection.nextPosition, limit: limit)
+            if page.isEmpty { break }
+            for stored in page {
+                try projection.fold(try Ledger.decode(stored))
+            }
+            folded += UInt64(page.count)
+            sinceSnapshot += UInt64(page.count)
+            progress?(folded)
+            if sinceSnapshot >= snapshotInterval {
+                try await save(projection)
+                sinceSnapshot = 0
+            }
+        }
+        if folded > 0 { try await save(projection) }
+        return folded
+    }
+
+    /// Stores the projection's snapshot with its position and digest.
+    public func save(_ projection: P) async throws {
+        let data = try projection.snapshotData()
+        try await store.saveSnapshot(
+            ProjectionSnapshot(name: P.name, position: projection.nextPosition, digest: SHA256.hash(data), data: data))
+    }
+
+    /// Folds new entries as the ledger appends them, forever (until the task
+    /// is cancelled), calling `onUpdate` after each page.
+    public func follow(_ ledger: Ledger, from projection: P, onUpdate: @Sendable (P) async -> Void) async throws {
+        var projection = projection
+        for try await entry in ledger.subscribe(from: projection.nextPosition) {
+            try projection.fold(entry)
+            await onUpdate(projection)
+        }
+    }
+}

@@ -1,0 +1,169 @@
+/// Where a ledger keeps its entries, checkpoints and projection snapshots.
+///
+/// The protocol is small on purpose, so that an embedded database, a
+/// server database shared by many processes, or memory can each carry a
+/// ledger. Stores hold bytes; they never decide what is valid: the
+/// ``Ledger`` checks every event before it asks a store to commit, and
+/// ``LedgerVerifier`` re-checks everything a store returns.
+///
+/// Requirements every implementation must meet (the conformance suite in
+/// `CivicLedgerTesting` checks each one):
+/// - ``commit(_:)`` is atomic and durable: when it returns, every entry,
+///   the head and the checkpoint are stored and survive a crash; when it
+///   throws, none of them is.
+/// - ``commit(_:)`` succeeds only if the log holds exactly
+///   ``StoreCommit/expectedSize`` entries, and otherwise throws
+///   ``LedgerError`` with code `.storeConflict` and writes nothing. This is
+///   what keeps positions gapless when several writers share one store.
+/// - Entry bytes are returned exactly as committed.
+public protocol EventStore: Sendable {
+    /// The head written by the last commit, or `nil` when the store holds
+    /// no ledger yet.
+    func head() async throws -> StoreHead?
+
+    /// Appends entries atomically and durably, with the new head and an
+    /// optional checkpoint.
+    ///
+    /// - Throws: ``LedgerError`` `.storeConflict` when the log does not
+    ///   hold exactly `commit.expectedSize` entries; `.storeFailure` for
+    ///   I/O and database errors.
+    func commit(_ commit: StoreCommit) async throws
+
+    /// Up to `limit` entries from `position` on, in position order.
+    func entries(from position: UInt64, limit: Int) async throws -> [StoredEntry]
+
+    /// Up to `limit` entries of `stream` with stream version `fromVersion`
+    /// or later, in version order.
+    func entries(inStream stream: String, fromVersion: UInt64, limit: Int) async throws -> [StoredEntry]
+
+    /// The current head of each named stream that exists.
+    func streamHeads(_ streams: [String]) async throws -> [String: StreamHead]
+
+    /// The positions of the entries with these idempotency references.
+    func positions(for references: [IdempotencyReference]) async throws -> [IdempotencyReference: UInt64]
+
+    /// Stores a checkpoint. Storing the same checkpoint again is a no-op.
+    func saveCheckpoint(_ checkpoint: StoredCheckpoint) async throws
+
+    /// Up to `limit` checkpoints with size `fromSize` or more, by size.
+    func checkpoints(fromSize: UInt64, limit: Int) async throws -> [StoredCheckpoint]
+
+    /// The checkpoint with the largest size.
+    func latestCheckpoint() async throws -> StoredCheckpoint?
+
+    /// Stores (replaces) a projection snapshot.
+    func saveSnapshot(_ snapshot: ProjectionSnapshot) async throws
+
+    /// The snapshot stored under `name`.
+    func snapshot(named name: String) async throws -> ProjectionSnapshot?
+}
+
+/// One stored entry: its position and its exact bytes.
+public struct StoredEntry: Hashable, Sendable {
+    /// The position the store holds the entry at.
+    public var position: UInt64
+    /// The bytes exactly as committed.
+    public var bytes: [UInt8]
+
+    public init(position: UInt64, bytes: [UInt8]) {
+        self.position = position
+        self.bytes = bytes
+    }
+}
+
+/// What the ledger persists with each commit to reopen without replaying
+/// the log: the size and an opaque state (the Merkle frontier and the
+/// last recorded time, docs/format.md §5).
+public struct StoreHead: Hashable, Sendable {
+    /// The number of entries.
+    public var size: UInt64
+    /// The ledger's head state; stores keep it as bytes.
+    public var state: [UInt8]
+
+    public init(size: UInt64, state: [UInt8]) {
+        self.size = size
+        self.state = state
+    }
+}
+
+/// One atomic write.
+public struct StoreCommit: Sendable {
+    /// How many entries the log must hold before this commit.
+    public var expectedSize: UInt64
+    /// The new entries, at positions `expectedSize`, `expectedSize + 1` …
+    public var entries: [LedgerEntry]
+    /// The head after the commit.
+    public var head: StoreHead
+    /// A checkpoint to store in the same transaction.
+    public var checkpoint: StoredCheckpoint?
+
+    public init(expectedSize: UInt64, entries: [LedgerEntry], head: StoreHead, checkpoint: StoredCheckpoint? = nil) {
+        self.expectedSize = expectedSize
+        self.entries = entries
+        self.head = head
+        self.checkpoint = checkpoint
+    }
+}
+
+/// A signed checkpoint as stored: its size and the exact note text.
+public struct StoredCheckpoint: Hashable, Sendable {
+    /// The tree size the checkpoint covers.
+    public var size: UInt64
+    /// The serialised signed note.
+    public var note: String
+
+    public init(size: UInt64, note: String) {
+        self.size = size
+        self.note = note
+    }
+}
+
+/// An actor key and an idempotency key: the pair that identifies a retry.
+///
+/// Stores index the pair by ``digest``, 16 bytes of
+/// SHA-256(actor key ‖ idempotency key).
+public struct IdempotencyReference: Hashable, Sendable {
+    /// The signer.
+    public var actorKey: PublicKey
+    /// The signer's idempotency key.
+    public var key: String
+
+    public init(actorKey: PublicKey, key: String) {
+        self.actorKey = actorKey
+        self.key = key
+    }
+
+    /// The 16-byte index key.
+    public var digest: [UInt8] {
+        var writer = ByteWriter(capacity: 32 + key.utf8.count)
+        writer.raw(actorKey.raw)
+        writer.raw(Array(key.utf8))
+        return Array(SHA256.hash(writer.bytes).bytes[0..<16])
+    }
+}
+
+/// A projection's persisted state.
+public struct ProjectionSnapshot: Hashable, Sendable {
+    /// The projection's name.
+    public var name: String
+    /// How many entries the projection has folded (the next position it needs).
+    public var position: UInt64
+    /// SHA-256 of ``data``.
+    public var digest: Digest
+    /// The encoded projection.
+    public var data: [UInt8]
+
+    public init(name: String, position: UInt64, digest: Digest, data: [UInt8]) {
+        self.name = name
+        self.position = position
+        self.digest = digest
+        self.data = data
+    }
+}
+
+extension LedgerEntry {
+    /// The entry's idempotency reference.
+    public var idempotencyReference: IdempotencyReference {
+        IdempotencyReference(actorKey: event.content.actorKey, key: event.content.idempotencyKey)
+    }
+}

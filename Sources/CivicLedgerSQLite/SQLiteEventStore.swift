@@ -1,0 +1,320 @@
+import CivicLedger
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// The embedded default ``EventStore``: one SQLite file, through GRDB.
+///
+/// - The database runs in WAL mode with `synchronous = FULL`, so a commit
+///   is on disk when ``commit(_:)`` returns (GRDB sets `NORMAL` when it
+///   enables WAL; the store sets `FULL` again after opening).
+/// - Writes take SQLite's write lock up front (`BEGIN IMMEDIATE`) and wait
+///   up to ``Options/busyTimeout`` for another process's write; the
+///   expected-size check inside the transaction keeps positions gapless when
+///   several processes share the file.
+/// - Reads run on a pool of reader connections, concurrently with writes.
+///
+/// The schema is in docs/format.md §6.
+public final class SQLiteEventStore: EventStore {
+    /// How to open the file.
+    public struct Options: Sendable {
+        /// Create the file and schema when missing (`true`), or fail with
+        /// `.notInitialised` (`false`). Default `true`.
+        public var createIfMissing = true
+        /// Open read-only. Default `false`.
+        public var readOnly = false
+        /// How long a write waits for another process's write lock.
+        /// Default 10 seconds.
+        public var busyTimeout: TimeInterval = 10
+        public init() {}
+    }
+
+    /// The database file's path.
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (and, by default, creates) the store at `path`.
+    ///
+    /// - Throws: ``LedgerError`` `.notInitialised` when the file is missing
+    ///   and `createIfMissing` is off; `.storeFailure` when it is not a
+    ///   CivicLedger database or cannot be opened.
+    public init(path: String, options: Options = Options()) throws {
+        self.path = path
+        if !options.createIfMissing || options.readOnly, !FileManager.default.fileExists(atPath: path) {
+            throw LedgerError(.notInitialised, "no ledger at \(path)")
+        }
+        var configuration = Configuration()
+        configuration.readonly = options.readOnly
+        configuration.busyMode = .timeout(options.busyTimeout)
+        configuration.label = "civic-ledger"
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            if !options.readOnly {
+                // After WAL set-up, which leaves synchronous at NORMAL.
+                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+                try Self.migrator.migrate(pool)
+            }
+            try pool.read { db in
+                guard try db.tableExists("entry") else {
+                    throw LedgerError(.storeFailure, "\(path) is not a CivicLedger database")
+                }
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.storeFailure, "cannot open \(path): \(Self.describe(error))")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE entry (
+                        position INTEGER PRIMARY KEY,
+                        stream TEXT NOT NULL,
+                        stream_version INTEGER NOT NULL,
+                        place TEXT NOT NULL,
+                        idempotency BLOB NOT NULL,
+                        bytes BLOB NOT NULL
+                    );
+                    CREATE UNIQUE INDEX entry_stream ON entry(stream, stream_version);
+                    CREATE UNIQUE INDEX entry_idempotency ON entry(idempotency);
+                    CREATE TABLE head (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        size INTEGER NOT NULL,
+                        state BLOB NOT NULL
+                    );
+                    CREATE TABLE checkpoint (
+                        size INTEGER PRIMARY KEY,
+                        note TEXT NOT NULL
+                    );
+                    CREATE TABLE snapshot (
+                        name TEXT PRIMARY KEY,
+                        position INTEGER NOT NULL,
+                        digest BLOB NOT NULL,
+                        data BLOB NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    /// The `synchronous` setting of the writer connection (2 is FULL).
+    public func synchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    // MARK: EventStore
+
+    public func head() async throws -> StoreHead? {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT size, state FROM head WHERE id = 1") else { return nil }
+            let size: Int64 = row[0]
+            let state: Data = row[1]
+            return StoreHead(size: UInt64(size), state: Array(state))
+        }
+    }
+
+    public func commit(_ commit: StoreCommit) async throws {
+        try await write { db in
+            let size = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position) + 1, 0) FROM entry") ?? 0
+            guard UInt64(size) == commit.expectedSize else {
+                throw LedgerError(.storeConflict, "the log holds \(size) entries, the commit expected \(commit.expectedSize)")
+            }
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO entry (position, stream, stream_version, place, idempotency, bytes) VALUES (?, ?, ?, ?, ?, ?)")
+            for (offset, entry) in commit.entries.enumerated() {
+                guard entry.position == commit.expectedSize + UInt64(offset) else {
+                    throw LedgerError(.storeFailure, "entry \(offset) of the commit has position \(entry.position)", position: entry.position)
+                }
+                insert.setUncheckedArguments([
+                    Int64(entry.position), entry.stream, Int64(entry.streamVersion), entry.content.place.path,
+                    Data(entry.idempotencyReference.digest), Data(entry.bytes),
+                ])
+                try insert.execute()
+            }
+            try db.execute(
+                sql: "INSERT INTO head (id, size, state) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET size = excluded.size, state = excluded.state",
+                arguments: [Int64(commit.head.size), Data(commit.head.state)])
+            if let checkpoint = commit.checkpoint {
+                try Self.insert(checkpoint, db)
+            }
+        }
+    }
+
+    public func entries(from position: UInt64, limit: Int) async throws -> [StoredEntry] {
+        guard limit > 0 else { return [] }
+        return try await read { db in
+            let statement = try db.cachedStatement(sql: "SELECT position, bytes FROM entry WHERE position >= ? ORDER BY position LIMIT ?")
+            statement.setUncheckedArguments([Int64(clamping: position), limit])
+            return try Self.readEntries(statement, capacity: limit)
+        }
+    }
+
+    public func entries(inStream stream: String, fromVersion: UInt64, limit: Int) async throws -> [StoredEntry] {
+        guard limit > 0 else { return [] }
+        return try await read { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT position, bytes FROM entry WHERE stream = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?")
+            statement.setUncheckedArguments([stream, Int64(clamping: fromVersion), limit])
+            return try Self.readEntries(statement, capacity: min(limit, 1024))
+        }
+    }
+
+    /// Steps a prepared `SELECT position, bytes` straight through SQLite,
+    /// copying each blob once into its array.
+    static func readEntries(_ statement: Statement, capacity: Int) throws -> [StoredEntry] {
+        let sqlite = statement.sqliteStatement
+        defer { sqlite3_reset(sqlite) }
+        var result: [StoredEntry] = []
+        result.reserveCapacity(capacity)
+        while true {
+            let code = sqlite3_step(sqlite)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw LedgerError(.storeFailure, "reading entries failed: SQLite error \(code)")
+            }
+            let position = UInt64(sqlite3_column_int64(sqlite, 0))
+            let count = Int(sqlite3_column_bytes(sqlite, 1))
+            let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                if count > 0, let blob = sqlite3_column_blob(sqlite, 1) {
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: blob, count: count))
+                }
+                initialized = count
+            }
+            result.append(StoredEntry(position: position, bytes: bytes))
+        }
+        return result
+    }
+
+    public func streamHeads(_ streams: [String]) async throws -> [String: StreamHead] {
+        guard !streams.isEmpty else { return [:] }
+        return try await read { db in
+            var heads: [String: StreamHead] = [:]
+            for chunk in streams.chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT stream, MAX(stream_version), place FROM entry WHERE stream IN (\(marks)) GROUP BY stream",
+                    arguments: StatementArguments(chunk))
+                while let row = try rows.next() {
+                    let version: Int64 = row[1]
+                    heads[row[0]] = StreamHead(version: UInt64(version), place: try Place(row[2] as String))
+                }
+            }
+            return heads
+        }
+    }
+
+    public func positions(for references: [IdempotencyReference]) async throws -> [IdempotencyReference: UInt64] {
+        guard !references.isEmpty else { return [:] }
+        return try await read { db in
+            var byDigest: [Data: IdempotencyReference] = [:]
+            for reference in references { byDigest[Data(reference.digest)] = reference }
+            var found: [IdempotencyReference: UInt64] = [:]
+            for chunk in Array(byDigest.keys).chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT idempotency, position FROM entry WHERE idempotency IN (\(marks))",
+                    arguments: StatementArguments(chunk))
+                while let row = try rows.next() {
+                    let digest: Data = row[0]
+                    let position: Int64 = row[1]
+                    if let reference = byDigest[digest] { found[reference] = UInt64(position) }
+                }
+            }
+            return found
+        }
+    }
+
+    public func saveCheckpoint(_ checkpoint: StoredCheckpoint) async throws {
+        try await write { db in try Self.insert(checkpoint, db) }
+    }
+
+    static func insert(_ checkpoint: StoredCheckpoint, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO checkpoint (size, note) VALUES (?, ?)",
+            arguments: [Int64(checkpoint.size), checkpoint.note])
+    }
+
+    public func checkpoints(fromSize: UInt64, limit: Int) async throws -> [StoredCheckpoint] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT size, note FROM checkpoint WHERE size >= ? ORDER BY size LIMIT ?",
+                arguments: [Int64(clamping: fromSize), max(0, limit)]
+            ).map { StoredCheckpoint(size: UInt64($0[0] as Int64), note: $0[1]) }
+        }
+    }
+
+    public func latestCheckpoint() async throws -> StoredCheckpoint? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoint ORDER BY size DESC LIMIT 1")
+                .map { StoredCheckpoint(size: UInt64($0[0] as Int64), note: $0[1]) }
+        }
+    }
+
+    public func saveSnapshot(_ snapshot: ProjectionSnapshot) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO snapshot (name, position, digest, data) VALUES (?, ?, ?, ?)",
+                arguments: [snapshot.name, Int64(snapshot.position), Data(snapshot.digest.bytes), Data(snapshot.data)])
+        }
+    }
+
+    public func snapshot(named name: String) async throws -> ProjectionSnapshot? {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT position, digest, data FROM snapshot WHERE name = ?", arguments: [name]) else {
+                return nil
+            }
+            let position: Int64 = row[0]
+            let digest: Data = row[1]
+            let data: Data = row[2]
+            guard let parsed = Digest(digest) else {
+                throw LedgerError(.invalidSnapshot, "snapshot \(name) has a digest of \(digest.count) bytes")
+            }
+            return ProjectionSnapshot(name: name, position: UInt64(position), digest: parsed, data: Array(data))
+        }
+    }
+
+    // MARK: Plumbing
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.storeFailure, "reading \(path) failed: \(Self.describe(error))")
+        }
+    }
+
+    /// One `BEGIN IMMEDIATE` transaction: all or nothing.
+    private func write(_ body: @escaping @Sendable (Database) throws -> Void) async throws {
+        do {
+            try await pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    try body(db)
+                    return .commit
+                }
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.storeFailure, "writing \(path) failed: \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "\(error.resultCode): \(error.message ?? "no message")"
+        }
+        return "\(error)"
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min(count, $0 + size)] }
+    }
+}
