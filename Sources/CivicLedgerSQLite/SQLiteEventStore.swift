@@ -200,7 +200,7 @@ public final class SQLiteEventStore: EventStore {
                     arguments: StatementArguments(chunk))
                 while let row = try rows.next() {
                     let version: Int64 = row[1]
-                    heads[row[0]] = StreamHead(version: UInt64(version), place: try Place(row[2] as String))
+                    heads[row[0]] = StreamHead(version: UInt64(version), place: try Place(validating: row[2] as String))
                 }
             }
             return heads

@@ -13,13 +13,23 @@ public struct Place: Hashable, Sendable, Codable, CustomStringConvertible, Expre
 
     init(unchecked path: String) { self.path = path }
 
+    /// A place written in source code. An invalid literal is a programming
+    /// error and traps; places that come from input go through
+    /// ``init(validating:)``.
     public init(stringLiteral value: String) {
+        do {
+            try Self.validate(value)
+        } catch {
+            preconditionFailure("invalid place literal \"\(value)\": \(error.message)")
+        }
         self.path = value
     }
 
     /// Validates a path: `*`, or one or more non-empty `/`-separated names
     /// without control characters or `*`, at most 255 bytes in all.
-    public init(_ path: String) throws(LedgerError) {
+    ///
+    /// - Throws: ``LedgerError`` `.invalidField`, saying what is wrong.
+    public init(validating path: String) throws(LedgerError) {
         try Self.validate(path)
         self.path = path
     }

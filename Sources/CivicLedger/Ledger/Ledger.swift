@@ -101,7 +101,7 @@ public actor Ledger {
                 expectedSize: 0, entries: [entry],
                 head: StoreHead(size: 1, state: LedgerHeadState(frontier: frontier, lastRecordedAt: now).encoded),
                 checkpoint: StoredCheckpoint(size: 1, note: checkpoint.serialized)))
-        configuration.logger.info("created ledger", metadata: ["origin": "\(origin)"])
+        configuration.logger.debug("created ledger", metadata: ["origin": "\(origin)"])
         return try await open(store: store, logSigner: logSigner, clock: clock, configuration: configuration)
     }
 
