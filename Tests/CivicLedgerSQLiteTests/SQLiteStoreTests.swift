@@ -1,0 +1,174 @@
+import CivicLedger
+import CivicLedgerSQLite
+import CivicLedgerTesting
+import Foundation
+import GRDB
+import PropertyBased
+import Testing
+
+/// A fresh directory per test, removed afterwards.
+final class TemporaryDirectory: Sendable {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("civic-ledger-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+@Suite("SQLiteEventStore")
+struct SQLiteStoreTests {
+    @Test("passes the store conformance suite", arguments: StoreConformance.checks)
+    func conformance(_ check: StoreConformance.Check) async throws {
+        let directory = try TemporaryDirectory()
+        try await check.run { try SQLiteEventStore(path: directory.path("\(UUID().uuidString).sqlite")) }
+    }
+
+    @Test("commits are durable: WAL with synchronous = FULL")
+    func durability() throws {
+        let directory = try TemporaryDirectory()
+        let store = try SQLiteEventStore(path: directory.path("ledger.sqlite"))
+        #expect(try store.synchronousLevel() == 2)
+        let mode = try DatabaseQueue(path: directory.path("ledger.sqlite")).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
+    @Test("a ledger reopened from its file continues, with the same root")
+    func reopenFromDisk() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("ledger.sqlite")
+        let root: Digest
+        do {
+            let fixture = try await LedgerFixture.make(store: try SQLiteEventStore(path: path))
+            let worker = try await fixture.enrol("w1", role: "worker", scope: "town")
+            _ = try await fixture.ledger.append(batch: try (0..<20).map { try fixture.event(by: worker, stream: "s/\($0 % 4)") })
+            root = await fixture.ledger.root
+        }
+        let ledger = try await Ledger.open(store: try SQLiteEventStore(path: path), logSigner: FixtureKeys.key("log"))
+        #expect(await ledger.root == root)
+        #expect(await ledger.size == 22)
+        let report = try await LedgerVerifier(store: ledger.store).verify()
+        #expect(report.isClean)
+    }
+
+    @Test("opening a missing file without create, or a file that is not a ledger, is a clear error")
+    func openErrors() throws {
+        let directory = try TemporaryDirectory()
+        var options = SQLiteEventStore.Options()
+        options.createIfMissing = false
+        let missing = #expect(throws: LedgerError.self) { try SQLiteEventStore(path: directory.path("none.sqlite"), options: options) }
+        #expect(missing?.code == .notInitialised)
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: directory.path("junk.sqlite")))
+        let junk = #expect(throws: LedgerError.self) { try SQLiteEventStore(path: directory.path("junk.sqlite")) }
+        #expect(junk?.code == .storeFailure)
+    }
+}
+
+@Suite("Tampering with a SQLite ledger is detected")
+struct SQLiteTamperTests {
+    /// A ledger of 2 + 20 entries with checkpoints every 5.
+    static func makeLedger(_ path: String) async throws -> LedgerFixture {
+        var configuration = LedgerConfiguration()
+        configuration.checkpointInterval = 5
+        let fixture = try await LedgerFixture.make(store: try SQLiteEventStore(path: path), configuration: configuration)
+        let worker = try await fixture.enrol("w1", role: "worker", scope: "town")
+        for index in 0..<20 {
+            _ = try await fixture.ledger.append(try fixture.event(by: worker, stream: "case/\(index % 3)", payload: Array("payload \(index)".utf8)))
+        }
+        _ = try await fixture.ledger.checkpoint()
+        return fixture
+    }
+
+    @Test("any single flipped bit in a stored entry is detected")
+    func flippedEntryBit() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("ledger.sqlite")
+        _ = try await Self.makeLedger(path)
+        let database = try DatabaseQueue(path: path)
+        let rows = try await database.read { db in try Row.fetchAll(db, sql: "SELECT position, bytes FROM entry ORDER BY position") }
+        let originals = rows.map { (position: $0[0] as Int64, bytes: Array($0[1] as Data)) }
+        let bits = originals.map { $0.bytes.count * 8 }.reduce(0, +)
+        await propertyCheck(count: 60, input: Gen.int(in: 0..<bits)) { bit in
+            var remaining = bit
+            var row = 0
+            while remaining >= originals[row].bytes.count * 8 {
+                remaining -= originals[row].bytes.count * 8
+                row += 1
+            }
+            var flipped = originals[row].bytes
+            flipped[remaining / 8] ^= UInt8(1) << UInt8(remaining % 8)
+            let (tampered, original) = (Data(flipped), originals[row])
+            try await database.write { db in
+                try db.execute(sql: "UPDATE entry SET bytes = ? WHERE position = ?", arguments: [tampered, original.position])
+            }
+            let report = try await LedgerVerifier(store: try SQLiteEventStore(path: path)).verify()
+            #expect(!report.isClean, "bit \(remaining) of position \(row) flipped unnoticed")
+            #expect(report.firstFinding?.position == UInt64(row), "first finding \(String(describing: report.firstFinding)), flipped position \(row)")
+            try await database.write { db in
+                try db.execute(sql: "UPDATE entry SET bytes = ? WHERE position = ?", arguments: [Data(original.bytes), original.position])
+            }
+        }
+        #expect(try await LedgerVerifier(store: try SQLiteEventStore(path: path)).verify().isClean)
+    }
+
+    @Test("any single flipped bit in a stored checkpoint is detected")
+    func flippedCheckpointBit() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("ledger.sqlite")
+        _ = try await Self.makeLedger(path)
+        let database = try DatabaseQueue(path: path)
+        // A checkpoint in the middle of the log.
+        let row = try #require(try await database.read { db in try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoint ORDER BY size LIMIT 1 OFFSET 2") })
+        let (size, note): (Int64, String) = (row[0], row[1])
+        let bytes = Array(note.utf8)
+        await propertyCheck(count: 60, input: Gen.int(in: 0..<(bytes.count * 8))) { bit in
+            var flipped = bytes
+            flipped[bit / 8] ^= UInt8(1) << UInt8(bit % 8)
+            let tampered = String(decoding: flipped, as: UTF8.self)
+            try await database.write { db in
+                try db.execute(sql: "UPDATE checkpoint SET note = ? WHERE size = ?", arguments: [tampered, size])
+            }
+            let report = try await LedgerVerifier(store: try SQLiteEventStore(path: path)).verify()
+            #expect(!report.isClean, "bit \(bit) of the checkpoint flipped unnoticed")
+        }
+    }
+
+    @Test("a deleted row, swapped rows and a truncated tail are found at the right position")
+    func structuralTampering() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("ledger.sqlite")
+        _ = try await Self.makeLedger(path)
+        let database = try DatabaseQueue(path: path)
+        try await database.write { db in try db.execute(sql: "CREATE TABLE entry_backup AS SELECT * FROM entry") }
+        func restore() async throws {
+            try await database.write { db in
+                try db.execute(sql: "DELETE FROM entry")
+                try db.execute(sql: "INSERT INTO entry SELECT * FROM entry_backup")
+            }
+        }
+        func firstFinding() async throws -> VerificationFinding? {
+            try await LedgerVerifier(store: try SQLiteEventStore(path: path)).verify().firstFinding
+        }
+
+        try await database.write { db in try db.execute(sql: "DELETE FROM entry WHERE position = 9") }
+        #expect(try await firstFinding()?.position == 9)
+        #expect(try await firstFinding()?.code == .gap)
+        try await restore()
+
+        try await database.write { db in
+            let a = try Data.fetchOne(db, sql: "SELECT bytes FROM entry WHERE position = 6")!
+            let b = try Data.fetchOne(db, sql: "SELECT bytes FROM entry WHERE position = 7")!
+            try db.execute(sql: "UPDATE entry SET bytes = ? WHERE position = 6", arguments: [b])
+            try db.execute(sql: "UPDATE entry SET bytes = ? WHERE position = 7", arguments: [a])
+        }
+        #expect(try await firstFinding()?.position == 6)
+        try await restore()
+
+        try await database.write { db in try db.execute(sql: "DELETE FROM entry WHERE position >= 15") }
+        let truncated = try await firstFinding()
+        #expect(truncated?.position == 15)
+        try await restore()
+        #expect(try await firstFinding() == nil)
+    }
+}
