@@ -40,8 +40,8 @@ public struct Checkpoint: Hashable, Sendable {
         guard let size = UInt64(lines[1]), lines[1] == String(size) else {
             throw LedgerError(.invalidCheckpoint, "checkpoint size \"\(lines[1])\" is not a decimal without leading zeros")
         }
-        guard let root = Digest(base64: lines[2]) else {
-            throw LedgerError(.invalidCheckpoint, "checkpoint root \"\(lines[2])\" is not base64 of 32 bytes")
+        guard let root = Digest(base64: lines[2]), root.base64 == lines[2] else {
+            throw LedgerError(.invalidCheckpoint, "checkpoint root \"\(lines[2])\" is not canonical base64 of 32 bytes")
         }
         guard !lines[3...].contains(where: \.isEmpty) else {
             throw LedgerError(.invalidCheckpoint, "checkpoint has an empty extension line")

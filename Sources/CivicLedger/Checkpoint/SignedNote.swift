@@ -55,8 +55,10 @@ public struct SignedNote: Hashable, Sendable {
                 throw LedgerError(.invalidCheckpoint, "signature line does not start with an em dash and a space: \"\(raw)\"")
             }
             let parts = raw.dropFirst(2).split(separator: " ", omittingEmptySubsequences: false)
+            // Canonical base64 only: otherwise unused bits of the last
+            // character could change the stored text but not the bytes.
             guard parts.count == 2, !parts[0].isEmpty,
-                let blob = [UInt8](base64String: String(parts[1])), blob.count > 4
+                let blob = [UInt8](base64String: String(parts[1])), blob.count > 4, blob.base64String == parts[1]
             else {
                 throw LedgerError(.invalidCheckpoint, "malformed signature line: \"\(raw)\"")
             }

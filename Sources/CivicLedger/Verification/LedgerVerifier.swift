@@ -13,10 +13,17 @@ public struct LedgerVerifier: Sendable {
     public var pageSize = 4096
     /// Findings kept in the report; more are only counted.
     public var maximumFindings = 10_000
+    /// The verifier's clock: entries recorded later than its time plus
+    /// ``clockTolerance`` are reported.
+    public var clock: any LedgerClock
+    /// How far ahead of the verifier's clock a recorded time may be, in
+    /// milliseconds (clock skew between machines). Default ten minutes.
+    public var clockTolerance: Int64 = 600_000
 
     /// A verifier over `store`.
-    public init(store: any EventStore) {
+    public init(store: any EventStore, clock: any LedgerClock = SystemClock()) {
         self.store = store
+        self.clock = clock
     }
 
     /// Runs the verification.
@@ -55,7 +62,9 @@ public struct LedgerVerifier: Sendable {
         }
 
         // Pass 2: every entry, in order.
-        var replay = Replay(revocations: revocations, checkpointSizes: Set(checkpoints.map(\.size)))
+        var replay = Replay(
+            revocations: revocations, checkpointSizes: Set(checkpoints.map(\.size)),
+            latestAcceptableTime: clock.now().adding(milliseconds: clockTolerance))
         try await forEachPage { page in
             let decoded: [Result<LedgerEntry, LedgerError>] = page.map { stored in
                 Result { () throws(LedgerError) in try Ledger.decode(stored) }
@@ -117,6 +126,7 @@ struct Findings {
 struct Replay {
     let revocations: [PublicKey: UInt64]
     let checkpointSizes: Set<UInt64>
+    let latestAcceptableTime: Timestamp
     var registry: AuthorityRegistry?
     var streams: [String: StreamHead] = [:]
     var idempotency = Set<UInt128>()
@@ -125,9 +135,10 @@ struct Replay {
     var lastRecordedAt = Timestamp(millisecondsSinceEpoch: .min)
     var expectedPosition: UInt64 = 0
 
-    init(revocations: [PublicKey: UInt64], checkpointSizes: Set<UInt64>) {
+    init(revocations: [PublicKey: UInt64], checkpointSizes: Set<UInt64>, latestAcceptableTime: Timestamp) {
         self.revocations = revocations
         self.checkpointSizes = checkpointSizes
+        self.latestAcceptableTime = latestAcceptableTime
     }
 
     mutating func check(_ stored: StoredEntry, _ decoded: Result<LedgerEntry, LedgerError>, signatureValid: Bool, findings: inout Findings) {
@@ -157,6 +168,12 @@ struct Replay {
                     code: .invalidSignature, message: "the signature does not verify for the actor key",
                     position: entry.position, stream: content.stream, key: content.actorKey))
             return
+        }
+        if entry.recordedAt > latestAcceptableTime {
+            findings.add(
+                VerificationFinding(
+                    code: .timeInFuture, message: "recorded at \(entry.recordedAt), later than the verifier's clock allows",
+                    position: entry.position, stream: content.stream))
         }
         if entry.recordedAt < lastRecordedAt {
             findings.add(

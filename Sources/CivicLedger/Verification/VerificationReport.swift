@@ -42,6 +42,8 @@ extension LedgerError.Code {
     public static let duplicateIdempotencyKey = LedgerError.Code(rawValue: "duplicate-idempotency-key")
     /// An entry gives its stream a version other than the next one.
     public static let streamVersionMismatch = LedgerError.Code(rawValue: "stream-version-mismatch")
+    /// An entry's recorded time is later than the verifier's clock allows.
+    public static let timeInFuture = LedgerError.Code(rawValue: "time-in-future")
     /// An entry's recorded time is before the previous entry's.
     public static let timeWentBackwards = LedgerError.Code(rawValue: "time-went-backwards")
 }
