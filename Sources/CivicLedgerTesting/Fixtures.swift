@@ -79,7 +79,7 @@ public struct LedgerFixture: Sendable {
     @discardableResult
     public func enrol(_ actor: String, role: String, scope: Place) async throws -> SigningKey {
         let key = FixtureKeys.key(actor)
-        try await ledger.append(
+        _ = try await ledger.append(
             systemEvent(kind: SystemEvent.Kind.enrol, payload: SystemEvent.Enrol(actor: actor, key: key.publicKey, role: role, scope: scope)))
         return key
     }

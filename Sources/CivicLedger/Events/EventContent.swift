@@ -115,10 +115,7 @@ public struct EventContent: Hashable, Sendable {
 
     /// Checks every field against the limits of docs/format.md §2.
     public func validate() throws(LedgerError) {
-        try Self.checkText(origin, "origin", max: 255)
-        guard !origin.contains(" "), !origin.contains("+") else {
-            throw LedgerError(.invalidField, "origin \"\(origin)\" must not contain a space or '+' (C2SP checkpoint origin)")
-        }
+        try Self.validateOrigin(origin)
         try Self.checkText(stream, "stream", max: 255, stream: stream)
         try Place.validate(place.path)
         try Self.checkKind(kind)
@@ -129,6 +126,15 @@ public struct EventContent: Hashable, Sendable {
             throw LedgerError(.invalidField, "payload is \(payload.count) bytes, more than 1 MiB", stream: stream)
         }
         try Self.checkText(idempotencyKey, "idempotency key", max: 128, stream: stream)
+    }
+
+    /// Checks a ledger origin: 1 to 255 bytes, no control characters, no
+    /// space and no `+` (it names the checkpoint key, C2SP signed-note).
+    public static func validateOrigin(_ origin: String) throws(LedgerError) {
+        try checkText(origin, "origin", max: 255)
+        guard !origin.contains(" "), !origin.contains("+") else {
+            throw LedgerError(.invalidField, "origin \"\(origin)\" must not contain a space or '+' (C2SP checkpoint origin)")
+        }
     }
 
     static func checkText(_ value: String, _ what: String, max: Int, stream: String? = nil) throws(LedgerError) {

@@ -196,8 +196,11 @@ extension Ledger {
                     do {
                         newHead = try LedgerRules.admit(content, at: position, registry: &registry, head: head)
                     } catch {
+                        // Nothing was written: the position the event would
+                        // have had means nothing to the caller.
                         var described = error
-                        described.message = Self.describe(index, of: request.events.count) + "rejected: " + error.message
+                        described.position = nil
+                        if request.events.count > 1 { described.message = "event \(index) of the batch: " + error.message }
                         throw described
                     }
                     let entry = LedgerEntry(position: position, recordedAt: now, streamVersion: newHead.version, event: event)

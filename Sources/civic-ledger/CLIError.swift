@@ -1,0 +1,32 @@
+import ArgumentParser
+import CivicLedger
+
+/// An error the tool reports and exits on: what went wrong, where, and
+/// the exit code (1 when the ledger refused or verification failed, 2 for
+/// usage and I/O).
+struct CLIError: Error, CustomStringConvertible {
+    var message: String
+    var exitCode: Int32
+
+    static func usage(_ message: String) -> CLIError { CLIError(message: message, exitCode: 2) }
+    static func io(_ message: String) -> CLIError { CLIError(message: message, exitCode: 2) }
+
+    var description: String { message }
+
+    /// Maps any error to the message and exit code the tool prints.
+    static func classify(_ error: any Error) -> CLIError {
+        switch error {
+        case let error as CLIError:
+            return error
+        case let error as LedgerError:
+            switch error.code {
+            case .storeFailure, .notInitialised, .alreadyInitialised, .signingFailed, .malformed, .invalidField:
+                return CLIError(message: error.description, exitCode: 2)
+            default:
+                return CLIError(message: error.description, exitCode: 1)
+            }
+        default:
+            return CLIError(message: "\(error)", exitCode: 2)
+        }
+    }
+}

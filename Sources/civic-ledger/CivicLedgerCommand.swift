@@ -1,0 +1,55 @@
+import ArgumentParser
+import CivicLedger
+import Foundation
+
+@main
+struct CivicLedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "civic-ledger",
+        abstract: "An actor-signed, append-only governance ledger.",
+        discussion: """
+            Exit codes: 0 success; 1 the ledger refused an event, or verification \
+            found a problem; 2 usage or I/O errors.
+            """,
+        subcommands: [
+            InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self,
+            VerifyCommand.self, CheckpointCommand.self, LogCommand.self, DemoCommand.self,
+        ])
+
+    /// Runs the tool with the exit codes of the discussion above (argument
+    /// errors exit 2, not ArgumentParser's 64).
+    static func main() async {
+        CLIContext.bootstrapLogging()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is CleanExit {
+                exit(withError: error)
+            }
+            if error is CLIError || error is LedgerError {
+                let failure = CLIError.classify(error)
+                printError("error: \(failure.message)")
+                Foundation.exit(failure.exitCode)
+            }
+            if let exitCode = error as? ExitCode {
+                Foundation.exit(exitCode.rawValue)
+            }
+            printError(fullMessage(for: error))
+            Foundation.exit(2)
+        }
+    }
+}
+
+/// The ledger path every command takes first.
+struct LedgerPath: ParsableArguments {
+    @Argument(help: "The ledger's SQLite file.")
+    var path: String
+
+    var files: LedgerFiles { LedgerFiles(path: path) }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import CivicLedger
+import Foundation
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Re-verify every signature, authority, position and checkpoint of a ledger.",
+        discussion: "Exit codes: 0 clean; 1 a problem was found (the first bad position and why are printed); 2 usage or I/O errors.")
+
+    @OptionGroup var ledger: LedgerPath
+
+    @Flag(help: "List every finding, not only the first.")
+    var all = false
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() async throws {
+        let store = try ledger.files.openStore(readOnly: true)
+        let progress = ProgressReporter("verifying")
+        let started = Date()
+        let report = try await LedgerVerifier(store: store).verify { done, total in progress.update(done: done, total: total) }
+        let elapsed = Date().timeIntervalSince(started)
+        if json {
+            print(jsonString([
+                "clean": report.isClean, "entries": report.entriesChecked, "checkpoints": report.checkpointsChecked,
+                "root": report.root.base64, "seconds": elapsed, "omittedFindings": report.omittedFindings,
+                "findings": report.findings.map { finding -> [String: Any] in
+                    var object: [String: Any] = ["code": finding.code.rawValue, "message": finding.message]
+                    if let position = finding.position { object["position"] = position }
+                    if let stream = finding.stream { object["stream"] = stream }
+                    if let key = finding.key { object["key"] = key.base64 }
+                    return object
+                },
+            ]))
+        } else if report.isClean {
+            print("clean: \(report.entriesChecked) entries, \(report.checkpointsChecked) checkpoints, root \(report.root.base64)")
+            print(String(format: "verified in %.2f s (%.0f entries/s)", elapsed, Double(report.entriesChecked) / max(elapsed, 0.001)))
+        } else {
+            let total = report.findings.count + report.omittedFindings
+            if let first = report.firstFinding {
+                print("FAILED: first bad position \(first.position.map(String.init) ?? "-"): [\(first.code)] \(first.message)")
+            }
+            print("\(total) finding(s) in \(report.entriesChecked) entries and \(report.checkpointsChecked) checkpoints")
+            if all { for finding in report.findings { print("  \(finding)") } }
+        }
+        if !report.isClean { throw ExitCode(1) }
+    }
+}
+
+struct CheckpointCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Print the latest signed checkpoint, taking a new one when the log grew and the log key is at hand.")
+
+    @OptionGroup var ledger: LedgerPath
+
+    func run() async throws {
+        let files = ledger.files
+        let store = try files.openStore()
+        if let signer = try files.logSigner() {
+            let opened = try await Ledger.open(store: store, logSigner: signer, configuration: CLIContext.ledgerConfiguration)
+            print(try await opened.checkpoint().serialized, terminator: "")
+        } else {
+            guard let latest = try await store.latestCheckpoint() else { throw CLIError.io("the ledger has no checkpoint") }
+            if let head = try await store.head(), head.size > latest.size {
+                printError("note: no log key at \(files.logKeyPath); this checkpoint covers \(latest.size) of \(head.size) entries")
+            }
+            print(latest.note, terminator: "")
+        }
+    }
+}
+
+struct LogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "List entries.")
+
+    @OptionGroup var ledger: LedgerPath
+
+    @Option(help: "The first position to list.")
+    var from: UInt64 = 0
+
+    @Option(help: "How many entries to list at most.")
+    var limit: Int = 100
+
+    @Flag(help: "One JSON object per line.")
+    var json = false
+
+    func validate() throws {
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 or more") }
+    }
+
+    func run() async throws {
+        let store = try ledger.files.openStore(readOnly: true)
+        var position = from
+        var remaining = limit
+        while remaining > 0 {
+            let page = try await store.entries(from: position, limit: min(remaining, 1024))
+            guard let last = page.last else { break }
+            for stored in page {
+                let entry: LedgerEntry
+                do {
+                    entry = try LedgerEntry(bytes: stored.bytes)
+                } catch {
+                    print(json ? jsonString(["position": stored.position, "error": error.description]) : "\(stored.position)  <malformed: \(error.message)>")
+                    continue
+                }
+                if json {
+                    print(jsonString(entry.jsonObject))
+                } else {
+                    let content = entry.content
+                    print("\(entry.position)  \(entry.recordedAt)  \(content.stream)@\(entry.streamVersion)  \(content.kind)  by \(content.actorKey.fingerprint)  in \(content.place)  \(content.payload.count) B")
+                }
+            }
+            remaining -= page.count
+            position = last.position + 1
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import CivicLedger
+import CivicLedgerSQLite
+import Foundation
+
+/// Where a ledger's files live: the SQLite file and, beside it, the
+/// authority and log key files.
+struct LedgerFiles {
+    let path: String
+
+    var authorityKeyPath: String { path + ".authority.key" }
+    var logKeyPath: String { path + ".log.key" }
+
+    /// Opens the store of an existing ledger.
+    func openStore(readOnly: Bool = false) throws -> SQLiteEventStore {
+        var options = SQLiteEventStore.Options()
+        options.createIfMissing = false
+        options.readOnly = readOnly
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError.io("no ledger at \(path) (create one with: civic-ledger init \(path))")
+        }
+        return try SQLiteEventStore(path: path, options: options)
+    }
+
+    /// The log key, when its file is beside the ledger.
+    func logSigner() throws -> SigningKey? {
+        FileManager.default.fileExists(atPath: logKeyPath) ? try KeyFile.read(logKeyPath) : nil
+    }
+
+    /// Opens the ledger, with its log key when present.
+    func openLedger() async throws -> Ledger {
+        try await Ledger.open(store: try openStore(), logSigner: try logSigner(), configuration: CLIContext.ledgerConfiguration)
+    }
+}

@@ -1,0 +1,105 @@
+import CivicLedger
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Settings shared by every command.
+enum CLIContext {
+    /// Ledger configuration with the tool's logger.
+    static var ledgerConfiguration: LedgerConfiguration {
+        var configuration = LedgerConfiguration()
+        configuration.logger = Logger(label: "civic-ledger")
+        return configuration
+    }
+
+    /// Logs warnings and worse to standard error, or the level named by
+    /// `CIVIC_LEDGER_LOG_LEVEL` (trace, debug, info, notice, warning, error).
+    static func bootstrapLogging() {
+        let level = ProcessInfo.processInfo.environment["CIVIC_LEDGER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// Writes to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Progress on long work: a line redrawn in place on a terminal, plain
+/// lines (one per tenth of the work) otherwise.
+final class ProgressReporter: @unchecked Sendable {
+    // @unchecked Sendable: mutable state is guarded by `lock`.
+    private let lock = NSLock()
+    private let label: String
+    private let interactive = isatty(STDERR_FILENO) != 0
+    private let start = Date()
+    private var lastTenth = -1
+    private var lastDraw = Date.distantPast
+
+    init(_ label: String) { self.label = label }
+
+    func update(done: UInt64, total: UInt64) {
+        lock.lock()
+        defer { lock.unlock() }
+        let elapsed = max(Date().timeIntervalSince(start), 0.001)
+        let rate = Double(done) / elapsed
+        if interactive {
+            guard Date().timeIntervalSince(lastDraw) > 0.1 || done == total else { return }
+            lastDraw = Date()
+            let fraction = total == 0 ? 1 : Double(done) / Double(total)
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let eta = rate > 0 && total > done ? String(format: "%.0fs", Double(total - done) / rate) : "0s"
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            FileHandle.standardError.write(Data(String(format: "\r%@ [%@] %llu/%llu  %.0f/s  ETA %@ ", label, bar, done, total, rate, eta).utf8))
+            if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        } else {
+            let tenth = total == 0 ? 10 : Int(done * 10 / total)
+            guard tenth > lastTenth else { return }
+            lastTenth = tenth
+            printError(String(format: "%@: %llu/%llu (%.0f/s)", label, done, total, rate))
+        }
+    }
+}
+
+/// JSON output with sorted keys.
+func jsonString(_ value: Any) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+    return String(decoding: data, as: UTF8.self)
+}
+
+extension LedgerEntry {
+    /// A JSON view of the entry for `log --json`.
+    var jsonObject: [String: Any] {
+        let content = event.content
+        var object: [String: Any] = [
+            "position": position,
+            "recordedAt": recordedAt.description,
+            "streamVersion": streamVersion,
+            "stream": content.stream,
+            "place": content.place.path,
+            "kind": content.kind,
+            "schemaVersion": content.schemaVersion,
+            "expectedVersion": content.expectedVersion == .any ? "any" as Any : (content.expectedVersion.description as Any),
+            "actorKey": content.actorKey.base64,
+            "clientTime": content.clientTime.description,
+            "idempotencyKey": content.idempotencyKey,
+            "signature": event.signature.base64,
+            "leafHash": leafHash.base64,
+        ]
+        if case .exactly(let version) = content.expectedVersion { object["expectedVersion"] = version }
+        if let json = try? JSONSerialization.jsonObject(with: Data(content.payload), options: [.fragmentsAllowed]) {
+            object["payload"] = json
+        } else {
+            object["payloadBase64"] = content.payload.base64String
+        }
+        return object
+    }
+}

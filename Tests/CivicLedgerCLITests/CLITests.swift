@@ -1,0 +1,215 @@
+import CivicLedger
+import Foundation
+import Testing
+
+/// Runs the built `civic-ledger` binary, as a user would.
+struct CLI {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static let binary: URL? = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("civic-ledger")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let debug = root.appendingPathComponent(".build/debug/civic-ledger")
+        return FileManager.default.isExecutableFile(atPath: debug.path) ? debug : nil
+    }()
+
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("civic-ledger-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    @discardableResult
+    func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+        let binary = try #require(Self.binary, "the civic-ledger binary was not built")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func mode(_ name: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path(name))[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+
+    func entryCount(_ ledger: String) throws -> Int {
+        let log = try run(["log", ledger, "--limit", "100000"])
+        return log.stdout.split(separator: "\n").count
+    }
+
+    /// A ledger with one enrolled grid worker: returns the worker key path.
+    func ledgerWithWorker() throws -> String {
+        try #require(run(["init", "l.sqlite", "--origin", "test.example/cli"]).status == 0)
+        try #require(run(["keygen", "--out", "worker.key"]).status == 0)
+        let enrol = try run(["enrol", "l.sqlite", "--key", "l.sqlite.authority.key", "--public-key", "worker.key.pub", "--role", "grid-worker", "--scope", "zhuji/dongsheng", "--actor", "worker-li"])
+        try #require(enrol.status == 0, "\(enrol.stderr)")
+        return "worker.key"
+    }
+}
+
+@Suite("The civic-ledger command line")
+struct CLITests {
+    @Test("init creates the ledger and key files with mode 0600, and never overwrites")
+    func initCreatesFiles() throws {
+        let cli = try CLI()
+        let first = try cli.run(["init", "l.sqlite", "--origin", "test.example/cli"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try cli.mode("l.sqlite.authority.key") == 0o600)
+        #expect(try cli.mode("l.sqlite.log.key") == 0o600)
+        let key = try String(contentsOfFile: cli.path("l.sqlite.authority.key"), encoding: .utf8)
+        let again = try cli.run(["init", "l.sqlite"])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("already exists"))
+        #expect(try String(contentsOfFile: cli.path("l.sqlite.authority.key"), encoding: .utf8) == key)
+        #expect(try cli.run(["init", "x.sqlite", "--origin", "has space"]).status == 2)
+        #expect(!FileManager.default.fileExists(atPath: cli.path("x.sqlite.authority.key")))
+    }
+
+    @Test("keygen writes a 0600 secret and a public key, and refuses to overwrite")
+    func keygen() throws {
+        let cli = try CLI()
+        let made = try cli.run(["keygen", "--out", "k.key"])
+        #expect(made.status == 0)
+        #expect(try cli.mode("k.key") == 0o600)
+        let published = try String(contentsOfFile: cli.path("k.key.pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(PublicKey(base64: published) != nil)
+        #expect(made.stdout.contains(published))
+        #expect(try cli.run(["keygen", "--out", "k.key"]).status == 2)
+    }
+
+    @Test("an enrolled actor appends from a file and from stdin; log and verify see it")
+    func appendLogVerify() throws {
+        let cli = try CLI()
+        let key = try cli.ledgerWithWorker()
+        let event = #"{"kind":"case.report","stream":"case/1","place":"zhuji/dongsheng/grid-03","expectedVersion":0,"payload":{"category":"drainage"}}"#
+        try Data(event.utf8).write(to: URL(fileURLWithPath: cli.path("event.json")))
+        let fromFile = try cli.run(["append", "l.sqlite", "--key", key, "--file", "event.json"])
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        #expect(fromFile.stdout.contains("position 2"))
+        let second = #"{"kind":"case.verify","stream":"case/1","place":"zhuji/dongsheng/grid-03","expectedVersion":1,"payload":{"result":"passed"}}"#
+        let fromStdin = try cli.run(["append", "l.sqlite", "--key", key, "--json"], stdin: second)
+        #expect(fromStdin.status == 0, "\(fromStdin.stderr)")
+        #expect(fromStdin.stdout.contains(#""position":3"#))
+        let log = try cli.run(["log", "l.sqlite", "--from", "2", "--json"])
+        let lines = log.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first?.contains(#""payload":{"category":"drainage"}"#) == true)
+        let verify = try cli.run(["verify", "l.sqlite"])
+        #expect(verify.status == 0)
+        #expect(verify.stdout.hasPrefix("clean: 4 entries"))
+    }
+
+    @Test("bad event input is a clear error, exit 2, and nothing is written", arguments: [
+        ("not json", "not valid JSON"),
+        (#"{"stream":"s","place":"p"}"#, #"field "kind": is required"#),
+        (#"{"kind":"case.report","stream":"s","place":"p","expectedVersion":-1}"#, #"field "expectedVersion""#),
+        (#"{"kind":"case.report","stream":"s","place":"p","expectedVersion":true}"#, #"field "expectedVersion""#),
+        (#"{"kind":"case.report","stream":"s","place":"a//b"}"#, #"field "place""#),
+        (#"{"kind":"Case Report","stream":"s","place":"p"}"#, "kind"),
+        (#"{"kind":"case.report","stream":"s","place":"p","colour":"red"}"#, #"field "colour": is not an event field"#),
+        (#"[{"kind":"case.report","stream":"s","place":"p"}, 3]"#, "element 1"),
+    ])
+    func badInput(_ input: String, _ expected: String) throws {
+        let cli = try CLI()
+        let key = try cli.ledgerWithWorker()
+        let before = try cli.entryCount("l.sqlite")
+        let result = try cli.run(["append", "l.sqlite", "--key", key], stdin: input)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(try cli.entryCount("l.sqlite") == before)
+    }
+
+    @Test("the ledger's refusals exit 1 with the reason: unknown key, stale version, no authority")
+    func refusals() throws {
+        let cli = try CLI()
+        let key = try cli.ledgerWithWorker()
+        let first = #"{"kind":"case.report","stream":"case/1","place":"zhuji/dongsheng/grid-03","expectedVersion":0}"#
+        #expect(try cli.run(["append", "l.sqlite", "--key", key], stdin: first).status == 0)
+        let stale = try cli.run(["append", "l.sqlite", "--key", key], stdin: first)
+        #expect(stale.status == 1)
+        #expect(stale.stderr.contains("stream-version-conflict"))
+        #expect(stale.stderr.contains("at version 1; the event expects version 0"))
+        try #require(cli.run(["keygen", "--out", "stranger.key"]).status == 0)
+        let unknown = try cli.run(["append", "l.sqlite", "--key", "stranger.key"], stdin: first)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("unknown-key"))
+        let outside = try cli.run(["append", "l.sqlite", "--key", key], stdin: #"{"kind":"case.report","stream":"case/9","place":"zhuji/other"}"#)
+        #expect(outside.status == 1)
+        #expect(outside.stderr.contains("not-authorised"))
+        #expect(try cli.entryCount("l.sqlite") == 3)
+    }
+
+    @Test("verify exits 1 and names the first bad position when a stored entry is changed")
+    func verifyFindsTampering() throws {
+        let cli = try CLI()
+        let key = try cli.ledgerWithWorker()
+        for index in 0..<5 {
+            let event = #"{"kind":"case.report","stream":"case/\#(index)","place":"zhuji/dongsheng","payload":{"marker":"ORIGINAL-\#(index)"}}"#
+            try #require(cli.run(["append", "l.sqlite", "--key", key], stdin: event).status == 0)
+        }
+        // Flip one payload byte of position 4 in the file itself.
+        var data = try Data(contentsOf: URL(fileURLWithPath: cli.path("l.sqlite")))
+        let marker = Data("ORIGINAL-2".utf8)
+        let range = try #require(data.range(of: marker))
+        data[range.lowerBound] = UInt8(ascii: "X")
+        try data.write(to: URL(fileURLWithPath: cli.path("l.sqlite")))
+        let verify = try cli.run(["verify", "l.sqlite"])
+        #expect(verify.status == 1)
+        #expect(verify.stdout.contains("first bad position 4"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("invalid-signature"))
+    }
+
+    @Test("usage and I/O errors exit 2")
+    func usageErrors() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["verify", "missing.sqlite"]).status == 2)
+        #expect(try cli.run(["verify"]).status == 2)
+        #expect(try cli.run(["frobnicate"]).status == 2)
+        #expect(try cli.run(["log", "missing.sqlite", "--limit", "-3"]).status == 2)
+        #expect(try cli.run(["--help"]).status == 0)
+    }
+
+    @Test("checkpoint prints a signed note that verifies with the log key")
+    func checkpoint() throws {
+        let cli = try CLI()
+        _ = try cli.ledgerWithWorker()
+        let result = try cli.run(["checkpoint", "l.sqlite"])
+        #expect(result.status == 0)
+        let signed = try SignedCheckpoint(parsing: result.stdout)
+        #expect(signed.checkpoint.size == 2)
+        #expect(signed.checkpoint.origin == "test.example/cli")
+        let logPublic = try String(contentsOfFile: cli.path("l.sqlite.log.key.pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try signed.verify(logKey: try #require(PublicKey(base64: logPublic)))
+    }
+
+    @Test("the demo builds, verifies clean and prints a checkpoint")
+    func demo() throws {
+        let cli = try CLI()
+        let result = try cli.run(["demo", "--db", "demo.sqlite"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Verification: clean"))
+        let note = try #require(result.stdout.components(separatedBy: "\n\n").first { $0.hasPrefix("civic-ledger.example/zhuji/dongsheng\n") })
+        #expect(note.split(separator: "\n").count == 3)
+        #expect(try cli.run(["verify", "demo.sqlite"]).status == 0)
+        #expect(try cli.run(["demo", "--db", "demo.sqlite"]).status == 2)
+    }
+}
