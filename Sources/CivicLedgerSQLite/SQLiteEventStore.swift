@@ -300,6 +300,8 @@ public final class SQLiteEventStore: EventStore {
             }
         } catch let error as LedgerError {
             throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw LedgerError(.storeConflict, "a unique key is already stored: \(Self.describe(error))")
         } catch {
             throw LedgerError(.storeFailure, "writing \(path) failed: \(Self.describe(error))")
         }

@@ -35,6 +35,7 @@ public enum StoreConformance {
         Check(name: "committed entries read back byte for byte, in order", body: readBack),
         Check(name: "a commit with the wrong expected size is a conflict and writes nothing", body: wrongExpectedSize),
         Check(name: "a commit that fails part way writes nothing", body: atomicCommit),
+        Check(name: "a stored stream version or idempotency reference is a conflict", body: uniqueKeys),
         Check(name: "streams read in version order from a version", body: streamReads),
         Check(name: "stream heads give version and place", body: streamHeads),
         Check(name: "idempotency references find their positions", body: idempotencyLookups),
@@ -96,6 +97,34 @@ public enum StoreConformance {
         } catch is LedgerError {}
         try expect(try await store.entries(from: 0, limit: 10).count == 2, "a failed commit left some of its entries")
         try expect(try await store.head()?.size == 2, "a failed commit moved the head")
+    }
+
+    static func uniqueKeys(_ make: StoreFactory) async throws {
+        let store = try await make()
+        let entries = try sampleEntries(count: 3)
+        try await store.commit(commit(entries[0..<3], expectedSize: 0))
+        // Position 3 claims stream-0 version 1 again, under a new idempotency key.
+        let key = FixtureKeys.key("conformance")
+        let again = try SignedEvent(
+            signing: EventContent(
+                origin: "conformance.test", stream: "stream-0", place: "town/0", expectedVersion: .any, kind: "sample",
+                payload: [], actorKey: key.publicKey, clientTime: Timestamp(millisecondsSinceEpoch: 9), idempotencyKey: "fresh"),
+            with: key)
+        let clash = LedgerEntry(position: 3, recordedAt: Timestamp(millisecondsSinceEpoch: 9), streamVersion: 1, event: again)
+        do {
+            try await store.commit(StoreCommit(expectedSize: 3, entries: [clash], head: StoreHead(size: 4, state: [4])))
+            throw ConformanceFailure("a second version 1 of stream-0 was stored")
+        } catch let error as LedgerError {
+            try expect(error.code == .storeConflict, "a duplicate stream version gave \(error.code), not store-conflict")
+        }
+        let reused = LedgerEntry(position: 3, recordedAt: Timestamp(millisecondsSinceEpoch: 9), streamVersion: 2, event: entries[1].event)
+        do {
+            try await store.commit(StoreCommit(expectedSize: 3, entries: [reused], head: StoreHead(size: 4, state: [4])))
+            throw ConformanceFailure("an idempotency reference was stored twice")
+        } catch let error as LedgerError {
+            try expect(error.code == .storeConflict, "a duplicate idempotency reference gave \(error.code), not store-conflict")
+        }
+        try expect(try await store.head()?.size == 3, "a refused commit moved the head")
     }
 
     static func streamReads(_ make: StoreFactory) async throws {

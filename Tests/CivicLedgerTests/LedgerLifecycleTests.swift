@@ -18,6 +18,26 @@ struct LedgerLifecycleTests {
         #expect(receipt.position == 3)
     }
 
+    @Test("after a reopen, with nothing cached, a stale new-stream event and an old retry are still caught")
+    func uncachedChecks() async throws {
+        let fixture = try await LedgerFixture.make()
+        let worker = try await fixture.enrol("w1", role: "worker", scope: "town")
+        let original = try fixture.event(by: worker, stream: "case/1", expectedVersion: .exactly(0), idempotencyKey: "tap-1")
+        let first = try await fixture.ledger.append(original)
+        let reopened = try await Ledger.open(store: fixture.store, logSigner: fixture.logKey, clock: fixture.clock)
+        let retry = try await reopened.append(original)
+        #expect(retry.isDuplicate)
+        #expect(retry.position == first.position)
+        let stale = try fixture.event(by: worker, stream: "case/1", expectedVersion: .exactly(0))
+        let error = await #expect(throws: LedgerError.self) { try await reopened.append(stale) }
+        #expect(error?.code == .streamVersionConflict)
+        // A batch mixing a good event with the stale one fails as a whole; the good one alone succeeds.
+        let good = try fixture.event(by: worker, stream: "case/2", expectedVersion: .exactly(0))
+        await #expect(throws: LedgerError.self) { try await reopened.append(batch: [good, stale]) }
+        #expect(try await reopened.append(good).position == 3)
+        #expect(try await LedgerVerifier(store: fixture.store).verify().isClean)
+    }
+
     @Test("opening an empty store, or creating over a ledger, is refused")
     func openAndCreateErrors() async throws {
         let empty = InMemoryEventStore()

@@ -68,6 +68,12 @@ public struct Signature: Hashable, Sendable, CustomStringConvertible {
         high = Bytes32(array[32..<64])!
     }
 
+    /// The signature whose first 32 bytes are `low` and last 32 are `high`.
+    @usableFromInline init(low: Bytes32, high: Bytes32) {
+        self.low = low
+        self.high = high
+    }
+
     init(unsafeUninitialized body: (UnsafeMutableRawBufferPointer) -> Void) {
         var buffer = [UInt8](repeating: 0, count: 64)
         buffer.withUnsafeMutableBytes(body)

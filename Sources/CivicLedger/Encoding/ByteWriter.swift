@@ -1,3 +1,5 @@
+import Foundation
+
 /// Appends the primitive encodings of docs/format.md to a byte array:
 /// big-endian fixed-width integers, and variable-length fields as a
 /// 32-bit big-endian length followed by the bytes.
@@ -102,8 +104,7 @@ struct ByteReader {
     /// A length-prefixed UTF-8 string, validated.
     @usableFromInline mutating func string(_ what: StaticString, maxLength: Int) throws(LedgerError) -> String {
         let range = try fieldRange(what, maxLength: maxLength)
-        let slice = UnsafeRawBufferPointer(rebasing: bytes[range])
-        guard let value = String(validating: slice, as: UTF8.self) else {
+        guard let value = TextRules.decodeUTF8(UnsafeRawBufferPointer(rebasing: bytes[range])) else {
             throw LedgerError(.malformed, "\(what) is not valid UTF-8")
         }
         return value
@@ -122,8 +123,53 @@ struct ByteReader {
 func withBytes<R>(
     _ bytes: some ContiguousBytesCollection, _ body: (UnsafeRawBufferPointer) throws(LedgerError) -> R
 ) throws(LedgerError) -> R {
-    let result: Result<R, LedgerError> = bytes.withContiguousBytes { buffer in
-        Result { () throws(LedgerError) -> R in try body(buffer) }
+    do {
+        return try bytes.withContiguousBytes { buffer in try body(buffer) }
+    } catch let error as LedgerError {
+        throw error
+    } catch {
+        // Unreachable: `body` throws only LedgerError.
+        throw LedgerError(.malformed, "\(error)")
     }
-    return try result.get()
+}
+
+/// Byte-level checks shared by encoding (on a String's UTF-8) and decoding
+/// (on the raw field), so both paths apply the same rules.
+enum TextRules {
+    /// `true` when no byte is a control character. In UTF-8 the control
+    /// characters U+0000–U+001F and U+007F are exactly these single bytes.
+    @inlinable static func hasNoControl(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        for byte in bytes where byte < 0x20 || byte == 0x7f { return false }
+        return true
+    }
+
+    /// The string these bytes encode, or `nil` when they are not valid
+    /// UTF-8. ASCII (the common case) is decoded directly; anything else
+    /// must survive a round trip unchanged, since decoding replaces every
+    /// invalid sequence.
+    @inlinable static func decodeUTF8(_ bytes: UnsafeRawBufferPointer) -> String? {
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        var text = String(decoding: bytes, as: UTF8.self)
+        if ascii { return text }
+        let roundTrips = text.withUTF8 { decoded in
+            decoded.count == bytes.count && (bytes.isEmpty || memcmp(decoded.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+        }
+        return roundTrips ? text : nil
+    }
+
+    /// Runs `body` on the UTF-8 of `text` without copying a native string.
+    @inlinable static func utf8<R>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(LedgerError) -> R) throws(LedgerError) -> R {
+        var copy = text
+        do {
+            return try copy.withUTF8 { buffer in try body(UnsafeRawBufferPointer(buffer)) }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.malformed, "\(error)")
+        }
+    }
 }

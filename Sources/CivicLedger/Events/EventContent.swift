@@ -1,3 +1,5 @@
+import Foundation
+
 /// What an actor signs: the full content of one event.
 ///
 /// The signed bytes are the *event body* (docs/format.md §2): a fixed
@@ -88,7 +90,10 @@ public struct EventContent: Hashable, Sendable {
     init(decoding buffer: UnsafeRawBufferPointer) throws(LedgerError) {
         var reader = ByteReader(buffer)
         try reader.need(Self.bodyPrefix.count, "event body prefix")
-        guard buffer[0..<Self.bodyPrefix.count].elementsEqual(Self.bodyPrefix) else {
+        let prefixMatches = Self.bodyPrefix.withUnsafeBytes { prefix in
+            memcmp(buffer.baseAddress!, prefix.baseAddress!, prefix.count) == 0
+        }
+        guard prefixMatches else {
             throw LedgerError(.malformed, "event body does not start with \"civic-ledger/event/v1\\0\"")
         }
         reader.offset = Self.bodyPrefix.count
@@ -132,7 +137,10 @@ public struct EventContent: Hashable, Sendable {
     /// space and no `+` (it names the checkpoint key, C2SP signed-note).
     public static func validateOrigin(_ origin: String) throws(LedgerError) {
         try checkText(origin, "origin", max: 255)
-        guard !origin.contains(" "), !origin.contains("+") else {
+        let clean = try TextRules.utf8(origin) { (bytes) throws(LedgerError) in
+            !bytes.contains { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "+") }
+        }
+        guard clean else {
             throw LedgerError(.invalidField, "origin \"\(origin)\" must not contain a space or '+' (C2SP checkpoint origin)")
         }
     }
@@ -142,20 +150,27 @@ public struct EventContent: Hashable, Sendable {
         guard count >= 1, count <= max else {
             throw LedgerError(.invalidField, "\(what) must be 1 to \(max) bytes, got \(count)", stream: stream)
         }
-        guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+        guard try TextRules.utf8(value, TextRules.hasNoControl) else {
             throw LedgerError(.invalidField, "\(what) must not contain control characters", stream: stream)
         }
     }
 
     /// Kinds are 1 to 128 bytes of `a-z`, `0-9`, `.`, `-`, `_`, starting with a letter.
     static func checkKind(_ kind: String) throws(LedgerError) {
-        let utf8 = kind.utf8
-        guard let first = utf8.first, utf8.count <= 128, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
-            utf8.allSatisfy({ byte in
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-            })
-        else {
+        let valid = try TextRules.utf8(kind) { (bytes) throws(LedgerError) -> Bool in
+            guard let first = bytes.first, bytes.count <= 128, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z") else { return false }
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                    UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                    continue
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+        guard valid else {
             throw LedgerError(.invalidField, "kind \"\(kind)\" must be 1 to 128 of a-z 0-9 . - _, starting with a letter")
         }
     }

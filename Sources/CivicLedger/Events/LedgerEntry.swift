@@ -51,7 +51,7 @@ public struct LedgerEntry: Hashable, Sendable {
         guard streamVersion >= 1 else {
             throw LedgerError(.malformed, "stream version 0 is not a version an entry can give its stream", position: position)
         }
-        let signature = Signature(signatureBytes.bytes + signatureHigh.bytes)!
+        let signature = Signature(low: signatureBytes, high: signatureHigh)
         do {
             event = try SignedEvent(body: bytes[bodyRange], signature: signature)
         } catch {

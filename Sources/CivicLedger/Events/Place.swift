@@ -39,13 +39,22 @@ public struct Place: Hashable, Sendable, Codable, CustomStringConvertible, Expre
         guard !path.isEmpty, path.utf8.count <= 255 else {
             throw LedgerError(.invalidField, "place must be 1 to 255 bytes, got \(path.utf8.count)")
         }
-        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
-            guard !segment.isEmpty else {
-                throw LedgerError(.invalidField, "place \"\(path)\" has an empty name between slashes")
+        let problem = try TextRules.utf8(path) { (bytes) throws(LedgerError) -> String? in
+            var nameLength = 0
+            for byte in bytes {
+                if byte == UInt8(ascii: "/") {
+                    if nameLength == 0 { return "has an empty name between slashes" }
+                    nameLength = 0
+                } else if byte < 0x20 || byte == 0x7f || byte == UInt8(ascii: "*") {
+                    return "has a name with '*' or a control character"
+                } else {
+                    nameLength += 1
+                }
             }
-            guard !segment.contains("*"), !segment.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-                throw LedgerError(.invalidField, "place \"\(path)\" has a name with '*' or a control character")
-            }
+            return nameLength == 0 ? "ends with a slash" : nil
+        }
+        if let problem {
+            throw LedgerError(.invalidField, "place \"\(path)\" \(problem)")
         }
     }
 

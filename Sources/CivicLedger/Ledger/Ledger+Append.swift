@@ -88,12 +88,13 @@ extension Ledger {
 
     private func commit(_ batch: [PendingAppend]) async {
         var attempt = 0
+        var thorough = false
         while true {
             attempt += 1
             var plan: Plan?
             do {
                 if needsResync { try await resync() }
-                plan = try await self.plan(batch)
+                plan = try await self.plan(batch, thorough: thorough)
                 guard let planned = plan else { return }
                 if !planned.entries.isEmpty {
                     try await store.commit(
@@ -108,8 +109,12 @@ extension Ledger {
                 finish(batch, planned.outcomes)
                 return
             } catch let error as LedgerError where error.code == .storeConflict && attempt <= configuration.conflictRetries {
-                logger.notice("another writer moved the log; resynchronising", metadata: ["attempt": "\(attempt)"])
+                // Another writer moved the log, or an optimistic assumption
+                // (a new stream, an unseen idempotency key) met a unique key:
+                // catch up, then plan again checking everything with the store.
+                logger.notice("commit conflict; resynchronising", metadata: ["attempt": "\(attempt)", "reason": "\(error.message)"])
                 needsResync = true
+                thorough = true
             } catch {
                 needsResync = true
                 let failure = error as? LedgerError ?? LedgerError(.storeFailure, "the store failed: \(error)")
@@ -144,6 +149,7 @@ extension Ledger {
             streamCache.removeAll(keepingCapacity: true)
         }
         streamCache.merge(plan.heads) { _, new in new }
+        for entry in plan.entries { recentReferences.insert(entry.idempotencyReference, at: entry.position) }
         if let checkpoint = plan.checkpoint { lastCheckpoint = (checkpoint.size, plan.recordedAt) }
         logger.trace("committed", metadata: ["entries": "\(plan.entries.count)", "size": "\(frontier.size)"])
         notifyWaiters()
@@ -152,13 +158,30 @@ extension Ledger {
     /// Sequences a batch against the committed state: checks each request
     /// with ``LedgerRules``, assigns positions, and builds the entries.
     /// A request that fails leaves no trace in the plan.
-    private func plan(_ batch: [PendingAppend]) async throws -> Plan {
+    ///
+    /// The common case reads nothing from the store: streams come from the
+    /// cache, a stream that is not cached and is expected to be new is
+    /// taken as new, and idempotency keys are checked against this batch
+    /// and the recently committed keys. The store's unique keys back these
+    /// assumptions: when one was wrong the commit is a conflict, and the
+    /// batch is planned again with `thorough` lookups of every stream and
+    /// key.
+    private func plan(_ batch: [PendingAppend], thorough: Bool) async throws -> Plan {
         let events = batch.flatMap(\.events)
-        let missing = Set(events.map(\.content.stream)).filter { streamCache[$0] == nil }
-        let fetched = missing.isEmpty ? [:] : try await store.streamHeads(Array(missing))
-        let references = events.map { IdempotencyReference(actorKey: $0.content.actorKey, key: $0.content.idempotencyKey) }
+        let lookup = Set(
+            events.filter { thorough || $0.content.expectedVersion != .exactly(0) }.map(\.content.stream)
+        ).filter { streamCache[$0] == nil }
+        let fetched = lookup.isEmpty ? [:] : try await store.streamHeads(Array(lookup))
         var originals: [IdempotencyReference: LedgerEntry] = [:]
-        for (reference, position) in try await store.positions(for: references) {
+        var known: [IdempotencyReference: UInt64] = [:]
+        for event in events {
+            let reference = IdempotencyReference(actorKey: event.content.actorKey, key: event.content.idempotencyKey)
+            if let position = recentReferences.position(of: reference) { known[reference] = position }
+        }
+        if thorough {
+            known.merge(try await store.positions(for: events.map { IdempotencyReference(actorKey: $0.content.actorKey, key: $0.content.idempotencyKey) })) { a, _ in a }
+        }
+        for (reference, position) in known {
             guard let stored = try await store.entries(from: position, limit: 1).first else {
                 throw LedgerError(.storeFailure, "the idempotency index points at position \(position), which the store does not hold")
             }
@@ -257,9 +280,9 @@ extension Ledger {
                     try registry!.authorise(entry.content, at: entry.position)
                     try registry!.apply(entry.content, at: entry.position)
                 }
-                if streamCache[entry.stream] != nil || streamCache.count < configuration.streamCacheLimit {
-                    streamCache[entry.stream] = StreamHead(version: entry.streamVersion, place: entry.content.place)
-                }
+                if streamCache.count >= configuration.streamCacheLimit { streamCache.removeAll(keepingCapacity: true) }
+                streamCache[entry.stream] = StreamHead(version: entry.streamVersion, place: entry.content.place)
+                recentReferences.insert(entry.idempotencyReference, at: entry.position)
                 newFrontier.append(entry.leafHash)
                 recorded = max(recorded, entry.recordedAt)
             }

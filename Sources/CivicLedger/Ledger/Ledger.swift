@@ -36,6 +36,7 @@ public actor Ledger {
     var frontier: MerkleFrontier
     var lastRecordedAt: Timestamp
     var streamCache: [String: StreamHead] = [:]
+    var recentReferences = RecentReferences(capacity: 65_536)
     var lastCheckpoint: (size: UInt64, time: Timestamp)
     var needsResync = false
 

@@ -15,6 +15,10 @@
 ///   ``StoreCommit/expectedSize`` entries, and otherwise throws
 ///   ``LedgerError`` with code `.storeConflict` and writes nothing. This is
 ///   what keeps positions gapless when several writers share one store.
+/// - Two entries never share a (stream, stream version) pair or an
+///   idempotency reference; a commit that would break either throws
+///   `.storeConflict` and writes nothing. The ledger relies on this to
+///   append without reading the store first.
 /// - Entry bytes are returned exactly as committed.
 public protocol EventStore: Sendable {
     /// The head written by the last commit, or `nil` when the store holds
@@ -25,8 +29,9 @@ public protocol EventStore: Sendable {
     /// optional checkpoint.
     ///
     /// - Throws: ``LedgerError`` `.storeConflict` when the log does not
-    ///   hold exactly `commit.expectedSize` entries; `.storeFailure` for
-    ///   I/O and database errors.
+    ///   hold exactly `commit.expectedSize` entries, or a stream version or
+    ///   idempotency reference is already stored; `.storeFailure` for I/O
+    ///   and database errors.
     func commit(_ commit: StoreCommit) async throws
 
     /// Up to `limit` entries from `position` on, in position order.

@@ -9,6 +9,7 @@ public final class InMemoryEventStore: EventStore {
         var head: StoreHead?
         var entries: [StoredEntry] = []
         var streams: [String: [UInt64]] = [:]
+        var streamVersions: Set<String> = []
         var places: [String: Place] = [:]
         var idempotency: [[UInt8]: UInt64] = [:]
         var checkpoints: [UInt64: StoredCheckpoint] = [:]
@@ -32,18 +33,25 @@ public final class InMemoryEventStore: EventStore {
             }
             // Check the unique keys before changing anything: all or none.
             var seen = Set<[UInt8]>()
+            var seenVersions = Set<String>()
             for (offset, entry) in commit.entries.enumerated() {
                 guard entry.position == size + UInt64(offset) else {
                     throw LedgerError(.storeFailure, "entry \(offset) of the commit has position \(entry.position), expected \(size + UInt64(offset))")
                 }
                 let digest = entry.idempotencyReference.digest
                 guard state.idempotency[digest] == nil, seen.insert(digest).inserted else {
-                    throw LedgerError(.storeFailure, "idempotency key already stored", position: entry.position)
+                    throw LedgerError(.storeConflict, "the idempotency reference of position \(entry.position) is already stored", position: entry.position)
+                }
+                let version = Self.versionKey(entry)
+                guard !state.streamVersions.contains(version), seenVersions.insert(version).inserted else {
+                    throw LedgerError(
+                        .storeConflict, "stream \(entry.stream) already has version \(entry.streamVersion)", position: entry.position, stream: entry.stream)
                 }
             }
             for entry in commit.entries {
                 state.entries.append(StoredEntry(position: entry.position, bytes: entry.bytes))
                 state.streams[entry.stream, default: []].append(entry.position)
+                state.streamVersions.insert(Self.versionKey(entry))
                 state.places[entry.stream] = entry.event.content.place
                 state.idempotency[entry.idempotencyReference.digest] = entry.position
             }
@@ -51,6 +59,8 @@ public final class InMemoryEventStore: EventStore {
             state.head = commit.head
         }
     }
+
+    private static func versionKey(_ entry: LedgerEntry) -> String { "\(entry.streamVersion)\u{0}\(entry.stream)" }
 
     public func entries(from position: UInt64, limit: Int) async throws -> [StoredEntry] {
         state.withLock { state in

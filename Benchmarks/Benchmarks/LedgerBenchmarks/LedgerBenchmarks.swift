@@ -1,0 +1,153 @@
+import Benchmark
+import CivicLedger
+import CivicLedgerSQLite
+import CivicLedgerTesting
+import Foundation
+
+/// A temporary directory for one benchmark's SQLite files.
+func temporaryLedgerPath(_ name: String) -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("civic-ledger-bench-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent(name).path
+}
+
+/// The appenders of the durable-append benchmark, each with its own actor.
+let appenders = 16
+
+/// A SQLite ledger with one enrolled actor per appender.
+final class AppendBench: @unchecked Sendable {
+    // @unchecked Sendable: set up once before the measured iterations, and
+    // only read while they run.
+    var fixture: LedgerFixture!
+    var actors: [SigningKey] = []
+    var round = 0
+
+    func setUp() async throws {
+        fixture = try await LedgerFixture.make(store: try SQLiteEventStore(path: temporaryLedgerPath("append.sqlite")))
+        for index in 0..<appenders {
+            actors.append(try await fixture.enrol("appender-\(index)", role: "worker", scope: "town"))
+        }
+    }
+
+    /// `count` events split over the appenders, each signed by its own
+    /// actor: signed here, before the clock starts, as clients sign on
+    /// their own devices.
+    func signedEvents(_ count: Int) throws -> [[SignedEvent]] {
+        round += 1
+        var perAppender = Array(repeating: [SignedEvent](), count: appenders)
+        for index in 0..<count {
+            let appender = index % appenders
+            perAppender[appender].append(
+                try fixture.event(
+                    by: actors[appender], stream: "case/\(round)-\(index)", place: "town/north", kind: "case.report",
+                    expectedVersion: .exactly(0), payload: Array(#"{"category":"drainage","summary":"blocked drain"}"#.utf8),
+                    idempotencyKey: "\(round)-\(index)"))
+        }
+        return perAppender
+    }
+}
+
+/// A SQLite ledger file of `count` entries written straight through the
+/// store. The entries carry placeholder signatures: reading does not check
+/// them, and signing a million events would only slow the set-up.
+func makeReadLedger(entries count: Int) async throws -> SQLiteEventStore {
+    let store = try SQLiteEventStore(path: temporaryLedgerPath("read.sqlite"))
+    let key = FixtureKeys.key("reader")
+    let template = try SignedEvent(
+        signing: EventContent(
+            origin: "bench.example/read", stream: "s", place: "town/north", expectedVersion: .any, kind: "case.report",
+            payload: Array(#"{"category":"drainage","summary":"blocked drain"}"#.utf8), actorKey: key.publicKey,
+            clientTime: Timestamp(millisecondsSinceEpoch: 0), idempotencyKey: "template"),
+        with: key)
+    var frontier = MerkleFrontier()
+    var position = 0
+    while position < count {
+        var batch: [LedgerEntry] = []
+        for index in position..<min(count, position + 10_000) {
+            var content = template.content
+            content.stream = "case/\(index % 50_000)"
+            content.idempotencyKey = "read-\(index)"
+            let event = try SignedEvent(body: try content.encodedBody()[...], signature: template.signature)
+            let entry = LedgerEntry(
+                position: UInt64(index), recordedAt: Timestamp(millisecondsSinceEpoch: Int64(index)),
+                streamVersion: UInt64(index / 50_000 + 1), event: event)
+            frontier.append(entry.leafHash)
+            batch.append(entry)
+        }
+        try await store.commit(StoreCommit(expectedSize: UInt64(position), entries: batch, head: StoreHead(size: frontier.size, state: [])))
+        position += batch.count
+    }
+    return store
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration.maxDuration = .seconds(10)
+    Benchmark.defaultConfiguration.maxIterations = 20
+
+    // Durable appends: 16 concurrent appenders, events signed before the
+    // clock starts, SQLite WAL with synchronous = FULL. 1,000 events per
+    // iteration, so the scaled throughput is events per second.
+    let append = AppendBench()
+    Benchmark(
+        "Durable append, 16 appenders, SQLite (events)",
+        configuration: .init(
+            metrics: [.throughput, .wallClock, .peakMemoryResident], scalingFactor: .kilo,
+            maxDuration: .seconds(20), maxIterations: 30,
+            thresholds: [.throughput: .init(absolute: [.p50: 15_000])]
+        )
+    ) { benchmark in
+        let events = try append.signedEvents(1000)
+        let ledger = append.fixture.ledger
+        benchmark.startMeasurement()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for mine in events {
+                group.addTask {
+                    for event in mine { _ = try await ledger.append(event) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        benchmark.stopMeasurement()
+    } setup: {
+        try await append.setUp()
+    }
+
+    // Reading entries back through the ledger's read path (SQLite, decoded).
+    nonisolated(unsafe) var readStore: SQLiteEventStore?
+    Benchmark(
+        "Read entries back, SQLite (entries)",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .mega, maxIterations: 10)
+    ) { benchmark in
+        let store = readStore!
+        var position: UInt64 = 0
+        var checksum: UInt64 = 0
+        benchmark.startMeasurement()
+        while position < 1_000_000 {
+            let page = try await store.entries(from: position, limit: 4096)
+            for stored in page {
+                let entry = try LedgerEntry(bytes: stored.bytes)
+                checksum &+= entry.streamVersion
+            }
+            position += UInt64(page.count)
+        }
+        benchmark.stopMeasurement()
+        blackHole(checksum)
+    } setup: {
+        readStore = try await makeReadLedger(entries: 1_000_000)
+    }
+
+    // The reference limits: libsodium on one core.
+    let key = FixtureKeys.key("bench")
+    let message = [UInt8](repeating: 7, count: 300)
+    let signature = key.sign(message)
+    Benchmark("Ed25519 verify, one core (signatures)", configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .kilo)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(key.publicKey.isValidSignature(signature, for: message))
+        }
+    }
+    Benchmark("Ed25519 sign, one core (signatures)", configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .kilo)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(key.sign(message))
+        }
+    }
+}

@@ -1,0 +1,28 @@
+// swift-tools-version: 6.1
+//
+// CivicLedger's benchmarks: a package of its own so that ordinary builds
+// stay fast. Run from the repository root with `make bench`.
+
+import PackageDescription
+
+let package = Package(
+    name: "CivicLedgerBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "CivicLedger", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "LedgerBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CivicLedger", package: "CivicLedger"),
+                .product(name: "CivicLedgerSQLite", package: "CivicLedger"),
+                .product(name: "CivicLedgerTesting", package: "CivicLedger"),
+            ],
+            path: "Benchmarks/LedgerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+)

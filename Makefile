@@ -1,0 +1,47 @@
+# CivicLedger: read this first.
+#
+#   make demo    install what is missing, build, run the demo on SQLite
+#   make test    install what is missing, build, run every test
+#   make bench   run the benchmarks (Benchmarks/, a nested package)
+#
+# System packages (libsodium-dev, libsqlite3-dev, pkg-config) are installed
+# with apt-get when running as root; otherwise the exact command is printed.
+
+SWIFT        ?= swift
+APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
+DEMO_DB      ?= demo-ledger.sqlite
+
+.PHONY: demo test build deps bench clean
+
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || exit 1; \
+	  else \
+	    echo "missing system packages:$$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+demo: build
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_DB).authority.key $(DEMO_DB).authority.key.pub $(DEMO_DB).log.key $(DEMO_DB).log.key.pub
+	$(SWIFT) run civic-ledger demo --db $(DEMO_DB)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+clean:
+	rm -rf .build Benchmarks/.build
