@@ -61,10 +61,7 @@ public struct ProjectionRunner<P: Projection>: Sendable {
     public func catchUp(_ projection: inout P, to size: UInt64? = nil, progress: ((UInt64) -> Void)? = nil) async throws -> UInt64 {
         var folded: UInt64 = 0
         var sinceSnapshot: UInt64 = 0
-        while size.map({ projection.nextPosition < $0 }) ?? true {
-            let limit = size.map { Int(min(UInt64(pageSize), $0 - projection.nextPosition)) } ?? pageSize
-            let page = try await store.entries(from: projection.nextPosition, limit: limit)
-            if page.isEmpty { break }
+        for try await page in StoredPages(store: store, from: projection.nextPosition, to: size, pageSize: pageSize) {
             for stored in page {
                 try projection.fold(try Ledger.decode(stored))
             }

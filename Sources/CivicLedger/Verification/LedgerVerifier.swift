@@ -100,12 +100,8 @@ public struct LedgerVerifier: Sendable {
     }
 
     private func forEachPage(_ body: ([StoredEntry]) async throws -> Void) async throws {
-        var position: UInt64 = 0
-        while true {
-            let page = try await store.entries(from: position, limit: pageSize)
-            guard let last = page.last else { return }
+        for try await page in StoredPages(store: store, pageSize: pageSize) {
             try await body(page)
-            position = last.position + 1
         }
     }
 }
