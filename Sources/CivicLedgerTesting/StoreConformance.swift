@@ -74,12 +74,7 @@ public enum StoreConformance {
         let store = try await make()
         let entries = try sampleEntries(count: 3)
         try await store.commit(commit(entries[0..<1], expectedSize: 0))
-        do {
-            try await store.commit(commit(entries[1..<3], expectedSize: 0, renumber: true))
-            throw ConformanceFailure("a commit expecting size 0 on a log of 1 succeeded")
-        } catch let error as LedgerError {
-            try expect(error.code == .storeConflict, "the error was \(error.code), not store-conflict")
-        }
+        try await expectRefused(store, commit(entries[1..<3], expectedSize: 0, renumber: true), "a commit expecting size 0 on a log of 1")
         try expect(try await store.entries(from: 0, limit: 10).count == 1, "the rejected commit wrote entries")
         try expect(try await store.head()?.size == 1, "the rejected commit moved the head")
     }
@@ -91,10 +86,7 @@ public enum StoreConformance {
         // Entry 3 reuses entry 0's idempotency key: the store's unique index
         // must refuse it, and with it the whole commit.
         let duplicate = try sampleEntries(count: 4, idempotencyOverride: (3, entries[0].content.idempotencyKey))
-        do {
-            try await store.commit(commit(duplicate[2..<4], expectedSize: 2))
-            throw ConformanceFailure("a commit reusing a stored idempotency key succeeded")
-        } catch is LedgerError {}
+        try await expectRefused(store, commit(duplicate[2..<4], expectedSize: 2), "a commit reusing a stored idempotency key")
         try expect(try await store.entries(from: 0, limit: 10).count == 2, "a failed commit left some of its entries")
         try expect(try await store.head()?.size == 2, "a failed commit moved the head")
     }
@@ -111,19 +103,9 @@ public enum StoreConformance {
                 payload: [], actorKey: key.publicKey, clientTime: Timestamp(millisecondsSinceEpoch: 9), idempotencyKey: "fresh"),
             with: key)
         let clash = LedgerEntry(position: 3, recordedAt: Timestamp(millisecondsSinceEpoch: 9), streamVersion: 1, event: again)
-        do {
-            try await store.commit(StoreCommit(expectedSize: 3, entries: [clash], head: StoreHead(size: 4, state: [4])))
-            throw ConformanceFailure("a second version 1 of stream-0 was stored")
-        } catch let error as LedgerError {
-            try expect(error.code == .storeConflict, "a duplicate stream version gave \(error.code), not store-conflict")
-        }
+        try await expectRefused(store, StoreCommit(expectedSize: 3, entries: [clash], head: StoreHead(size: 4, state: [4])), "a second version 1 of stream-0")
         let reused = LedgerEntry(position: 3, recordedAt: Timestamp(millisecondsSinceEpoch: 9), streamVersion: 2, event: entries[1].event)
-        do {
-            try await store.commit(StoreCommit(expectedSize: 3, entries: [reused], head: StoreHead(size: 4, state: [4])))
-            throw ConformanceFailure("an idempotency reference was stored twice")
-        } catch let error as LedgerError {
-            try expect(error.code == .storeConflict, "a duplicate idempotency reference gave \(error.code), not store-conflict")
-        }
+        try await expectRefused(store, StoreCommit(expectedSize: 3, entries: [reused], head: StoreHead(size: 4, state: [4])), "a second use of an idempotency reference")
         try expect(try await store.head()?.size == 3, "a refused commit moved the head")
     }
 
@@ -263,6 +245,17 @@ public enum StoreConformance {
         }
         let size = expectedSize + UInt64(list.count)
         return StoreCommit(expectedSize: expectedSize, entries: list, head: StoreHead(size: size, state: [UInt8(truncatingIfNeeded: size)]))
+    }
+
+    /// Requires the store to refuse `commit` with `store-conflict`.
+    static func expectRefused(_ store: any EventStore, _ commit: StoreCommit, _ what: String) async throws {
+        do {
+            try await store.commit(commit)
+        } catch let error as LedgerError {
+            try expect(error.code == .storeConflict, "\(what) gave \(error.code), not store-conflict")
+            return
+        }
+        throw ConformanceFailure("\(what) was stored")
     }
 
     static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
