@@ -33,7 +33,7 @@ public struct StoredPages: AsyncSequence, Sendable {
     }
 
     /// Reads one page ahead.
-    public struct Iterator: AsyncIteratorProtocol {
+    public struct Iterator: AsyncIteratorProtocol, Sendable {
         let store: any EventStore
         var next: UInt64
         let end: UInt64?
@@ -62,6 +62,60 @@ public struct StoredPages: AsyncSequence, Sendable {
             guard let last = page.last else { return nil }
             next = last.position + 1
             if page.count == pageSize || end != nil { ahead = read(from: next) }
+            return page
+        }
+    }
+}
+
+/// Decoded entries in position order, a page at a time: the next page is
+/// read and decoded while the caller works on the current one.
+///
+/// Reading (on the store's threads), decoding and the caller's own work run
+/// as three overlapping stages, so a full replay uses every core.
+///
+/// - Throws: from iteration, ``LedgerError`` `.malformed` when a stored
+///   entry does not decode or is stored at the wrong position; store errors.
+public struct EntryPages: AsyncSequence, Sendable {
+    public typealias Element = [LedgerEntry]
+
+    let pages: StoredPages
+
+    /// Entries of `store` from position `start` up to (not including)
+    /// `end`, or to the end of the log.
+    public init(store: any EventStore, from start: UInt64 = 0, to end: UInt64? = nil, pageSize: Int = 4096) {
+        pages = StoredPages(store: store, from: start, to: end, pageSize: pageSize)
+    }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(pages: pages.makeAsyncIterator())
+    }
+
+    /// Decodes one page ahead of the caller.
+    public struct Iterator: AsyncIteratorProtocol {
+        var pages: StoredPages.Iterator?
+        var ahead: Task<(StoredPages.Iterator, [LedgerEntry]?), any Error>?
+
+        init(pages: StoredPages.Iterator) {
+            self.pages = pages
+        }
+
+        static func step(_ pages: StoredPages.Iterator) -> Task<(StoredPages.Iterator, [LedgerEntry]?), any Error> {
+            Task {
+                var pages = pages
+                guard let page = try await pages.next() else { return (pages, nil) }
+                return (pages, try page.map(Ledger.decode))
+            }
+        }
+
+        /// The next page of entries, or `nil` at the end.
+        public mutating func next() async throws -> [LedgerEntry]? {
+            if ahead == nil, let pages { ahead = Self.step(pages) }
+            guard let pending = ahead else { return nil }
+            ahead = nil
+            pages = nil
+            let (rest, page) = try await pending.value
+            guard let page else { return nil }
+            ahead = Self.step(rest)
             return page
         }
     }

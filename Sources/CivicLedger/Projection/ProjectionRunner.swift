@@ -61,9 +61,9 @@ public struct ProjectionRunner<P: Projection>: Sendable {
     public func catchUp(_ projection: inout P, to size: UInt64? = nil, progress: ((UInt64) -> Void)? = nil) async throws -> UInt64 {
         var folded: UInt64 = 0
         var sinceSnapshot: UInt64 = 0
-        for try await page in StoredPages(store: store, from: projection.nextPosition, to: size, pageSize: pageSize) {
-            for stored in page {
-                try projection.fold(try Ledger.decode(stored))
+        for try await page in EntryPages(store: store, from: projection.nextPosition, to: size, pageSize: pageSize) {
+            for entry in page {
+                try projection.fold(entry)
             }
             folded += UInt64(page.count)
             sinceSnapshot += UInt64(page.count)
