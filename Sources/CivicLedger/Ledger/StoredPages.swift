@@ -67,11 +67,8 @@ public struct StoredPages: AsyncSequence, Sendable {
     }
 }
 
-/// Decoded entries in position order, a page at a time: the next page is
-/// read and decoded while the caller works on the current one.
-///
-/// Reading (on the store's threads), decoding and the caller's own work run
-/// as three overlapping stages, so a full replay uses every core.
+/// Decoded entries in position order, a page at a time: the store reads
+/// the next page while the caller decodes and uses the current one.
 ///
 /// - Throws: from iteration, ``LedgerError`` `.malformed` when a stored
 ///   entry does not decode or is stored at the wrong position; store errors.
@@ -90,33 +87,13 @@ public struct EntryPages: AsyncSequence, Sendable {
         Iterator(pages: pages.makeAsyncIterator())
     }
 
-    /// Decodes one page ahead of the caller.
+    /// Decodes each page as it arrives.
     public struct Iterator: AsyncIteratorProtocol {
-        var pages: StoredPages.Iterator?
-        var ahead: Task<(StoredPages.Iterator, [LedgerEntry]?), any Error>?
-
-        init(pages: StoredPages.Iterator) {
-            self.pages = pages
-        }
-
-        static func step(_ pages: StoredPages.Iterator) -> Task<(StoredPages.Iterator, [LedgerEntry]?), any Error> {
-            Task {
-                var pages = pages
-                guard let page = try await pages.next() else { return (pages, nil) }
-                return (pages, try page.map(Ledger.decode))
-            }
-        }
+        var pages: StoredPages.Iterator
 
         /// The next page of entries, or `nil` at the end.
         public mutating func next() async throws -> [LedgerEntry]? {
-            if ahead == nil, let pages { ahead = Self.step(pages) }
-            guard let pending = ahead else { return nil }
-            ahead = nil
-            pages = nil
-            let (rest, page) = try await pending.value
-            guard let page else { return nil }
-            ahead = Self.step(rest)
-            return page
+            try await pages.next()?.map(Ledger.decode)
         }
     }
 }
