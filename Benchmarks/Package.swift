@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(name: "CivicLedger", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         .executableTarget(
@@ -20,6 +21,7 @@ let package = Package(
                 .product(name: "CivicLedger", package: "CivicLedger"),
                 .product(name: "CivicLedgerSQLite", package: "CivicLedger"),
                 .product(name: "CivicLedgerTesting", package: "CivicLedger"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Benchmarks/LedgerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

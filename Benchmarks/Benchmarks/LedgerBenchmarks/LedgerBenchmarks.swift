@@ -3,6 +3,7 @@ import CivicLedger
 import CivicLedgerSQLite
 import CivicLedgerTesting
 import Foundation
+import GRDB
 
 /// A temporary directory for one benchmark's SQLite files.
 func temporaryLedgerPath(_ name: String) -> String {
@@ -80,6 +81,20 @@ func makeReadLedger(entries count: Int) async throws -> SQLiteEventStore {
     return store
 }
 
+/// 16,000 entries ready to commit, each a new stream, signed by one key.
+func commitEntries() throws -> [LedgerEntry] {
+    let key = FixtureKeys.key("commit")
+    return try (0..<16_000).map { index in
+        let event = try SignedEvent(
+            signing: EventContent(
+                origin: "bench.example/commit", stream: "case/\(index)", place: "town/north", expectedVersion: .exactly(0),
+                kind: "case.report", payload: Array(#"{"category":"drainage","summary":"blocked drain"}"#.utf8),
+                actorKey: key.publicKey, clientTime: Timestamp(millisecondsSinceEpoch: 0), idempotencyKey: "commit-\(index)"),
+            with: key)
+        return LedgerEntry(position: UInt64(index), recordedAt: Timestamp(millisecondsSinceEpoch: 0), streamVersion: 1, event: event)
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration.maxDuration = .seconds(10)
     Benchmark.defaultConfiguration.maxIterations = 20
@@ -136,6 +151,62 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(checksum)
     } setup: {
         readStore = try await makeReadLedger(entries: 1_000_000)
+    }
+
+    // The store alone: 1,000 serial commits of 16 entries (one fsync each) per
+    // iteration, so the scaled throughput is commits/s (entries/s is 16 times
+    // that); with the real schema, and with its two unique indexes dropped to
+    // show what they cost.
+    nonisolated(unsafe) var prepared: [LedgerEntry] = []
+    for withIndexes in [true, false] {
+        Benchmark(
+            "SQLite commit of 16 entries\(withIndexes ? "" : ", unique indexes dropped") (commits)",
+            configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .kilo, maxIterations: 5)
+        ) { benchmark in
+            let path = temporaryLedgerPath("commit.sqlite")
+            let store = try SQLiteEventStore(path: path)
+            if !withIndexes {
+                try DatabaseQueue(path: path).write { db in
+                    try db.execute(sql: "DROP INDEX entry_stream; DROP INDEX entry_idempotency")
+                }
+            }
+            benchmark.startMeasurement()
+            var size = 0
+            while size < prepared.count {
+                try await store.commit(
+                    StoreCommit(
+                        expectedSize: UInt64(size), entries: Array(prepared[size..<size + 16]),
+                        head: StoreHead(size: UInt64(size + 16), state: [])))
+                size += 16
+            }
+            benchmark.stopMeasurement()
+        } setup: {
+            if prepared.isEmpty { prepared = try commitEntries() }
+        }
+    }
+
+    // Decoding alone: entry bytes to LedgerEntry, on one core.
+    nonisolated(unsafe) var encoded: [[UInt8]] = []
+    Benchmark("Entry decode, one core (entries)", configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)) { benchmark in
+        var checksum: UInt64 = 0
+        for index in benchmark.scaledIterations {
+            checksum &+= try LedgerEntry(bytes: encoded[index % encoded.count]).streamVersion
+        }
+        blackHole(checksum)
+    } setup: {
+        encoded = try commitEntries().prefix(4096).map(\.bytes)
+    }
+
+    // Raw SQLite row reads, without decoding (the store's share of reading back).
+    Benchmark("SQLite read, raw rows (rows)", configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .mega, maxIterations: 10)) { benchmark in
+        let store = readStore!
+        var count = 0
+        benchmark.startMeasurement()
+        for try await page in StoredPages(store: store) { count += page.count }
+        benchmark.stopMeasurement()
+        precondition(count == 1_000_000, "read \(count) rows")
+    } setup: {
+        if readStore == nil { readStore = try await makeReadLedger(entries: 1_000_000) }
     }
 
     // The reference limits: libsodium on one core.
