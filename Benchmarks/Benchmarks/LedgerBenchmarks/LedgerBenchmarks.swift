@@ -166,7 +166,7 @@ let benchmarks: @Sendable () -> Void = {
             let path = temporaryLedgerPath("commit.sqlite")
             let store = try SQLiteEventStore(path: path)
             if !withIndexes {
-                try DatabaseQueue(path: path).write { db in
+                try await DatabaseQueue(path: path).write { db in
                     try db.execute(sql: "DROP INDEX entry_stream; DROP INDEX entry_idempotency")
                 }
             }

@@ -94,8 +94,8 @@ extension Ledger {
             var plan: Plan?
             do {
                 if needsResync { try await resync() }
-                plan = try await self.plan(batch, thorough: thorough)
-                guard let planned = plan else { return }
+                let planned = try await self.plan(batch, thorough: thorough)
+                plan = planned
                 if !planned.entries.isEmpty {
                     try await store.commit(
                         StoreCommit(
