@@ -26,6 +26,7 @@ public final class SQLiteEventStore: EventStore {
         /// How long a write waits for another process's write lock.
         /// Default 10 seconds.
         public var busyTimeout: TimeInterval = 10
+        /// The defaults.
         public init() {}
     }
 

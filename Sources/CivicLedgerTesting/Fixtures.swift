@@ -11,6 +11,7 @@ public final class ManualClock: LedgerClock {
         current = Mutex(start)
     }
 
+    /// The clock's current time.
     public func now() -> Timestamp { current.withLock { $0 } }
 
     /// Moves the clock forward.

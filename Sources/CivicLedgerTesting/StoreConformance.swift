@@ -267,6 +267,7 @@ public enum StoreConformance {
 public struct ConformanceFailure: Error, CustomStringConvertible {
     /// What the store did wrong.
     public let message: String
+    /// A failure saying what the store did wrong.
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }

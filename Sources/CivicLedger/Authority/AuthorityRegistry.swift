@@ -18,8 +18,11 @@ public struct AuthorityRegistry: Hashable, Sendable {
 
     /// A role held in a place.
     public struct RoleGrant: Hashable, Sendable, Codable, CustomStringConvertible {
+        /// The role, e.g. `grid-worker`.
         public var role: String
+        /// The place the role covers, with everything beneath it.
         public var scope: Place
+        /// A role held in a place.
         public init(role: String, scope: Place) {
             self.role = role
             self.scope = scope
@@ -29,8 +32,11 @@ public struct AuthorityRegistry: Hashable, Sendable {
 
     /// An actor: a stable id, its current key and its roles.
     public struct ActorRecord: Hashable, Sendable {
+        /// The actor's stable id.
         public var id: String
+        /// The actor's current key.
         public var key: PublicKey
+        /// The roles the actor holds, each in a place.
         public var roles: [RoleGrant]
     }
 

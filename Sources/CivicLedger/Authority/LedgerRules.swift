@@ -6,6 +6,7 @@ public struct StreamHead: Hashable, Sendable {
     /// The stream's place.
     public var place: Place
 
+    /// A stream head.
     public init(version: UInt64, place: Place) {
         self.version = version
         self.place = place

@@ -39,6 +39,7 @@ public enum SystemEvent {
         /// The first permission table.
         public var permissions: PermissionTable
 
+        /// A genesis payload.
         public init(origin: String, authorityKey: PublicKey, logKey: PublicKey, permissions: PermissionTable) {
             self.origin = origin
             self.authorityKey = authorityKey
@@ -58,6 +59,7 @@ public enum SystemEvent {
         /// Where the role applies.
         public var scope: Place
 
+        /// An enrolment payload.
         public init(actor: String, key: PublicKey, role: String, scope: Place) {
             self.actor = actor
             self.key = key
@@ -68,10 +70,14 @@ public enum SystemEvent {
 
     /// The payload of `ledger.actor.withdraw`.
     public struct Withdraw: Codable, Hashable, Sendable {
+        /// The actor losing the role.
         public var actor: String
+        /// The role withdrawn.
         public var role: String
+        /// The place it was held in.
         public var scope: Place
 
+        /// A withdrawal payload.
         public init(actor: String, role: String, scope: Place) {
             self.actor = actor
             self.role = role
@@ -81,10 +87,14 @@ public enum SystemEvent {
 
     /// The payload of `ledger.key.rotate`.
     public struct Rotate: Codable, Hashable, Sendable {
+        /// The actor whose key changes.
         public var actor: String
+        /// The key replaced; valid up to and including this entry.
         public var oldKey: PublicKey
+        /// The new key; valid from the next entry.
         public var newKey: PublicKey
 
+        /// A rotation payload.
         public init(actor: String, oldKey: PublicKey, newKey: PublicKey) {
             self.actor = actor
             self.oldKey = oldKey
@@ -104,6 +114,7 @@ public enum SystemEvent {
         /// Why, for the record.
         public var reason: String
 
+        /// A revocation payload.
         public init(key: PublicKey, effectiveFrom: UInt64? = nil, reason: String) {
             self.key = key
             self.effectiveFrom = effectiveFrom
@@ -113,8 +124,10 @@ public enum SystemEvent {
 
     /// The payload of `ledger.permissions.set`.
     public struct SetPermissions: Codable, Hashable, Sendable {
+        /// The new permission table.
         public var permissions: PermissionTable
 
+        /// A permission-table payload.
         public init(permissions: PermissionTable) { self.permissions = permissions }
     }
 

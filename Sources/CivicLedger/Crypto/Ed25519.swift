@@ -144,6 +144,7 @@ public final class SigningKey: Signer, CustomStringConvertible, @unchecked Senda
     /// The 32-byte seed, for writing a key file. Handle with care.
     public var seed: [UInt8] { Array(secret[0..<32]) }
 
+    /// Signs `message` (Ed25519, RFC 8032).
     public func sign(_ message: [UInt8]) -> Signature {
         message.withUnsafeBytes { sign($0) }
     }

@@ -30,6 +30,7 @@ public struct Bytes32: Hashable, Sendable {
         try withUnsafeMutableBytes(body)
     }
 
+    /// Calls `body` with the 32 bytes.
     @inlinable public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: storage, body)
     }

@@ -26,6 +26,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch &+ milliseconds)
     }
 
+    /// Earlier instants order first.
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
     }
@@ -54,6 +55,8 @@ public protocol LedgerClock: Sendable {
 
 /// The system's wall clock.
 public struct SystemClock: LedgerClock {
+    /// The system clock.
     public init() {}
+    /// The current wall-clock time.
     public func now() -> Timestamp { Timestamp(Date()) }
 }

@@ -44,12 +44,14 @@ extension Projection {
 }
 
 extension Projection where Self: Codable {
+    /// The state as JSON with sorted keys.
     public func snapshotData() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return Array(try encoder.encode(self))
     }
 
+    /// Restores a state from its JSON snapshot.
     public init(snapshotData: [UInt8]) throws {
         self = try JSONDecoder().decode(Self.self, from: Data(snapshotData))
     }

@@ -70,6 +70,7 @@ public struct StoredEntry: Hashable, Sendable {
     /// The bytes exactly as committed.
     public var bytes: [UInt8]
 
+    /// A stored entry.
     public init(position: UInt64, bytes: [UInt8]) {
         self.position = position
         self.bytes = bytes
@@ -85,6 +86,7 @@ public struct StoreHead: Hashable, Sendable {
     /// The ledger's head state; stores keep it as bytes.
     public var state: [UInt8]
 
+    /// A store head.
     public init(size: UInt64, state: [UInt8]) {
         self.size = size
         self.state = state
@@ -102,6 +104,7 @@ public struct StoreCommit: Sendable {
     /// A checkpoint to store in the same transaction.
     public var checkpoint: StoredCheckpoint?
 
+    /// A commit.
     public init(expectedSize: UInt64, entries: [LedgerEntry], head: StoreHead, checkpoint: StoredCheckpoint? = nil) {
         self.expectedSize = expectedSize
         self.entries = entries
@@ -117,6 +120,7 @@ public struct StoredCheckpoint: Hashable, Sendable {
     /// The serialised signed note.
     public var note: String
 
+    /// A stored checkpoint.
     public init(size: UInt64, note: String) {
         self.size = size
         self.note = note
@@ -133,6 +137,7 @@ public struct IdempotencyReference: Hashable, Sendable {
     /// The signer's idempotency key.
     public var key: String
 
+    /// The reference of `key` used by `actorKey`.
     public init(actorKey: PublicKey, key: String) {
         self.actorKey = actorKey
         self.key = key
@@ -158,6 +163,7 @@ public struct ProjectionSnapshot: Hashable, Sendable {
     /// The encoded projection.
     public var data: [UInt8]
 
+    /// A snapshot.
     public init(name: String, position: UInt64, digest: Digest, data: [UInt8]) {
         self.name = name
         self.position = position

@@ -12,6 +12,7 @@ public struct VerificationFinding: Hashable, Sendable, CustomStringConvertible {
     /// The actor key involved, if any.
     public var key: PublicKey?
 
+    /// A finding.
     public init(code: LedgerError.Code, message: String, position: UInt64? = nil, stream: String? = nil, key: PublicKey? = nil) {
         self.code = code
         self.message = message
