@@ -150,7 +150,7 @@ public final class SQLiteEventStore: EventStore {
         return try await read { db in
             let statement = try db.cachedStatement(sql: "SELECT position, bytes FROM entry WHERE position >= ? ORDER BY position LIMIT ?")
             statement.setUncheckedArguments([Int64(clamping: position), limit])
-            return try Self.readEntries(statement, capacity: limit)
+            return try Self.readEntries(statement, capacity: min(limit, 4096))
         }
     }
 

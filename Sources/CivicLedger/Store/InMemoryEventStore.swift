@@ -66,16 +66,16 @@ public final class InMemoryEventStore: EventStore {
         state.withLock { state in
             guard position < UInt64(state.entries.count), limit > 0 else { return [] }
             let start = Int(position)
-            return Array(state.entries[start..<min(state.entries.count, start + limit)])
+            return Array(state.entries[start..<start + min(state.entries.count - start, limit)])
         }
     }
 
     public func entries(inStream stream: String, fromVersion: UInt64, limit: Int) async throws -> [StoredEntry] {
         state.withLock { state in
             guard let positions = state.streams[stream], limit > 0 else { return [] }
+            guard fromVersion <= UInt64(positions.count) else { return [] }
             let start = Int(max(fromVersion, 1) - 1)
-            guard start < positions.count else { return [] }
-            return positions[start..<min(positions.count, start + limit)].map { state.entries[Int($0)] }
+            return positions[start..<start + min(positions.count - start, limit)].map { state.entries[Int($0)] }
         }
     }
 
