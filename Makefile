@@ -3,6 +3,7 @@
 #   make demo    install what is missing, build, run the demo on SQLite
 #   make test    install what is missing, build, run every test
 #   make bench   run the benchmarks (Benchmarks/, a nested package)
+#   make docs    build the DocC catalogs into .build/docs (warnings are errors)
 #
 # System packages (libsodium-dev, libsqlite3-dev, pkg-config) are installed
 # with apt-get when running as root; otherwise the exact command is printed.
@@ -11,7 +12,7 @@ SWIFT        ?= swift
 APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 DEMO_DB      ?= demo-ledger.sqlite
 
-.PHONY: demo test build deps bench clean
+.PHONY: demo test build deps bench docs clean
 
 deps:
 	@missing=""; \
@@ -42,6 +43,18 @@ test: deps
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+DOC_MODULES := CivicLedger CivicLedgerSQLite CivicLedgerTesting
+docs: deps
+	$(SWIFT) package dump-symbol-graph --minimum-access-level public >/dev/null
+	@set -e; graphs=$$(find .build -type d -name symbolgraph | head -1); \
+	for m in $(DOC_MODULES); do \
+	  rm -rf .build/symbols/$$m && mkdir -p .build/docs .build/symbols/$$m; \
+	  cp $$graphs/$$m.symbols.json $$graphs/$$m@*.symbols.json .build/symbols/$$m/ 2>/dev/null || cp $$graphs/$$m.symbols.json .build/symbols/$$m/; \
+	  docc convert Sources/$$m/$$m.docc --additional-symbol-graph-dir .build/symbols/$$m \
+	    --fallback-display-name $$m --fallback-bundle-identifier org.civicledger.$$m \
+	    --warnings-as-errors --output-path .build/docs/$$m.doccarchive; \
+	done
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// The embedded default ``EventStore``: one SQLite file, through GRDB.
+/// The embedded default `EventStore`: one SQLite file, through GRDB.
 ///
 /// - The database runs in WAL mode with `synchronous = FULL`, so a commit
 ///   is on disk when ``commit(_:)`` returns (GRDB sets `NORMAL` when it
@@ -36,7 +36,7 @@ public final class SQLiteEventStore: EventStore {
 
     /// Opens (and, by default, creates) the store at `path`.
     ///
-    /// - Throws: ``LedgerError`` `.notInitialised` when the file is missing
+    /// - Throws: `LedgerError` `.notInitialised` when the file is missing
     ///   and `createIfMissing` is off; `.storeFailure` when it is not a
     ///   CivicLedger database or cannot be opened.
     public init(path: String, options: Options = Options()) throws {

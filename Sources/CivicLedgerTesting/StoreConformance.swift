@@ -1,7 +1,7 @@
 import CivicLedger
 import Foundation
 
-/// The behaviour every ``EventStore`` must have, as named checks that any
+/// The behaviour every `EventStore` must have, as named checks that any
 /// test framework can run against a real store (no store is mocked here).
 ///
 /// ```swift

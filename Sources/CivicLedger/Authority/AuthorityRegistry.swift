@@ -71,9 +71,12 @@ public struct AuthorityRegistry: Hashable, Sendable {
     /// is enrolled and valid there, and one of its actor's roles may sign
     /// the kind in the event's place.
     ///
-    /// - Parameter laterRevocations: revocations an auditor already knows
-    ///   of from later in the log (a compromise recorded late); empty at
-    ///   append time.
+    /// - Parameters:
+    ///   - event: the event's content.
+    ///   - position: the position the entry has, or will have.
+    ///   - laterRevocations: revocations an auditor already knows of from
+    ///     later in the log (a compromise recorded late); empty at append
+    ///     time.
     /// - Throws: ``LedgerError`` `.unknownKey`, `.keyNotValid`,
     ///   `.notAuthorised` or `.invalidSystemEvent`.
     public func authorise(

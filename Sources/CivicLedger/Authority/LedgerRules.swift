@@ -24,6 +24,8 @@ public enum LedgerRules {
     /// one expensive check, so callers run it in parallel).
     ///
     /// - Parameters:
+    ///   - event: the event's content.
+    ///   - position: the position the entry has, or will have.
     ///   - registry: the registry before this entry; `nil` before genesis.
     ///     Updated when the event is a system event.
     ///   - head: the stream's head before this entry, `nil` for a new stream.

@@ -112,9 +112,13 @@ public actor Ledger {
     /// `ledger` stream to rebuild the registry of keys and roles; it does
     /// not read the rest of the log.
     ///
-    /// - Parameter logSigner: the log key, to take checkpoints; without it
-    ///   the ledger appends and reads but ``checkpoint()`` can only return
-    ///   stored checkpoints.
+    /// - Parameters:
+    ///   - store: the store holding the ledger.
+    ///   - logSigner: the log key, to take checkpoints; without it the
+    ///     ledger appends and reads but ``checkpoint()`` can only return
+    ///     stored checkpoints.
+    ///   - clock: the source of recorded times.
+    ///   - configuration: checkpoint cadence, batch limits, logging.
     /// - Throws: ``LedgerError`` `.notInitialised` for an empty store;
     ///   `.signingFailed` when `logSigner` is not the ledger's log key;
     ///   `.storeFailure` when the store's system stream does not replay.

@@ -54,8 +54,11 @@ public struct ProjectionRunner<P: Projection>: Sendable {
     /// the log or `size`, saving a snapshot every ``snapshotInterval``
     /// entries and at the end.
     ///
-    /// - Parameter progress: called after each page with the number of
-    ///   entries folded so far.
+    /// - Parameters:
+    ///   - projection: the projection to bring up to date, in place.
+    ///   - size: stop before this position; `nil` for the end of the log.
+    ///   - progress: called after each page with the number of entries
+    ///     folded so far.
     /// - Returns: the number of entries folded.
     @discardableResult
     public func catchUp(_ projection: inout P, to size: UInt64? = nil, progress: ((UInt64) -> Void)? = nil) async throws -> UInt64 {
