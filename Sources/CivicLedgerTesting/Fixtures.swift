@@ -69,9 +69,8 @@ public struct LedgerFixture: Sendable {
     /// Signs a system event by the authority.
     public func systemEvent(kind: String, payload: some Encodable, idempotencyKey: String = UUID().uuidString) throws -> SignedEvent {
         try SignedEvent(
-            signing: EventContent(
-                origin: Self.origin, stream: SystemEvent.stream, place: .everywhere, expectedVersion: .any, kind: kind,
-                payload: SystemEvent.encode(payload), actorKey: authority.publicKey, clientTime: clock.now(),
+            signing: SystemEvent.content(
+                origin: Self.origin, kind: kind, payload: payload, actorKey: authority.publicKey, clientTime: clock.now(),
                 idempotencyKey: idempotencyKey),
             with: authority)
     }

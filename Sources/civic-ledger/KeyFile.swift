@@ -3,8 +3,10 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
 import Darwin
+private let systemWrite = Darwin.write
 #endif
 
 /// Secret key files: JSON with the Ed25519 seed and the public key, created
@@ -41,7 +43,7 @@ enum KeyFile {
         }
         defer { close(fd) }
         guard fchmod(fd, mode) == 0 else { throw CLIError.io("cannot set the mode of \(path): \(String(cString: strerror(errno)))") }
-        let written = contents.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let written = contents.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
         guard written == contents.count, fsync(fd) == 0 else {
             throw CLIError.io("cannot write \(path): \(String(cString: strerror(errno)))")
         }

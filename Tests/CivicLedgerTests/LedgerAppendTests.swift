@@ -120,10 +120,9 @@ struct LedgerAppendTests {
             code = .invalidSignature
         case .systemKindByActor:
             event = try SignedEvent(
-                signing: EventContent(
-                    origin: LedgerFixture.origin, stream: "ledger", place: .everywhere, expectedVersion: .any,
-                    kind: SystemEvent.Kind.setPermissions,
-                    payload: SystemEvent.encode(SystemEvent.SetPermissions(permissions: try PermissionTable(["resident": ["*"]]))),
+                signing: SystemEvent.content(
+                    origin: LedgerFixture.origin, kind: SystemEvent.Kind.setPermissions,
+                    payload: SystemEvent.SetPermissions(permissions: try PermissionTable(["resident": ["*"]])),
                     actorKey: resident.publicKey, clientTime: fixture.clock.now(), idempotencyKey: "x"),
                 with: resident)
             code = .notAuthorised

@@ -11,9 +11,9 @@ struct LedgerAuthorityTests {
         let new = FixtureKeys.key("w1-new")
         // The key itself signs its rotation.
         let rotate = try SignedEvent(
-            signing: EventContent(
-                origin: LedgerFixture.origin, stream: "ledger", place: .everywhere, expectedVersion: .any, kind: SystemEvent.Kind.rotate,
-                payload: SystemEvent.encode(SystemEvent.Rotate(actor: "w1", oldKey: old.publicKey, newKey: new.publicKey)),
+            signing: SystemEvent.content(
+                origin: LedgerFixture.origin, kind: SystemEvent.Kind.rotate,
+                payload: SystemEvent.Rotate(actor: "w1", oldKey: old.publicKey, newKey: new.publicKey),
                 actorKey: old.publicKey, clientTime: fixture.clock.now(), idempotencyKey: "rotate"),
             with: old)
         _ = try await fixture.ledger.append(rotate)

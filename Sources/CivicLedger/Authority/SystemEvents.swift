@@ -131,6 +131,19 @@ public enum SystemEvent {
         public init(permissions: PermissionTable) { self.permissions = permissions }
     }
 
+    /// The content of a system event: on the stream ``stream``, in the place
+    /// `*`, with `payload` encoded as JSON with sorted keys. Sign it with the
+    /// key named by `actorKey` (the authority's, or for a rotation the key
+    /// being replaced).
+    public static func content(
+        origin: String, kind: String, payload: some Encodable, actorKey: PublicKey,
+        expectedVersion: ExpectedVersion = .any, clientTime: Timestamp, idempotencyKey: String
+    ) -> EventContent {
+        EventContent(
+            origin: origin, stream: stream, place: .everywhere, expectedVersion: expectedVersion, kind: kind,
+            payload: encode(payload), actorKey: actorKey, clientTime: clientTime, idempotencyKey: idempotencyKey)
+    }
+
     /// Encodes a system payload as JSON with sorted keys.
     public static func encode(_ payload: some Encodable) -> [UInt8] {
         let encoder = JSONEncoder()

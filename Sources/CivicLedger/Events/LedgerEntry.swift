@@ -26,7 +26,7 @@ public struct LedgerEntry: Hashable, Sendable {
     public init(bytes: [UInt8]) throws(LedgerError) {
         self.bytes = bytes
         var bodyRange = 0..<0
-        var signatureBytes = Bytes32.zero
+        var signatureLow = Bytes32.zero
         var signatureHigh = Bytes32.zero
         var position: UInt64 = 0
         var recorded: Int64 = 0
@@ -41,7 +41,7 @@ public struct LedgerEntry: Hashable, Sendable {
             recorded = try reader.i64("recorded time")
             streamVersion = try reader.u64("stream version")
             bodyRange = try reader.fieldRange("event body", maxLength: EventContent.maximumPayloadBytes + 4096)
-            signatureBytes = try reader.bytes32("signature")
+            signatureLow = try reader.bytes32("signature")
             signatureHigh = try reader.bytes32("signature")
             try reader.expectEnd("entry")
         }
@@ -51,7 +51,7 @@ public struct LedgerEntry: Hashable, Sendable {
         guard streamVersion >= 1 else {
             throw LedgerError(.malformed, "stream version 0 is not a version an entry can give its stream", position: position)
         }
-        let signature = Signature(low: signatureBytes, high: signatureHigh)
+        let signature = Signature(low: signatureLow, high: signatureHigh)
         do {
             event = try SignedEvent(body: bytes[bodyRange], signature: signature)
         } catch {

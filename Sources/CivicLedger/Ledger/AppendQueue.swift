@@ -12,13 +12,11 @@ struct AppendQueue<Request> {
 
     private(set) var state: State = .idle
     private(set) var waiting: [Request] = []
-    private var waitingEntries = 0
 
     /// Queues a request of `entries` events. Returns `true` when the
     /// caller must start the commit loop.
     mutating func enqueue(_ request: Request, entries: Int) -> Bool {
         waiting.append(request)
-        waitingEntries += entries
         guard state == .idle else { return false }
         state = .committing
         return true
@@ -42,7 +40,6 @@ struct AppendQueue<Request> {
         }
         let batch = Array(waiting[..<taken])
         waiting.removeFirst(taken)
-        waitingEntries -= count
         return batch
     }
 }

@@ -79,6 +79,8 @@ extension Ledger {
     struct Plan {
         var outcomes: [Outcome] = []
         var entries: [LedgerEntry] = []
+        /// The recent-reference key of each entry, computed once while planning.
+        var referenceKeys: [UInt128] = []
         var registry: AuthorityRegistry
         var heads: [String: StreamHead] = [:]
         var frontier: MerkleFrontier
@@ -149,7 +151,7 @@ extension Ledger {
             streamCache.removeAll(keepingCapacity: true)
         }
         streamCache.merge(plan.heads) { _, new in new }
-        for entry in plan.entries { recentReferences.insert(entry.idempotencyReference, at: entry.position) }
+        for (entry, key) in zip(plan.entries, plan.referenceKeys) { recentReferences.insert(key, at: entry.position) }
         if let checkpoint = plan.checkpoint { lastCheckpoint = (checkpoint.size, plan.recordedAt) }
         logger.trace("committed", metadata: ["entries": "\(plan.entries.count)", "size": "\(frontier.size)"])
         notifyWaiters()
@@ -172,14 +174,16 @@ extension Ledger {
             events.filter { thorough || $0.content.expectedVersion != .exactly(0) }.map(\.content.stream)
         ).filter { streamCache[$0] == nil }
         let fetched = lookup.isEmpty ? [:] : try await store.streamHeads(Array(lookup))
+        // One reference and one digest per event, used for every check below.
+        let references = events.map { IdempotencyReference(actorKey: $0.content.actorKey, key: $0.content.idempotencyKey) }
+        let keys = references.map(RecentReferences.key)
         var originals: [IdempotencyReference: LedgerEntry] = [:]
         var known: [IdempotencyReference: UInt64] = [:]
-        for event in events {
-            let reference = IdempotencyReference(actorKey: event.content.actorKey, key: event.content.idempotencyKey)
-            if let position = recentReferences.position(of: reference) { known[reference] = position }
+        for (reference, key) in zip(references, keys) {
+            if let position = recentReferences.position(of: key) { known[reference] = position }
         }
         if thorough {
-            known.merge(try await store.positions(for: events.map { IdempotencyReference(actorKey: $0.content.actorKey, key: $0.content.idempotencyKey) })) { a, _ in a }
+            known.merge(try await store.positions(for: references)) { a, _ in a }
         }
         for (reference, position) in known {
             guard let stored = try await store.entries(from: position, limit: 1).first else {
@@ -191,7 +195,10 @@ extension Ledger {
         let now = max(clock.now(), lastRecordedAt)
         var plan = Plan(registry: registryState, frontier: frontier, recordedAt: now)
         var registry: AuthorityRegistry? = registryState
+        var eventIndex = 0
         for request in batch {
+            let firstEvent = eventIndex
+            eventIndex += request.events.count
             let hasSystemEvent = request.events.contains { $0.content.kind.hasPrefix("ledger.") }
             let saved = (
                 registry: hasSystemEvent ? registry : nil, heads: request.events.count > 1 ? plan.heads : nil,
@@ -202,7 +209,7 @@ extension Ledger {
                 receipts.reserveCapacity(request.events.count)
                 for (index, event) in request.events.enumerated() {
                     let content = event.content
-                    let reference = IdempotencyReference(actorKey: content.actorKey, key: content.idempotencyKey)
+                    let reference = references[firstEvent + index]
                     if let original = originals[reference] {
                         guard original.event.body == event.body else {
                             throw LedgerError(
@@ -230,6 +237,7 @@ extension Ledger {
                     plan.frontier.append(entry.leafHash)
                     plan.heads[content.stream] = newHead
                     plan.entries.append(entry)
+                    plan.referenceKeys.append(keys[firstEvent + index])
                     originals[reference] = entry
                     receipts.append(AppendReceipt(entry, isDuplicate: false))
                 }
@@ -240,6 +248,7 @@ extension Ledger {
                 if let kept = saved.originals { originals = kept }
                 plan.frontier = saved.frontier
                 plan.entries.removeLast(plan.entries.count - saved.entries)
+                plan.referenceKeys.removeLast(plan.referenceKeys.count - saved.entries)
                 plan.outcomes.append(.rejected(error as? LedgerError ?? LedgerError(.storeFailure, "\(error)")))
             }
         }
@@ -282,7 +291,7 @@ extension Ledger {
                 }
                 if streamCache.count >= configuration.streamCacheLimit { streamCache.removeAll(keepingCapacity: true) }
                 streamCache[entry.stream] = StreamHead(version: entry.streamVersion, place: entry.content.place)
-                recentReferences.insert(entry.idempotencyReference, at: entry.position)
+                recentReferences.insert(RecentReferences.key(entry.idempotencyReference), at: entry.position)
                 newFrontier.append(entry.leafHash)
                 recorded = max(recorded, entry.recordedAt)
             }

@@ -86,10 +86,9 @@ public actor Ledger {
         let now = clock.now()
         let genesis = SystemEvent.Genesis(
             origin: origin, authorityKey: authority.publicKey, logKey: logSigner.publicKey, permissions: permissions)
-        let content = EventContent(
-            origin: origin, stream: SystemEvent.stream, place: .everywhere, expectedVersion: .exactly(0),
-            kind: SystemEvent.Kind.genesis, payload: SystemEvent.encode(genesis), actorKey: authority.publicKey,
-            clientTime: now, idempotencyKey: "genesis")
+        let content = SystemEvent.content(
+            origin: origin, kind: SystemEvent.Kind.genesis, payload: genesis, actorKey: authority.publicKey,
+            expectedVersion: .exactly(0), clientTime: now, idempotencyKey: "genesis")
         let event = try SignedEvent(signing: content, with: authority)
         var registry: AuthorityRegistry?
         _ = try LedgerRules.admit(content, at: 0, registry: &registry, head: nil)

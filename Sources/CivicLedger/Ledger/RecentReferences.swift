@@ -21,14 +21,13 @@ struct RecentReferences {
         reference.digest.withUnsafeBytes { $0.loadUnaligned(as: UInt128.self) }
     }
 
-    /// The position of the entry with this reference, if it is recent.
-    func position(of reference: IdempotencyReference) -> UInt64? {
-        positions[Self.key(reference)]
+    /// The position of the entry whose reference has this key, if it is recent.
+    func position(of key: UInt128) -> UInt64? {
+        positions[key]
     }
 
-    /// Remembers a committed entry's reference, forgetting the oldest when full.
-    mutating func insert(_ reference: IdempotencyReference, at position: UInt64) {
-        let key = Self.key(reference)
+    /// Remembers a committed entry's reference key, forgetting the oldest when full.
+    mutating func insert(_ key: UInt128, at position: UInt64) {
         if order.count < capacity {
             order.append(key)
         } else {

@@ -23,19 +23,22 @@ struct DemoCommand: AsyncParsableCommand {
         // Actors, each with a key of its own.
         let grid: Place = "zhuji/dongsheng/grid-03"
         var keys: [String: SigningKey] = [:]
-        let people: [(String, String, Place)] = [
+        let people: [(String, String, Place)] = try [
             ("worker-li", "grid-worker", grid), ("leader-wang", "grid-leader", grid),
             ("secretary-chen", "community-secretary", "zhuji/dongsheng"), ("street-zhao", "street-office", "zhuji"),
             ("water-sun", "department-staff", "zhuji"),
-        ] + (1...16).map { ("resident-\($0)", "resident", try! Place(validating: "zhuji/dongsheng/grid-03/mg-\($0 % 8 + 1)")) }
+        ] + (1...16).map { ("resident-\($0)", "resident", try Place(validating: "zhuji/dongsheng/grid-03/mg-\($0 % 8 + 1)")) }
         var enrolments: [SignedEvent] = []
         for (actor, role, scope) in people {
             let key = SigningKey.generate()
             keys[actor] = key
             enrolments.append(
-                try sign(
-                    authority, origin: origin, stream: SystemEvent.stream, place: .everywhere, kind: SystemEvent.Kind.enrol,
-                    expected: .any, payload: SystemEvent.encode(SystemEvent.Enrol(actor: actor, key: key.publicKey, role: role, scope: scope))))
+                try SignedEvent(
+                    signing: SystemEvent.content(
+                        origin: origin, kind: SystemEvent.Kind.enrol,
+                        payload: SystemEvent.Enrol(actor: actor, key: key.publicKey, role: role, scope: scope),
+                        actorKey: authority.publicKey, clientTime: Timestamp(Date()), idempotencyKey: UUID().uuidString),
+                    with: authority))
         }
         _ = try await ledger.append(batch: enrolments)
         print("Enrolled \(people.count) actors in one atomic batch (grid worker, leader, secretary, street office, water department, 16 residents)\n")

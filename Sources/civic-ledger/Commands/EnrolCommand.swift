@@ -35,10 +35,9 @@ struct EnrolCommand: AsyncParsableCommand {
         }
         let actorID = actor ?? "actor-\(key.fingerprint)"
         let opened = try await ledger.files.openLedger()
-        let content = EventContent(
-            origin: opened.origin, stream: SystemEvent.stream, place: .everywhere, expectedVersion: .any,
-            kind: SystemEvent.Kind.enrol,
-            payload: SystemEvent.encode(SystemEvent.Enrol(actor: actorID, key: key, role: role, scope: place)),
+        let content = SystemEvent.content(
+            origin: opened.origin, kind: SystemEvent.Kind.enrol,
+            payload: SystemEvent.Enrol(actor: actorID, key: key, role: role, scope: place),
             actorKey: authority.publicKey, clientTime: Timestamp(Date()), idempotencyKey: UUID().uuidString)
         let receipt = try await opened.append(try SignedEvent(signing: content, with: authority))
         print("enrolled \(actorID) as \(role) in \(place) at position \(receipt.position)")
