@@ -52,17 +52,17 @@ public struct LedgerFixture: Sendable {
         "resident": ["case.report"],
     ])
 
-    /// Creates a ledger on `store` with fixed keys.
+    /// Creates a ledger on `store` with fixed keys, enforcing `domain` when given.
     public static func make(
         store: any EventStore = InMemoryEventStore(), permissions: PermissionTable = permissions,
-        configuration: LedgerConfiguration = LedgerConfiguration()
+        domain: (any LedgerDomain)? = nil, configuration: LedgerConfiguration = LedgerConfiguration()
     ) async throws -> LedgerFixture {
         let clock = ManualClock()
         let authority = FixtureKeys.key("authority")
         let logKey = FixtureKeys.key("log")
         let ledger = try await Ledger.create(
             store: store, origin: origin, authority: authority, logSigner: logKey, permissions: permissions,
-            clock: clock, configuration: configuration)
+            domain: domain, clock: clock, configuration: configuration)
         return LedgerFixture(ledger: ledger, store: store, authority: authority, logKey: logKey, clock: clock)
     }
 

@@ -111,6 +111,7 @@ extension Ledger {
                 finish(batch, planned.outcomes)
                 return
             } catch let error as LedgerError where error.code == .storeConflict && attempt <= configuration.conflictRetries {
+                domainWorking = domainCommitted
                 // Another writer moved the log, or an optimistic assumption
                 // (a new stream, an unseen idempotency key) met a unique key:
                 // catch up, then plan again checking everything with the store.
@@ -119,6 +120,7 @@ extension Ledger {
                 thorough = true
             } catch {
                 needsResync = true
+                domainWorking = domainCommitted
                 let failure = error as? LedgerError ?? LedgerError(.storeFailure, "the store failed: \(error)")
                 logger.error("commit failed", metadata: ["error": "\(failure)"])
                 for (index, request) in batch.enumerated() {
@@ -152,6 +154,15 @@ extension Ledger {
         }
         streamCache.merge(plan.heads) { _, new in new }
         for (entry, key) in zip(plan.entries, plan.referenceKeys) { recentReferences.insert(key, at: entry.position) }
+        if domainCommitted != nil {
+            do {
+                for entry in plan.entries { try domainCommitted!.fold(entry) }
+            } catch {
+                // apply(_:) must not throw; if it did, the planned state is the truth.
+                logger.error("the domain failed to fold a committed entry; taking the planned state", metadata: ["error": "\(error)"])
+                domainCommitted = domainWorking
+            }
+        }
         if let checkpoint = plan.checkpoint { lastCheckpoint = (checkpoint.size, plan.recordedAt) }
         logger.trace("committed", metadata: ["entries": "\(plan.entries.count)", "size": "\(frontier.size)"])
         notifyWaiters()
@@ -234,6 +245,17 @@ extension Ledger {
                         throw described
                     }
                     let entry = LedgerEntry(position: position, recordedAt: now, streamVersion: newHead.version, event: event)
+                    if domainWorking != nil {
+                        do {
+                            try domainWorking!.check(entry)
+                        } catch {
+                            var described = error
+                            described.position = nil
+                            if request.events.count > 1 { described.message = "event \(index) of the batch: " + error.message }
+                            throw described
+                        }
+                        try domainWorking!.fold(entry)
+                    }
                     plan.frontier.append(entry.leafHash)
                     plan.heads[content.stream] = newHead
                     plan.entries.append(entry)
@@ -246,6 +268,12 @@ extension Ledger {
                 if hasSystemEvent { registry = saved.registry }
                 if let heads = saved.heads { plan.heads = heads }
                 if let kept = saved.originals { originals = kept }
+                if domainWorking != nil, domainWorking!.nextPosition != saved.frontier.size {
+                    // Part of this request was folded: start again from the
+                    // committed state and refold the requests accepted so far.
+                    domainWorking = domainCommitted
+                    for entry in plan.entries[..<saved.entries] { try? domainWorking!.fold(entry) }
+                }
                 plan.frontier = saved.frontier
                 plan.entries.removeLast(plan.entries.count - saved.entries)
                 plan.referenceKeys.removeLast(plan.referenceKeys.count - saved.entries)
@@ -275,6 +303,7 @@ extension Ledger {
             throw LedgerError(.storeFailure, "the log shrank from \(frontier.size) to \(head.size) entries; run verify")
         }
         var registry: AuthorityRegistry? = registryState
+        var domain = domainCommitted
         var newFrontier = frontier
         var recorded = lastRecordedAt
         while newFrontier.size < head.size {
@@ -289,6 +318,7 @@ extension Ledger {
                     try registry!.authorise(entry.content, at: entry.position)
                     try registry!.apply(entry.content, at: entry.position)
                 }
+                try domain?.fold(entry)
                 if streamCache.count >= configuration.streamCacheLimit { streamCache.removeAll(keepingCapacity: true) }
                 streamCache[entry.stream] = StreamHead(version: entry.streamVersion, place: entry.content.place)
                 recentReferences.insert(RecentReferences.key(entry.idempotencyReference), at: entry.position)
@@ -302,6 +332,8 @@ extension Ledger {
         }
         let caughtUp = newFrontier.size - frontier.size
         registryState = registry!
+        domainCommitted = domain
+        domainWorking = domain
         frontier = newFrontier
         lastRecordedAt = max(recorded, stored.lastRecordedAt)
         if let latest = try await store.latestCheckpoint(), latest.size > lastCheckpoint.size {

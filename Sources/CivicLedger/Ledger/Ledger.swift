@@ -39,6 +39,9 @@ public actor Ledger {
     var recentReferences = RecentReferences(capacity: 65_536)
     var lastCheckpoint: (size: UInt64, time: Timestamp)
     var needsResync = false
+    /// The domain state as of the last commit, and the copy plans fold into.
+    var domainCommitted: (any LedgerDomain)?
+    var domainWorking: (any LedgerDomain)?
 
     var queue = AppendQueue<PendingAppend>()
     var sizeWaiters: [Int: (threshold: UInt64, continuation: CheckedContinuation<Void, Never>)] = [:]
@@ -53,10 +56,25 @@ public actor Ledger {
     /// Who holds which key and role now.
     public var registry: AuthorityRegistry { registryState }
 
+    /// The domain state as of the last commit, if the ledger enforces a
+    /// domain (see ``LedgerDomain``).
+    ///
+    /// The value shares storage with the ledger's copy until the next
+    /// commit, which then copies it whole: read it, use it and let it go,
+    /// or use ``withDomain(_:)`` to read in place.
+    public var domain: (any LedgerDomain)? { domainCommitted }
+
+    /// Runs `body` on the committed domain state in place, without copying it.
+    public func withDomain<T: Sendable>(_ body: ((any LedgerDomain)?) throws -> T) rethrows -> T {
+        try body(domainCommitted)
+    }
+
     private init(
         store: any EventStore, registry: AuthorityRegistry, head: LedgerHeadState, lastCheckpoint: (UInt64, Timestamp),
-        logSigner: (any Signer)?, clock: any LedgerClock, configuration: LedgerConfiguration
+        logSigner: (any Signer)?, clock: any LedgerClock, configuration: LedgerConfiguration, domain: (any LedgerDomain)?
     ) {
+        self.domainCommitted = domain
+        self.domainWorking = domain
         self.store = store
         self.origin = registry.origin
         self.logKey = registry.logKey
@@ -77,7 +95,7 @@ public actor Ledger {
     ///   a ledger; `.invalidField` for a bad origin; store errors.
     public static func create(
         store: any EventStore, origin: String, authority: any Signer, logSigner: any Signer,
-        permissions: PermissionTable, clock: any LedgerClock = SystemClock(),
+        permissions: PermissionTable, domain: (any LedgerDomain)? = nil, clock: any LedgerClock = SystemClock(),
         configuration: LedgerConfiguration = LedgerConfiguration()
     ) async throws -> Ledger {
         guard try await store.head() == nil else {
@@ -93,6 +111,10 @@ public actor Ledger {
         var registry: AuthorityRegistry?
         _ = try LedgerRules.admit(content, at: 0, registry: &registry, head: nil)
         let entry = LedgerEntry(position: 0, recordedAt: now, streamVersion: 1, event: event)
+        if let domain, domain.nextPosition != 0 {
+            throw LedgerError(.invalidSnapshot, "a new ledger needs an empty domain state; this one has folded \(domain.nextPosition) entries")
+        }
+        try domain?.check(entry)
         var frontier = MerkleFrontier()
         frontier.append(entry.leafHash)
         let checkpoint = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: 1, root: frontier.root), with: logSigner)
@@ -102,7 +124,7 @@ public actor Ledger {
                 head: StoreHead(size: 1, state: LedgerHeadState(frontier: frontier, lastRecordedAt: now).encoded),
                 checkpoint: StoredCheckpoint(size: 1, note: checkpoint.serialized)))
         configuration.logger.debug("created ledger", metadata: ["origin": "\(origin)"])
-        return try await open(store: store, logSigner: logSigner, clock: clock, configuration: configuration)
+        return try await open(store: store, logSigner: logSigner, domain: domain, clock: clock, configuration: configuration)
     }
 
     /// Opens the ledger a store holds.
@@ -116,13 +138,18 @@ public actor Ledger {
     ///   - logSigner: the log key, to take checkpoints; without it the
     ///     ledger appends and reads but ``checkpoint()`` can only return
     ///     stored checkpoints.
+    ///   - domain: the domain rules to enforce, as an empty state or one
+    ///     resumed from a snapshot; the ledger folds the entries after its
+    ///     position before it opens. `nil` enforces no domain rules.
     ///   - clock: the source of recorded times.
     ///   - configuration: checkpoint cadence, batch limits, logging.
     /// - Throws: ``LedgerError`` `.notInitialised` for an empty store;
     ///   `.signingFailed` when `logSigner` is not the ledger's log key;
-    ///   `.storeFailure` when the store's system stream does not replay.
+    ///   `.storeFailure` when the store's system stream does not replay;
+    ///   `.invalidSnapshot` when `domain` is ahead of the log; whatever the
+    ///   domain throws while it catches up.
     public static func open(
-        store: any EventStore, logSigner: (any Signer)? = nil, clock: any LedgerClock = SystemClock(),
+        store: any EventStore, logSigner: (any Signer)? = nil, domain: (any LedgerDomain)? = nil, clock: any LedgerClock = SystemClock(),
         configuration: LedgerConfiguration = LedgerConfiguration()
     ) async throws -> Ledger {
         guard let head = try await store.head() else {
@@ -154,11 +181,21 @@ public actor Ledger {
         if let logSigner, logSigner.publicKey != registry.logKey {
             throw LedgerError(.signingFailed, "the log key given is not the ledger's log key \(registry.logKey.fingerprint)", key: logSigner.publicKey)
         }
+        var domain = domain
+        if var caughtUp = domain {
+            guard caughtUp.nextPosition <= head.size else {
+                throw LedgerError(.invalidSnapshot, "the domain state covers \(caughtUp.nextPosition) entries; the log holds \(head.size)")
+            }
+            for try await page in EntryPages(store: store, from: caughtUp.nextPosition, to: head.size) {
+                for entry in page { try caughtUp.fold(entry) }
+            }
+            domain = caughtUp
+        }
         let latest = try await store.latestCheckpoint()
         let ledger = Ledger(
             store: store, registry: registry, head: state,
             lastCheckpoint: (latest?.size ?? 0, clock.now()),
-            logSigner: logSigner, clock: clock, configuration: configuration)
+            logSigner: logSigner, clock: clock, configuration: configuration, domain: domain)
         configuration.logger.debug("opened ledger", metadata: ["origin": "\(registry.origin)", "size": "\(head.size)"])
         return ledger
     }

@@ -19,11 +19,16 @@ public struct LedgerVerifier: Sendable {
     /// How far ahead of the verifier's clock a recorded time may be, in
     /// milliseconds (clock skew between machines). Default ten minutes.
     public var clockTolerance: Int64 = 600_000
+    /// The domain rules to check every entry against, as an empty state;
+    /// `nil` checks the ledger's own rules only.
+    public var domain: (any LedgerDomain)?
 
-    /// A verifier over `store`.
-    public init(store: any EventStore, clock: any LedgerClock = SystemClock()) {
+    /// A verifier over `store`, checking the domain rules of `domain` (an
+    /// empty state) when one is given.
+    public init(store: any EventStore, clock: any LedgerClock = SystemClock(), domain: (any LedgerDomain)? = nil) {
         self.store = store
         self.clock = clock
+        self.domain = domain
     }
 
     /// Runs the verification.
@@ -64,7 +69,10 @@ public struct LedgerVerifier: Sendable {
         // Pass 2: every entry, in order.
         var replay = Replay(
             revocations: revocations, checkpointSizes: Set(checkpoints.map(\.size)),
-            latestAcceptableTime: clock.now().adding(milliseconds: clockTolerance))
+            latestAcceptableTime: clock.now().adding(milliseconds: clockTolerance), domain: domain)
+        if let domain, domain.nextPosition != 0 {
+            throw LedgerError(.invalidSnapshot, "the verifier needs an empty domain state; this one has folded \(domain.nextPosition) entries")
+        }
         try await forEachPage { page in
             let decoded: [Result<LedgerEntry, LedgerError>] = page.map { stored in
                 Result { () throws(LedgerError) in try Ledger.decode(stored) }
@@ -130,11 +138,13 @@ struct Replay {
     var rootsAtSize: [UInt64: Digest] = [:]
     var lastRecordedAt = Timestamp(millisecondsSinceEpoch: .min)
     var expectedPosition: UInt64 = 0
+    var domain: (any LedgerDomain)?
 
-    init(revocations: [PublicKey: UInt64], checkpointSizes: Set<UInt64>, latestAcceptableTime: Timestamp) {
+    init(revocations: [PublicKey: UInt64], checkpointSizes: Set<UInt64>, latestAcceptableTime: Timestamp, domain: (any LedgerDomain)?) {
         self.revocations = revocations
         self.checkpointSizes = checkpointSizes
         self.latestAcceptableTime = latestAcceptableTime
+        self.domain = domain
     }
 
     mutating func check(_ stored: StoredEntry, _ decoded: Result<LedgerEntry, LedgerError>, signatureValid: Bool, findings: inout Findings) {
@@ -158,6 +168,8 @@ struct Replay {
         case .success(let value): entry = value
         }
         let content = entry.content
+        // The domain follows the log as stored, whatever is found below.
+        defer { domain?.follow(entry) }
         guard signatureValid else {
             findings.add(
                 VerificationFinding(
@@ -195,6 +207,13 @@ struct Replay {
                         position: entry.position, stream: content.stream))
             }
             streams[content.stream] = newHead
+            if let domain {
+                do {
+                    try domain.check(entry)
+                } catch {
+                    findings.add(VerificationFinding(error.at(position: entry.position)))
+                }
+            }
         } catch {
             findings.add(VerificationFinding(error.at(position: entry.position)))
             // Keep following the stream as stored, so one bad entry is one finding.

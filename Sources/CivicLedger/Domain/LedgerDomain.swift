@@ -1,0 +1,42 @@
+/// The rules of an application's domain, enforced by the ledger beside its
+/// own rules of keys and roles.
+///
+/// A domain is a ``Projection`` of the whole log (its state folds every
+/// entry, `ledger.*` system events included) that can also say whether an
+/// entry may come next. The ledger calls ``check(_:)`` on every entry it is
+/// about to append, after the signature and authority checks, and refuses
+/// the append when it throws; a ``LedgerVerifier`` given the same domain
+/// calls it again on replay. One function decides, at append and at audit.
+///
+/// Requirements on an implementation:
+/// - ``check(_:)`` reads the state and never changes it; it throws a
+///   ``LedgerError`` that says what was wrong, naming the stream.
+/// - ``Projection/apply(_:)`` folds any entry without throwing, including
+///   one that ``check(_:)`` refused (a verifier follows the log as stored,
+///   so that one bad entry is one finding).
+/// - Both are deterministic and free of I/O.
+///
+/// The ledger keeps two copies of the state (the committed one and the one
+/// being planned) so that a refused atomic batch or a failed commit leaves
+/// no trace; the cost is twice the memory and two folds per entry.
+public protocol LedgerDomain: Projection {
+    /// Says whether `entry` may be the next entry of the log.
+    ///
+    /// - Throws: ``LedgerError``, typically `.domainRule`, naming the
+    ///   stream and what the entry attempted.
+    func check(_ entry: LedgerEntry) throws(LedgerError)
+}
+
+extension LedgerDomain {
+    /// Folds an entry whatever its position: for verifiers, which follow a
+    /// log with gaps as stored.
+    mutating func follow(_ entry: LedgerEntry) {
+        try? apply(entry)
+        lastPosition = entry.position
+    }
+}
+
+extension LedgerError.Code {
+    /// An entry breaks a rule of the ledger's domain (see ``LedgerDomain``).
+    public static let domainRule = LedgerError.Code(rawValue: "domain-rule")
+}
