@@ -10,6 +10,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "CivicLedger", targets: ["CivicLedger"]),
+        .library(name: "CivicGovernance", targets: ["CivicGovernance"]),
+        .library(name: "CivicSimulator", targets: ["CivicSimulator"]),
         .library(name: "CivicLedgerSQLite", targets: ["CivicLedgerSQLite"]),
         .library(name: "CivicLedgerTesting", targets: ["CivicLedgerTesting"]),
         .executable(name: "civic-ledger", targets: ["civic-ledger"]),
@@ -34,6 +36,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "CivicGovernance",
+            dependencies: ["CivicLedger"]
+        ),
+        .target(
+            name: "CivicSimulator",
+            dependencies: ["CivicLedger", "CivicGovernance"]
+        ),
+        .target(
             name: "CivicLedgerSQLite",
             dependencies: [
                 "CivicLedger",
@@ -49,6 +59,8 @@ let package = Package(
             name: "civic-ledger",
             dependencies: [
                 "CivicLedger",
+                "CivicGovernance",
+                "CivicSimulator",
                 "CivicLedgerSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -62,6 +74,17 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Vectors")]
+        ),
+        .testTarget(
+            name: "CivicGovernanceTests",
+            dependencies: [
+                "CivicLedger",
+                "CivicGovernance",
+                "CivicSimulator",
+                "CivicLedgerTesting",
+                "CivicLedgerSQLite",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(
             name: "CivicLedgerSQLiteTests",

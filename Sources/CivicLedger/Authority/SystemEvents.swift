@@ -153,7 +153,7 @@ public enum SystemEvent {
     }
 
     /// Decodes a system payload, naming the kind on failure.
-    static func decode<T: Decodable>(_ type: T.Type, from payload: [UInt8], kind: String) throws(LedgerError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from payload: [UInt8], kind: String) throws(LedgerError) -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(payload))
         } catch {

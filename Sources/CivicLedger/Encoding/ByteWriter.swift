@@ -3,87 +3,107 @@ import Foundation
 /// Appends the primitive encodings of docs/format.md to a byte array:
 /// big-endian fixed-width integers, and variable-length fields as a
 /// 32-bit big-endian length followed by the bytes.
-@usableFromInline
-struct ByteWriter {
-    @usableFromInline var bytes: [UInt8]
+///
+/// Public so that domain modules encode their payloads with the same
+/// primitives as the core formats.
+public struct ByteWriter {
+    /// The bytes written so far.
+    public var bytes: [UInt8]
 
-    @inlinable init(capacity: Int = 256) {
+    /// An empty writer with room for `capacity` bytes.
+    @inlinable public init(capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
-    @inlinable mutating func u8(_ value: UInt8) { bytes.append(value) }
+    /// One byte.
+    @inlinable public mutating func u8(_ value: UInt8) { bytes.append(value) }
 
-    @inlinable mutating func u32(_ value: UInt32) {
+    /// A big-endian 32-bit unsigned integer.
+    @inlinable public mutating func u32(_ value: UInt32) {
         withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
-    @inlinable mutating func u64(_ value: UInt64) {
+    /// A big-endian 64-bit unsigned integer.
+    @inlinable public mutating func u64(_ value: UInt64) {
         withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
-    @inlinable mutating func i64(_ value: Int64) { u64(UInt64(bitPattern: value)) }
+    /// A big-endian 64-bit two's-complement integer.
+    @inlinable public mutating func i64(_ value: Int64) { u64(UInt64(bitPattern: value)) }
 
-    @inlinable mutating func raw(_ value: some Collection<UInt8>) { bytes.append(contentsOf: value) }
+    /// Bytes as they are, with no length.
+    @inlinable public mutating func raw(_ value: some Collection<UInt8>) { bytes.append(contentsOf: value) }
 
-    @inlinable mutating func raw(_ value: Bytes32) { value.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+    /// 32 bytes as they are.
+    @inlinable public mutating func raw(_ value: Bytes32) { value.withUnsafeBytes { bytes.append(contentsOf: $0) } }
 
     /// A length-prefixed byte string: u32 length, then the bytes.
-    @inlinable mutating func field(_ value: some Collection<UInt8>) {
+    @inlinable public mutating func field(_ value: some Collection<UInt8>) {
         u32(UInt32(value.count))
         bytes.append(contentsOf: value)
     }
 
     /// A length-prefixed UTF-8 string.
-    @inlinable mutating func field(_ value: String) {
+    @inlinable public mutating func field(_ value: String) {
         var copy = value
         copy.withUTF8 { field($0) }
     }
 }
 
 /// Reads the encodings ``ByteWriter`` writes, with bounds checks on every
-/// read: malformed input throws, it never traps.
-@usableFromInline
-struct ByteReader {
-    @usableFromInline let bytes: UnsafeRawBufferPointer
-    @usableFromInline var offset: Int
+/// read: malformed input throws, it never traps. Each read names what it
+/// reads, and the error says so.
+public struct ByteReader {
+    /// The bytes being read; valid only while the caller lends them.
+    public let bytes: UnsafeRawBufferPointer
+    /// The offset of the next read.
+    public var offset: Int
 
-    @usableFromInline init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
+    /// A reader over `bytes` from `offset`.
+    @inlinable public init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
         self.bytes = bytes
         self.offset = offset
     }
 
-    @usableFromInline var remaining: Int { bytes.count - offset }
+    /// The bytes not read yet.
+    @inlinable public var remaining: Int { bytes.count - offset }
 
-    @usableFromInline mutating func need(_ count: Int, _ what: StaticString) throws(LedgerError) {
+    /// Throws unless `count` more bytes remain.
+    @inlinable public mutating func need(_ count: Int, _ what: StaticString) throws(LedgerError) {
         guard count >= 0, remaining >= count else {
             throw LedgerError(.malformed, "truncated: \(what) needs \(count) bytes at offset \(offset), \(remaining) left")
         }
     }
 
-    @usableFromInline mutating func u8(_ what: StaticString) throws(LedgerError) -> UInt8 {
+    /// One byte.
+    @inlinable public mutating func u8(_ what: StaticString) throws(LedgerError) -> UInt8 {
         try need(1, what)
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    @usableFromInline mutating func u32(_ what: StaticString) throws(LedgerError) -> UInt32 {
+    /// A big-endian 32-bit unsigned integer.
+    @inlinable public mutating func u32(_ what: StaticString) throws(LedgerError) -> UInt32 {
         try need(4, what)
         defer { offset += 4 }
         return UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
-    @usableFromInline mutating func u64(_ what: StaticString) throws(LedgerError) -> UInt64 {
+    /// A big-endian 64-bit unsigned integer.
+    @inlinable public mutating func u64(_ what: StaticString) throws(LedgerError) -> UInt64 {
         try need(8, what)
         defer { offset += 8 }
         return UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
-    @usableFromInline mutating func i64(_ what: StaticString) throws(LedgerError) -> Int64 {
+    /// A big-endian 64-bit two's-complement integer.
+    @inlinable public mutating func i64(_ what: StaticString) throws(LedgerError) -> Int64 {
         Int64(bitPattern: try u64(what))
     }
 
-    @usableFromInline mutating func bytes32(_ what: StaticString) throws(LedgerError) -> Bytes32 {
+    /// 32 bytes.
+    @inlinable public mutating func bytes32(_ what: StaticString) throws(LedgerError) -> Bytes32 {
         try need(32, what)
         defer { offset += 32 }
         let base = offset
@@ -91,7 +111,7 @@ struct ByteReader {
     }
 
     /// A length-prefixed field: returns its byte range, no copy.
-    @usableFromInline mutating func fieldRange(_ what: StaticString, maxLength: Int) throws(LedgerError) -> Range<Int> {
+    @inlinable public mutating func fieldRange(_ what: StaticString, maxLength: Int) throws(LedgerError) -> Range<Int> {
         let length = Int(try u32(what))
         guard length <= maxLength else {
             throw LedgerError(.malformed, "\(what) is \(length) bytes, more than the \(maxLength) allowed")
@@ -102,7 +122,7 @@ struct ByteReader {
     }
 
     /// A length-prefixed UTF-8 string, validated.
-    @usableFromInline mutating func string(_ what: StaticString, maxLength: Int) throws(LedgerError) -> String {
+    @inlinable public mutating func string(_ what: StaticString, maxLength: Int) throws(LedgerError) -> String {
         let range = try fieldRange(what, maxLength: maxLength)
         guard let value = TextRules.decodeUTF8(UnsafeRawBufferPointer(rebasing: bytes[range])) else {
             throw LedgerError(.malformed, "\(what) is not valid UTF-8")
@@ -110,7 +130,8 @@ struct ByteReader {
         return value
     }
 
-    @usableFromInline func expectEnd(_ what: StaticString) throws(LedgerError) {
+    /// Throws unless every byte was read.
+    @inlinable public func expectEnd(_ what: StaticString) throws(LedgerError) {
         guard remaining == 0 else {
             throw LedgerError(.malformed, "\(remaining) unexpected trailing bytes after \(what)")
         }
@@ -120,7 +141,7 @@ struct ByteReader {
 /// Lends `bytes` as a raw buffer to a body that throws ``LedgerError``,
 /// keeping the typed error (`rethrows` would widen it to `any Error`).
 @inlinable
-func withBytes<R>(
+public func withBytes<R>(
     _ bytes: some ContiguousBytesCollection, _ body: (UnsafeRawBufferPointer) throws(LedgerError) -> R
 ) throws(LedgerError) -> R {
     do {
@@ -135,10 +156,11 @@ func withBytes<R>(
 
 /// Byte-level checks shared by encoding (on a String's UTF-8) and decoding
 /// (on the raw field), so both paths apply the same rules.
+@usableFromInline
 enum TextRules {
     /// `true` when no byte is a control character. In UTF-8 the control
     /// characters U+0000–U+001F and U+007F are exactly these single bytes.
-    @inlinable static func hasNoControl(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    @inlinable @usableFromInline static func hasNoControl(_ bytes: UnsafeRawBufferPointer) -> Bool {
         for byte in bytes where byte < 0x20 || byte == 0x7f { return false }
         return true
     }
@@ -147,7 +169,7 @@ enum TextRules {
     /// UTF-8. ASCII (the common case) is decoded directly; anything else
     /// must survive a round trip unchanged, since decoding replaces every
     /// invalid sequence.
-    @inlinable static func decodeUTF8(_ bytes: UnsafeRawBufferPointer) -> String? {
+    @inlinable @usableFromInline static func decodeUTF8(_ bytes: UnsafeRawBufferPointer) -> String? {
         var ascii = true
         for byte in bytes where byte >= 0x80 {
             ascii = false

@@ -1,0 +1,187 @@
+import CivicLedger
+
+/// What the board knows of one case.
+public struct CaseRecord: Hashable, Sendable, Codable {
+    /// The case's state.
+    public var state: CaseState
+    /// How urgent it is.
+    public var urgency: Urgency
+    /// Its category.
+    public var category: String
+    /// Where it is.
+    public var place: Place
+    /// Who reported it.
+    public var reporter: PublicKey
+    /// When it was recorded as reported.
+    public var reportedAt: Timestamp
+    /// The department it is (or was last) dispatched to.
+    public var department: String?
+    /// Delivery to that department.
+    public var delivery: DeliveryState = .none
+    /// When it was last dispatched.
+    public var dispatchedAt: Timestamp?
+    /// When the department's time runs out.
+    public var deadline: Timestamp?
+    /// When it was last resolved.
+    public var resolvedAt: Timestamp?
+    /// Who last resolved it.
+    public var resolver: PublicKey?
+    /// When it was closed.
+    public var closedAt: Timestamp?
+    /// `true` when the last resolution came by the deadline.
+    public var resolvedOnTime: Bool?
+    /// Extensions granted.
+    public var extensions: Int = 0
+    /// Reminders sent (催办).
+    public var reminders: Int = 0
+    /// Times reopened.
+    public var reopenings: Int = 0
+    /// The rating, once rated.
+    public var rating: Rating?
+    /// The stream's version: what the next step must expect.
+    public var version: UInt64
+
+    /// `true` when a department holds it past its deadline at `time`.
+    public func isOverdue(at time: Timestamp) -> Bool {
+        guard state.isWithDepartment, let deadline else { return false }
+        return time > deadline
+    }
+}
+
+/// Open cases by state, owner and deadline, and which are overdue at a
+/// given time: the board a street office watches.
+///
+/// Folds the `case.*` kinds and ignores the rest. The hot path reads only
+/// the payload fields it needs, so folding allocates nothing per event once
+/// the tables have grown.
+public struct CaseBoard: Projection, Codable, Hashable {
+    public static let name = "case-board"
+    public var lastPosition: UInt64?
+    /// Every case, by stream.
+    public private(set) var cases: [String: CaseRecord] = [:]
+    /// How many cases are in each state, indexed by ``CaseState/code``.
+    public private(set) var stateCounts: [Int] = Array(repeating: 0, count: CaseState.allCases.count)
+    /// Case steps folded.
+    public private(set) var steps: Int = 0
+
+    /// An empty board.
+    public init() {}
+
+    /// The number of cases in `state`.
+    public func count(_ state: CaseState) -> Int { stateCounts[Int(state.code)] }
+
+    /// The record of `stream`.
+    public subscript(stream: String) -> CaseRecord? { cases[stream] }
+
+    /// Open cases, by deadline then stream.
+    public func openCases() -> [(stream: String, record: CaseRecord)] {
+        cases.filter { $0.value.state.isOpen }
+            .map { (stream: $0.key, record: $0.value) }
+            .sorted { ($0.record.deadline ?? .init(millisecondsSinceEpoch: .max), $0.stream) < ($1.record.deadline ?? .init(millisecondsSinceEpoch: .max), $1.stream) }
+    }
+
+    /// Cases a department holds past their deadline at `time`, most overdue first.
+    public func overdue(at time: Timestamp) -> [(stream: String, record: CaseRecord)] {
+        cases.filter { $0.value.isOverdue(at: time) }
+            .map { (stream: $0.key, record: $0.value) }
+            .sorted { ($0.record.deadline!, $0.stream) < ($1.record.deadline!, $1.stream) }
+    }
+
+    public mutating func apply(_ entry: LedgerEntry) throws {
+        let kind = entry.kind
+        guard kind.utf8.count > 5, kind.hasPrefix("case.") else { return }
+        let time = entry.recordedAt
+        if kind == GovernanceKind.report {
+            guard cases[entry.stream] == nil, let head = try? CaseReport.head(entry.payload) else { return }
+            cases[entry.stream] = CaseRecord(
+                state: .reported, urgency: head.urgency, category: head.category, place: entry.content.place,
+                reporter: entry.actorKey, reportedAt: time, version: entry.streamVersion)
+            stateCounts[Int(CaseState.reported.code)] += 1
+            steps += 1
+            return
+        }
+        guard let before = cases[entry.stream]?.state, let step = CaseStep(entry) else { return }
+        guard let after = CaseLifecycle.next(before, step) else {
+            // An illegal step (only a tampered or unchecked log has one):
+            // counted, not followed.
+            steps += 1
+            cases[entry.stream]!.version = entry.streamVersion
+            return
+        }
+        steps += 1
+        CaseBoard.update(&cases[entry.stream]!, step: step, entry: entry, after: after)
+        if after != before {
+            stateCounts[Int(before.code)] -= 1
+            stateCounts[Int(after.code)] += 1
+        }
+    }
+
+    /// Applies a legal step's effects to a record.
+    static func update(_ record: inout CaseRecord, step: CaseStep, entry: LedgerEntry, after: CaseState) {
+        let time = entry.recordedAt
+        record.version = entry.streamVersion
+        switch step {
+        case .dispatch:
+            if let dispatch = try? CaseDispatch(payload: entry.payload) {
+                record.department = dispatch.department
+                record.deadline = time.adding(milliseconds: Int64(dispatch.deadlineMinutes) * 60_000)
+            }
+            record.dispatchedAt = time
+            record.delivery = .sent
+            record.resolvedOnTime = nil
+        case .deliveryFailed: record.delivery = .failed
+        case .deliveryRetried: record.delivery = .sent
+        case .acknowledge: record.delivery = .acknowledged
+        case .extend:
+            if let minutes = try? CaseExtension.minutes(entry.payload), let deadline = record.deadline {
+                record.deadline = deadline.adding(milliseconds: Int64(minutes) * 60_000)
+            }
+            record.extensions += 1
+        case .resolve:
+            record.resolvedAt = time
+            record.resolver = entry.actorKey
+            record.resolvedOnTime = record.deadline.map { time <= $0 }
+        case .close: record.closedAt = time
+        case .rate: record.rating = try? CaseRating.head(entry.payload)
+        case .remind: record.reminders += 1
+        case .returnToStreet: record.delivery = .none
+        default: break
+        }
+        if after == .reopened { record.reopenings += 1 }
+        record.state = after
+    }
+}
+
+extension CaseStep {
+    /// The step an entry takes, reading only the payload byte that decides
+    /// it; `nil` for kinds that are not case steps or a payload too short.
+    public init?(_ entry: LedgerEntry) {
+        switch entry.kind {
+        case GovernanceKind.report: self = .report
+        case GovernanceKind.accept: self = .accept
+        case GovernanceKind.reject: self = .reject
+        case GovernanceKind.approve:
+            guard let first = entry.payload.first, first <= 1 else { return nil }
+            self = .approve(emergency: first == 1)
+        case GovernanceKind.review: self = .review
+        case GovernanceKind.dispatch: self = .dispatch
+        case GovernanceKind.deliveryFailed: self = .deliveryFailed
+        case GovernanceKind.deliveryRetried: self = .deliveryRetried
+        case GovernanceKind.acknowledge: self = .acknowledge
+        case GovernanceKind.progress: self = .progress
+        case GovernanceKind.returned: self = .returnToStreet
+        case GovernanceKind.extend: self = .extend
+        case GovernanceKind.resolve: self = .resolve
+        case GovernanceKind.verify:
+            guard let first = entry.payload.first, first <= 1 else { return nil }
+            self = .verify(passed: first == 1)
+        case GovernanceKind.close: self = .close
+        case GovernanceKind.rate:
+            guard let rating = try? CaseRating.head(entry.payload), let controllable = entry.payload.dropFirst().first else { return nil }
+            self = .rate(reopens: rating == .dissatisfied && controllable == 1)
+        case GovernanceKind.shelve: self = .shelve
+        case GovernanceKind.remind: self = .remind
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import CivicLedger
+
+/// The default permission table of DOMAIN.md §1: which role may sign which
+/// kind. A new governance ledger writes it at genesis; a community changes
+/// it with a `ledger.permissions.set` event. Where a role may sign is the
+/// scope it is enrolled with; who exactly may take a step (the department's
+/// staff, the reporter, a rule's grantors) is the domain's check.
+public enum GovernancePermissions {
+    /// The roles of DOMAIN.md §1 and the kinds each signs.
+    public static let defaults = try! PermissionTable([
+        "ledger-authority": ["community.rules"],
+        "resident": ["case.report", "case.rate", "volunteer.claim", "volunteer.complete", "points.appeal", "points.redeem"],
+        "grid-informant": ["case.report"],
+        "grid-worker": ["case.report", "case.verify", "archive.register", "archive.update", "archive.visit", "health.record", "volunteer.post", "volunteer.confirm", "points.award"],
+        "grid-leader": ["case.report", "case.accept", "case.reject", "case.verify", "volunteer.post", "volunteer.confirm", "points.award"],
+        "community-secretary": [
+            "case.approve", "case.close", "case.shelve", "points.issue", "points.award", "points.deduct", "points.period-close", "community.mode",
+            "archive.erase", "volunteer.post", "volunteer.confirm", "supplies.*", "deliberation.*",
+        ],
+        "street-office": ["case.review", "case.dispatch", "case.delivery-failed", "case.delivery-retried", "case.shelve", "case.close"],
+        "department-staff": ["case.acknowledge", "case.progress", "case.resolve", "case.return", "case.extend"],
+        "points-committee": ["points.award", "points.deduct", "points.appeal-decision"],
+        "supervisor": ["case.remind"],
+        "party-member": ["volunteer.claim", "volunteer.complete"],
+        "volunteer": ["volunteer.claim", "volunteer.complete"],
+    ])
+}
+
+/// Creating and opening ledgers that enforce the governance domain.
+public enum GovernanceLedger {
+    /// Creates a ledger on an empty store with the default permissions and
+    /// the governance rules enforced, then appends `rules` (signed by the
+    /// authority) as its first `community.rules`.
+    public static func create(
+        store: any EventStore, origin: String, authority: any Signer, logSigner: any Signer, rules: GovernanceRules,
+        permissions: PermissionTable = GovernancePermissions.defaults, clock: any LedgerClock = SystemClock(),
+        configuration: LedgerConfiguration = LedgerConfiguration()
+    ) async throws -> Ledger {
+        let ledger = try await Ledger.create(
+            store: store, origin: origin, authority: authority, logSigner: logSigner, permissions: permissions, domain: GovernanceState(),
+            clock: clock, configuration: configuration)
+        let state = try await state(of: ledger)
+        let event = try GovernanceCommands(origin: origin).setRules(rules, by: authority, state: state, at: clock.now(), idempotencyKey: "rules-1")
+        _ = try await ledger.append(event)
+        return ledger
+    }
+
+    /// Opens a governance ledger: replays the log into a fresh
+    /// ``GovernanceState``.
+    public static func open(
+        store: any EventStore, logSigner: (any Signer)? = nil, clock: any LedgerClock = SystemClock(),
+        configuration: LedgerConfiguration = LedgerConfiguration()
+    ) async throws -> Ledger {
+        try await Ledger.open(store: store, logSigner: logSigner, domain: GovernanceState(), clock: clock, configuration: configuration)
+    }
+
+    /// The ledger's committed governance state.
+    ///
+    /// - Throws: ``LedgerError`` `.domainRule` when the ledger does not
+    ///   enforce the governance domain.
+    public static func state(of ledger: Ledger) async throws -> GovernanceState {
+        guard let state = await ledger.domain as? GovernanceState else {
+            throw LedgerError(.domainRule, "this ledger was opened without the governance domain")
+        }
+        return state
+    }
+}

@@ -1,0 +1,198 @@
+import CivicLedger
+
+extension LedgerError.Code {
+    /// A case step that is not legal from the case's state.
+    public static let illegalTransition = LedgerError.Code(rawValue: "illegal-transition")
+    /// The actor may sign the kind, but is not the one this step needs
+    /// (the department's staff, the reporter, the organiser, the account
+    /// holder), or is the one it must not be (the resolver verifying).
+    public static let wrongActor = LedgerError.Code(rawValue: "wrong-actor")
+    /// A points award over its rule's monthly cap.
+    public static let capExceeded = LedgerError.Code(rawValue: "cap-exceeded")
+    /// Not enough points in an account or the pool, or stock in a store.
+    public static let insufficient = LedgerError.Code(rawValue: "insufficient")
+    /// A step after its deadline that must come before it, or a reminder
+    /// before the deadline.
+    public static let deadline = LedgerError.Code(rawValue: "deadline")
+}
+
+/// The governance domain's rules, enforced by the ledger at append and by
+/// a verifier on replay: a ``LedgerDomain`` over every projection the rules
+/// need, the rules in force, the mode, and the authority registry.
+///
+/// ```swift
+/// let ledger = try await Ledger.create(store: store, origin: origin, authority: authority,
+///     logSigner: logKey, permissions: GovernancePermissions.defaults, domain: GovernanceState())
+/// ```
+public struct GovernanceState: LedgerDomain {
+    public static let name = "governance-state"
+    public var lastPosition: UInt64?
+
+    /// Keys, actors and roles, folded from the `ledger.*` events.
+    public private(set) var registry: AuthorityRegistry?
+    /// The rules in force; `nil` until the first `community.rules`.
+    public private(set) var rules: GovernanceRules?
+    /// The community's mode.
+    public private(set) var mode: CommunityMode = .peacetime
+    /// The resilience phase.
+    public private(set) var phase: ResiliencePhase = .plan
+    /// Every switch of mode or phase: position, time, mode, phase.
+    public private(set) var modeChanges: [ModeChangeRecord] = []
+    /// The case board.
+    public private(set) var board = CaseBoard()
+    /// Points balances.
+    public private(set) var points = PointsBalances()
+    /// Resident archives.
+    public private(set) var archive = ResidentArchive()
+    /// Volunteer tasks.
+    public private(set) var volunteers = VolunteerRecord()
+    /// Emergency supplies.
+    public private(set) var supplies = SupplyStock()
+    /// The place of each task stream.
+    public private(set) var taskPlaces: [String: Place] = [:]
+
+    /// What qualifies as evidence for an award: its kind and whom it credits.
+    public struct EvidenceRecord: Hashable, Sendable {
+        /// The kind of evidence.
+        public var kind: GovernanceRules.Evidence
+        /// The actor or resident id it credits.
+        public var subject: String
+    }
+
+    /// A switch of mode or phase.
+    public struct ModeChangeRecord: Hashable, Sendable, Codable {
+        /// Its log position.
+        public var position: UInt64
+        /// When it was recorded.
+        public var recordedAt: Timestamp
+        /// The mode from then on.
+        public var mode: CommunityMode
+        /// The phase from then on.
+        public var phase: ResiliencePhase
+    }
+
+    struct CapKey: Hashable {
+        var resident: String
+        var rule: String
+        var month: CivilMonth
+    }
+
+    struct AwardKey: Hashable {
+        var rule: String
+        var evidence: UInt64
+        var resident: String
+    }
+
+    /// Evidence by log position.
+    public private(set) var evidence: [UInt64: EvidenceRecord] = [:]
+    var capUsage: [CapKey: Int64] = [:]
+    var awarded: Set<AwardKey> = []
+    var movementTimes: [UInt64: Timestamp] = [:]
+    var appealedTargets: Set<UInt64> = []
+    var decidedAppeals: Set<UInt64> = []
+    var closedYears: Set<Int32> = []
+    /// The last year whose redemptions a deduction suspended, by resident.
+    public private(set) var redemptionSuspendedThrough: [String: Int32] = [:]
+
+    /// The state before genesis.
+    public init() {}
+
+    /// The governance state has no snapshot form: it is rebuilt from the
+    /// log when a ledger opens (its projections have their own snapshots).
+    public func snapshotData() throws -> [UInt8] {
+        throw LedgerError(.invalidSnapshot, "GovernanceState has no snapshot form; it is rebuilt from the log")
+    }
+
+    /// See ``snapshotData()``: always throws.
+    public init(snapshotData: [UInt8]) throws {
+        throw LedgerError(.invalidSnapshot, "GovernanceState has no snapshot form; it is rebuilt from the log")
+    }
+
+    /// The actor id that holds `key`, if it is enrolled.
+    public func actorID(of key: PublicKey) -> String? { registry?.keys[key]?.actor }
+
+    /// The year `time` falls in, in the community's time zone.
+    public func year(of time: Timestamp) -> Int32 {
+        CivilMonth(time, offsetMinutes: rules?.utcOffsetMinutes ?? 480).year
+    }
+
+    // MARK: Folding
+
+    public mutating func apply(_ entry: LedgerEntry) throws {
+        let kind = entry.kind
+        if kind.hasPrefix("ledger.") {
+            if kind == SystemEvent.Kind.genesis, registry == nil,
+                let genesis = try? SystemEvent.decode(SystemEvent.Genesis.self, from: entry.payload, kind: kind)
+            {
+                registry = AuthorityRegistry(genesis: genesis)
+            } else {
+                try? registry?.apply(entry.content, at: entry.position)
+            }
+            return
+        }
+        // Bookkeeping that reads the projections as they were before the entry.
+        switch kind {
+        case GovernanceKind.rules:
+            if let rules = try? GovernanceRules(payload: entry.payload) { self.rules = rules }
+        case GovernanceKind.mode:
+            if let change = try? ModeChange(payload: entry.payload) {
+                mode = change.mode
+                phase = change.phase
+                modeChanges.append(ModeChangeRecord(position: entry.position, recordedAt: entry.recordedAt, mode: change.mode, phase: change.phase))
+            }
+        case GovernanceKind.close:
+            if let reporter = board[entry.stream]?.reporter, let subject = actorID(of: reporter) {
+                evidence[entry.position] = EvidenceRecord(kind: .caseClosed, subject: subject)
+            }
+        case GovernanceKind.confirm:
+            if let volunteer = volunteers.tasks[entry.stream]?.volunteer, let subject = actorID(of: volunteer) {
+                evidence[entry.position] = EvidenceRecord(kind: .taskConfirmed, subject: subject)
+            }
+        case GovernanceKind.visit:
+            if let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident") {
+                evidence[entry.position] = EvidenceRecord(kind: .visit, subject: String(resident))
+            }
+        case GovernanceKind.award:
+            if let movement = try? PointsMovement(payload: entry.payload), let resident = Self.resident(of: entry.stream) {
+                let month = CivilMonth(entry.recordedAt, offsetMinutes: rules?.utcOffsetMinutes ?? 480)
+                capUsage[CapKey(resident: resident, rule: movement.rule, month: month), default: 0] += movement.amount
+                if let position = movement.evidence { awarded.insert(AwardKey(rule: movement.rule, evidence: position, resident: resident)) }
+                movementTimes[entry.position] = entry.recordedAt
+            }
+        case GovernanceKind.deduct:
+            if let movement = try? PointsMovement(payload: entry.payload), let resident = Self.resident(of: entry.stream) {
+                movementTimes[entry.position] = entry.recordedAt
+                if rules?.pointRules[movement.rule]?.suspendsRedemption == true {
+                    redemptionSuspendedThrough[resident] = max(redemptionSuspendedThrough[resident] ?? .min, year(of: entry.recordedAt))
+                }
+            }
+        case GovernanceKind.appeal:
+            if let appeal = try? PointsAppeal(payload: entry.payload) { appealedTargets.insert(appeal.target) }
+        case GovernanceKind.appealDecision:
+            if let decision = try? PointsAppeal(payload: entry.payload) {
+                decidedAppeals.insert(decision.target)
+                // An upheld appeal against a suspending deduction lifts the suspension.
+                if decision.upheld, let target = points.appeals[decision.target], let resident = Self.resident(of: entry.stream),
+                    let movement = points.movements[target], movement.amount < 0
+                {
+                    redemptionSuspendedThrough[resident] = nil
+                }
+            }
+        case GovernanceKind.post:
+            if taskPlaces[entry.stream] == nil { taskPlaces[entry.stream] = entry.content.place }
+        case GovernanceKind.periodClose:
+            if let close = try? PeriodClose(payload: entry.payload) { closedYears.insert(close.year) }
+        default:
+            break
+        }
+        try board.apply(entry)
+        try points.apply(entry)
+        try archive.apply(entry)
+        try volunteers.apply(entry)
+        try supplies.apply(entry)
+    }
+
+    static func resident(of stream: String) -> String? {
+        GovernanceStream.subject(of: stream, prefix: "points").map(String.init)
+    }
+}

@@ -1,0 +1,1 @@
+// The simulator is written next; this file keeps the target buildable meanwhile.
