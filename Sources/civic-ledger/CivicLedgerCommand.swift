@@ -14,6 +14,7 @@ struct CivicLedgerCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self,
             VerifyCommand.self, CheckpointCommand.self, LogCommand.self, DemoCommand.self,
+            CasesCommand.self, PointsCommand.self, ResidentCommand.self, DossierCommand.self, VolunteersCommand.self,
         ])
 
     /// Runs the tool with the exit codes of the discussion above (argument

@@ -9,6 +9,8 @@ struct LedgerFiles {
 
     var authorityKeyPath: String { path + ".authority.key" }
     var logKeyPath: String { path + ".log.key" }
+    /// The key vault of personal-field keys, apart from the ledger.
+    var vaultPath: String { path + ".vault" }
 
     /// Opens the store of an existing ledger.
     func openStore(readOnly: Bool = false) throws -> SQLiteEventStore {

@@ -104,6 +104,18 @@ public protocol KeyVault: Sendable {
     func destroy(subject: String) async throws
     /// `true` when the subject's key was destroyed.
     func isErased(_ subject: String) async throws -> Bool
+    /// The keys of many subjects at once, creating the missing ones (one
+    /// transaction where the vault has them).
+    func keys(for subjects: [String]) async throws -> [String: FieldKey]
+}
+
+extension KeyVault {
+    /// One ``key(for:)`` per subject.
+    public func keys(for subjects: [String]) async throws -> [String: FieldKey] {
+        var keys: [String: FieldKey] = [:]
+        for subject in subjects { keys[subject] = try await key(for: subject) }
+        return keys
+    }
 }
 
 extension LedgerError.Code {

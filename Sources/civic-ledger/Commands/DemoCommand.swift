@@ -1,113 +1,108 @@
 import ArgumentParser
+import CivicGovernance
 import CivicLedger
+import CivicLedgerSQLite
+import CivicSimulator
 import Foundation
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Build a small signed ledger on SQLite, verify it and print its checkpoint.")
+        abstract: "Simulate a community's year on a new SQLite ledger, audit it and print a summary.",
+        discussion: """
+            The simulated community (deterministic from --seed) enrols every actor with a key \
+            of its own, opens the residents' archives with sealed personal fields, and lives \
+            --days days: ordinary life, a flood warning and emergency mode, recovery and a \
+            review. Every event is signed by the actor who acts and checked by the ledger \
+            against the governance rules. The demo's authority key is derived from the seed \
+            (it is a demo); the log key is random. Files: PATH, PATH.vault (field keys), \
+            PATH.authority.key, PATH.log.key.
+            """)
 
     @Option(help: "Where to create the demo ledger (must not exist).")
     var db: String = "demo-ledger.sqlite"
+    @Option(help: "Residents in the community.")
+    var residents: Int = 3000
+    @Option(help: "Days to simulate.")
+    var days: Int = 365
+    @Option(help: "The simulation's seed.")
+    var seed: UInt64 = 2026
+
+    func validate() throws {
+        guard (20...500_000).contains(residents) else { throw CLIError.usage("--residents must be 20 to 500000, got \(residents)") }
+        guard (1...3660).contains(days) else { throw CLIError.usage("--days must be 1 to 3660, got \(days)") }
+    }
 
     func run() async throws {
         let files = LedgerFiles(path: db)
-        for path in [files.path, files.authorityKeyPath, files.logKeyPath] where FileManager.default.fileExists(atPath: path) {
+        for path in [files.path, files.vaultPath, files.authorityKeyPath, files.logKeyPath] where FileManager.default.fileExists(atPath: path) {
             throw CLIError.io("\(path) already exists; remove it or pass --db another path")
         }
-        let origin = "civic-ledger.example/zhuji/dongsheng"
-        let ledger = try await LedgerSetup.create(files, origin: origin, permissions: StarterPermissions.table)
-        let authority = try KeyFile.read(files.authorityKeyPath)
-        print("Created \(db) (origin \(origin))\n")
-
-        // Actors, each with a key of its own.
-        let grid: Place = "zhuji/dongsheng/grid-03"
-        var keys: [String: SigningKey] = [:]
-        let people: [(String, String, Place)] = try [
-            ("worker-li", "grid-worker", grid), ("leader-wang", "grid-leader", grid),
-            ("secretary-chen", "community-secretary", "zhuji/dongsheng"), ("street-zhao", "street-office", "zhuji"),
-            ("water-sun", "department-staff", "zhuji"),
-        ] + (1...16).map { ("resident-\($0)", "resident", try Place(validating: "zhuji/dongsheng/grid-03/mg-\($0 % 8 + 1)")) }
-        var enrolments: [SignedEvent] = []
-        for (actor, role, scope) in people {
-            let key = SigningKey.generate()
-            keys[actor] = key
-            enrolments.append(
-                try SignedEvent(
-                    signing: SystemEvent.content(
-                        origin: origin, kind: SystemEvent.Kind.enrol,
-                        payload: SystemEvent.Enrol(actor: actor, key: key.publicKey, role: role, scope: scope),
-                        actorKey: authority.publicKey, clientTime: Timestamp(Date()), idempotencyKey: UUID().uuidString),
-                    with: authority))
+        var profile = CommunityProfile()
+        profile.residents = residents
+        profile.days = days
+        profile.seed = seed
+        profile.partyMembers = max(3, residents / 50)
+        profile.volunteers = max(2, residents / 150)
+        let simulator = CommunitySimulator(profile: profile)
+        let logKey = SigningKey.generate()
+        try KeyFile.write(simulator.key("ledger-authority"), to: files.authorityKeyPath)
+        try KeyFile.write(logKey, to: files.logKeyPath)
+        let store = try SQLiteEventStore(path: files.path)
+        let vault = try SQLiteKeyVault(path: files.vaultPath)
+        print("Simulating \(residents) residents over \(days) days (seed \(seed)) into \(db)")
+        fflush(nil)
+        let progress = ProgressReporter("days")
+        var configuration = CLIContext.ledgerConfiguration
+        configuration.checkpointMaximumAgeMilliseconds = 86_400_000
+        let (ledger, summary) = try await simulator.run(store: store, vault: vault, logSigner: logKey, configuration: configuration) { day, _ in
+            progress.update(done: UInt64(day), total: UInt64(days))
         }
-        _ = try await ledger.append(batch: enrolments)
-        print("Enrolled \(people.count) actors in one atomic batch (grid worker, leader, secretary, street office, water department, 16 residents)\n")
-
-        // One case through the closed loop; every step signed by the person who acted.
-        let steps: [(String, String, String)] = [
-            ("worker-li", "case.report", #"{"category":"drainage","summary":"blocked drain by building 7","urgency":"utilities"}"#),
-            ("secretary-chen", "case.approve", #"{"whistle":true}"#),
-            ("street-zhao", "case.review", #"{"decision":"approved"}"#),
-            ("street-zhao", "case.dispatch", #"{"department":"water"}"#),
-            ("water-sun", "case.acknowledge", "{}"),
-            ("water-sun", "case.resolve", #"{"action":"drain cleared"}"#),
-            ("leader-wang", "case.verify", #"{"result":"passed"}"#),
-            ("secretary-chen", "case.close", #"{"feedback":"resident satisfied"}"#),
-        ]
-        print("Case case/2026-0001, one signed step at a time:")
-        var retry: SignedEvent?
-        for (version, (actor, kind, payload)) in steps.enumerated() {
-            let event = try sign(
-                keys[actor]!, origin: origin, stream: "case/2026-0001", place: grid, kind: kind,
-                expected: .exactly(UInt64(version)), payload: Array(payload.utf8))
-            let receipt = try await ledger.append(event)
-            if version == 0 { retry = event }
-            print("  \(receipt.position)  \(kind.padding(toLength: 17, withPad: " ", startingAt: 0)) by \(actor)")
+        let state = summary.state
+        print(String(format: "\nBuilt %llu signed events by %d actors in %.1f s (%.0f events/s, including signing and checking every rule)", summary.events, summary.actors, summary.seconds, Double(summary.events) / summary.seconds))
+        if !summary.refusedCommands.isEmpty {
+            let refused = summary.refusedCommands.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            print("Commands the rules refused before signing (nothing written): \(refused)")
         }
 
-        // Sixteen residents report at once: verified in parallel, committed together.
-        let reports = try (1...16).map { number in
-            try sign(
-                keys["resident-\(number)"]!, origin: origin, stream: "case/2026-01\(String(format: "%02d", number))",
-                place: try Place(validating: "zhuji/dongsheng/grid-03/mg-\(number % 8 + 1)"), kind: "case.report",
-                expected: .exactly(0), payload: Array(#"{"category":"flood-risk","summary":"water rising at the gate"}"#.utf8))
+        print("\nCases by state (案件状态)")
+        for caseState in CaseState.allCases where state.board.count(caseState) > 0 {
+            print("  \(caseState.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(state.board.count(caseState))")
         }
-        let started = Date()
-        let receipts = try await withThrowingTaskGroup(of: AppendReceipt.self) { group in
-            for report in reports { group.addTask { try await ledger.append(report) } }
-            return try await group.reduce(into: [AppendReceipt]()) { $0.append($1) }
-        }
-        let positions = receipts.map(\.position).sorted()
-        print(String(format: "\n16 residents reported concurrently: positions %llu…%llu, durable in %.1f ms", positions.first!, positions.last!, Date().timeIntervalSince(started) * 1000))
+        let resolved = state.board.cases.values.compactMap(\.resolvedOnTime)
+        let onTime = resolved.filter { $0 }.count
+        print(String(format: "  on-time rate (按时办结率): %.1f%% of %d resolved with a deadline", resolved.isEmpty ? 0 : 100 * Double(onTime) / Double(resolved.count), resolved.count))
+        let end = profile.start.adding(milliseconds: Int64(days) * 86_400_000)
+        print("  overdue now: \(state.board.overdue(at: end).count)")
 
-        // What the ledger refuses, and what it recognises.
-        let forged = try sign(
-            keys["resident-1"]!, origin: origin, stream: "case/2026-0001", place: grid, kind: "case.close",
-            expected: .exactly(8), payload: Array("{}".utf8))
-        do {
-            _ = try await ledger.append(forged)
-        } catch let error as LedgerError {
-            print("\nA resident tries to close the case: refused, nothing written:\n  \(error)")
+        let totals = state.points.totals
+        print("\nPoints (邻里积分)")
+        print("  issued \(totals.issued), awarded \(totals.awarded), deducted \(totals.deducted), redeemed \(totals.redeemed), expired \(totals.expired), reversed by appeal \(totals.reversed)")
+        print("  pool \(state.points.pool) + accounts \(state.points.accountsTotal) = issued \(totals.issued): \(state.points.isConserved ? "conserved" : "NOT CONSERVED")")
+        print("  top contributors (pseudonyms):")
+        for (rank, entry) in state.points.ranking(limit: 5).enumerated() {
+            print("    \(rank + 1). \(Pseudonym.of(entry.resident, origin: simulator.origin))  contribution \(entry.balance.contribution), reputation \(entry.balance.reputation)")
         }
-        let again = try await ledger.append(retry!)
-        print("\nThe grid worker's phone retries its report: \(again.isDuplicate ? "recognised" : "NOT recognised"), original position \(again.position)")
 
-        let report = try await LedgerVerifier(store: ledger.store).verify()
-        print("\nVerification: \(report.isClean ? "clean" : "FAILED") (\(report.entriesChecked) entries, every signature, key, role, position, and \(report.checkpointsChecked) stored checkpoint(s))")
+        var visits = VisitSchedule()
+        for try await page in EntryPages(store: store) { for entry in page { try visits.fold(entry) } }
+        let overdueVisits = visits.overdue(at: end)
+        print("\nCare (关爱)")
+        print("  overdue visits: \(overdueVisits.count) of \(visits.schedule.count) residents; erased residents: \(state.archive.erasedCount)")
+        let quota = state.rules?.volunteerQuotaPerYear ?? 5
+        let year = state.year(of: end.adding(milliseconds: -1))
+        let members = (state.registry?.actors.values.filter { $0.roles.contains { $0.role == "party-member" } } ?? [])
+        let short = members.filter { state.volunteers.completed(by: $0.key, in: year) < quota }
+        print("  party members under the volunteer quota of \(quota) in \(year): \(short.count) of \(members.count)")
+        print("  sandbags in depot-1: \(state.supplies.quantity(of: "sandbag", in: "depot-1"))")
+
+        let report = try await LedgerVerifier(store: store, domain: GovernanceState()).verify()
+        print("\nAudit: \(report.isClean ? "clean" : "FINDINGS") — \(report.entriesChecked) entries, every signature, key, role and governance rule replayed, \(report.checkpointsChecked) checkpoints")
+        for finding in report.findings.prefix(5) { print("  \(finding)") }
         let checkpoint = try await ledger.checkpoint()
-        print("\nLatest checkpoint (C2SP signed note; verifier key \(NoteKey(name: origin, publicKey: ledger.logKey).verifierKey)):\n")
+        print("\nFinal checkpoint (C2SP signed note; verifier key \(NoteKey(name: simulator.origin, publicKey: ledger.logKey).verifierKey)):\n")
         print(checkpoint.serialized, terminator: "")
-        print("\nTry: civic-ledger log \(db)    civic-ledger verify \(db)")
-        if !report.isClean { throw ExitCode(1) }
-    }
-
-    func sign(
-        _ key: SigningKey, origin: String, stream: String, place: Place, kind: String, expected: ExpectedVersion, payload: [UInt8]
-    ) throws -> SignedEvent {
-        try SignedEvent(
-            signing: EventContent(
-                origin: origin, stream: stream, place: place, expectedVersion: expected, kind: kind, payload: payload,
-                actorKey: key.publicKey, clientTime: Timestamp(Date()), idempotencyKey: UUID().uuidString),
-            with: key)
+        print("\nTry: civic-ledger cases \(db)    civic-ledger points \(db)    civic-ledger dossier \(db) case/\(state.year(of: profile.start))-00001")
+        if !report.isClean || !state.points.isConserved { throw ExitCode(1) }
     }
 }

@@ -1,0 +1,94 @@
+import CivicLedger
+import Foundation
+import GRDB
+
+/// A ``KeyVault`` in its own SQLite file, kept apart from the ledger so
+/// that the ledger can be copied to an auditor without the keys.
+///
+/// The file is created with mode 0600. `secure_delete` is on, so a
+/// destroyed key is overwritten in the file rather than left in a free
+/// page; the vault uses the rollback journal (not WAL), whose journal file
+/// is deleted after each transaction. Erasure is remembered, so an erased
+/// subject never gets a new key.
+public final class SQLiteKeyVault: KeyVault {
+    /// The vault file's path.
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// Opens or creates the vault at `path`.
+    ///
+    /// - Throws: ``LedgerError`` `.storeFailure` when it cannot be opened.
+    public init(path: String) throws {
+        self.path = path
+        do {
+            if !FileManager.default.fileExists(atPath: path) {
+                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                    throw LedgerError(.storeFailure, "cannot create the key vault \(path)")
+                }
+            }
+            var configuration = Configuration()
+            configuration.label = "civic-ledger.vault"
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE IF NOT EXISTS field_key (subject TEXT PRIMARY KEY, key BLOB NOT NULL) STRICT;
+                        CREATE TABLE IF NOT EXISTS erased (subject TEXT PRIMARY KEY) STRICT;
+                        """)
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.storeFailure, "cannot open the key vault \(path): \(error)")
+        }
+    }
+
+    public func key(for subject: String) async throws -> FieldKey {
+        try await queue.write { db in try Self.key(for: subject, in: db) }
+    }
+
+    public func keys(for subjects: [String]) async throws -> [String: FieldKey] {
+        try await queue.write { db in
+            var keys: [String: FieldKey] = [:]
+            for subject in subjects { keys[subject] = try Self.key(for: subject, in: db) }
+            return keys
+        }
+    }
+
+    static func key(for subject: String, in db: Database) throws -> FieldKey {
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM erased WHERE subject = ?", arguments: [subject]) == true {
+                throw LedgerError(.erased, "subject \(subject) was erased; its key is destroyed")
+            }
+            if let bytes = try Data.fetchOne(db, sql: "SELECT key FROM field_key WHERE subject = ?", arguments: [subject]) {
+                return try Self.key(bytes)
+            }
+            let key = FieldKey.generate()
+            try db.execute(sql: "INSERT INTO field_key (subject, key) VALUES (?, ?)", arguments: [subject, Data(key.bytes.bytes)])
+            return key
+    }
+
+    public func existingKey(for subject: String) async throws -> FieldKey? {
+        try await queue.read { db in
+            try Data.fetchOne(db, sql: "SELECT key FROM field_key WHERE subject = ?", arguments: [subject]).map(Self.key)
+        }
+    }
+
+    public func destroy(subject: String) async throws {
+        try await queue.write { db in
+            try db.execute(sql: "DELETE FROM field_key WHERE subject = ?", arguments: [subject])
+            try db.execute(sql: "INSERT OR IGNORE INTO erased (subject) VALUES (?)", arguments: [subject])
+        }
+    }
+
+    public func isErased(_ subject: String) async throws -> Bool {
+        try await queue.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM erased WHERE subject = ?", arguments: [subject]) == true
+        }
+    }
+
+    static func key(_ data: Data) throws -> FieldKey {
+        guard let bytes = Bytes32(data) else { throw LedgerError(.storeFailure, "a vault key is \(data.count) bytes, not 32") }
+        return FieldKey(bytes: bytes)
+    }
+}

@@ -1,0 +1,277 @@
+import ArgumentParser
+import CivicGovernance
+import CivicLedger
+import CivicLedgerSQLite
+import Foundation
+
+/// What the query commands share: the ledger's store, its registry (to
+/// name actors), projections brought up to date from their snapshots, and
+/// the time "now" means (the last entry's, unless --at says otherwise).
+struct QueryContext {
+    let store: SQLiteEventStore
+    let registry: AuthorityRegistry
+    let origin: String
+    let lastRecordedAt: Timestamp
+
+    static func open(_ files: LedgerFiles) async throws -> QueryContext {
+        let store = try files.openStore()
+        let ledger = try await Ledger.open(store: store, configuration: CLIContext.ledgerConfiguration)
+        let size = await ledger.size
+        let last = try await store.entries(from: size - 1, limit: 1).first.map { try LedgerEntry(bytes: $0.bytes).recordedAt }
+        return QueryContext(store: store, registry: await ledger.registry, origin: ledger.origin, lastRecordedAt: last ?? Timestamp(Date()))
+    }
+
+    /// A projection from its last snapshot, caught up with the log (and saved again).
+    func projection<P: Projection>(_ type: P.Type) async throws -> P {
+        let runner = ProjectionRunner<P>(store: store)
+        var projection = try await runner.resume()
+        try await runner.catchUp(&projection)
+        return projection
+    }
+
+    /// The actor id holding `key`.
+    func actor(_ key: PublicKey) -> String { registry.keys[key]?.actor ?? key.fingerprint }
+
+    /// `--at` parsed, or the last entry's time.
+    func time(_ at: String?) throws -> Timestamp {
+        guard let at else { return lastRecordedAt }
+        guard let date = ISO8601DateFormatter().date(from: at) else {
+            throw CLIError.usage("--at \"\(at)\" is not an ISO 8601 time such as 2025-06-30T12:00:00Z")
+        }
+        return Timestamp(date)
+    }
+}
+
+extension Timestamp {
+    var json: String { description }
+}
+
+struct CasesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cases", abstract: "The case board: cases by state, open cases by deadline, and which are overdue.")
+
+    @OptionGroup var ledger: LedgerPath
+    @Option(help: "Only cases in this state (\(CaseState.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var state: String?
+    @Flag(help: "Only cases overdue at --at.")
+    var overdue = false
+    @Option(help: "The time overdue is judged at (ISO 8601); default: the last entry's time.")
+    var at: String?
+    @Option(help: "List at most this many cases.")
+    var limit: Int = 50
+    @Flag(help: "JSON output.")
+    var json = false
+
+    func run() async throws {
+        let filter = try state.map { name in
+            guard let value = CaseState(rawValue: name) else { throw CLIError.usage("--state \(name) is not one of \(CaseState.allCases.map(\.rawValue).joined(separator: ", "))") }
+            return value
+        }
+        let context = try await QueryContext.open(ledger.files)
+        let time = try context.time(at)
+        let board = try await context.projection(CaseBoard.self)
+        var rows = board.cases.map { (stream: $0.key, record: $0.value) }
+        if let filter { rows = rows.filter { $0.record.state == filter } }
+        if overdue { rows = rows.filter { $0.record.isOverdue(at: time) } }
+        rows.sort { ($0.record.deadline ?? Timestamp(millisecondsSinceEpoch: .max), $0.stream) < ($1.record.deadline ?? Timestamp(millisecondsSinceEpoch: .max), $1.stream) }
+        let counts = Dictionary(uniqueKeysWithValues: CaseState.allCases.map { ($0.rawValue, board.count($0)) })
+        if json {
+            let cases: [[String: Any]] = rows.prefix(limit).map { row in
+                var object: [String: Any] = [
+                    "case": row.stream, "state": row.record.state.rawValue, "urgency": row.record.urgency.rawValue, "category": row.record.category,
+                    "place": row.record.place.path, "reporter": context.actor(row.record.reporter), "reportedAt": row.record.reportedAt.json,
+                    "overdue": row.record.isOverdue(at: time), "reminders": row.record.reminders, "extensions": row.record.extensions,
+                    "reopenings": row.record.reopenings, "delivery": row.record.delivery.rawValue,
+                ]
+                if let department = row.record.department { object["department"] = department }
+                if let deadline = row.record.deadline { object["deadline"] = deadline.json }
+                if let onTime = row.record.resolvedOnTime { object["resolvedOnTime"] = onTime }
+                if let rating = row.record.rating { object["rating"] = rating.rawValue }
+                return object
+            }
+            print(jsonString(["at": time.json, "counts": counts, "total": board.cases.count, "matching": rows.count, "cases": cases]))
+            return
+        }
+        print("Cases at \(time): \(board.cases.count) in all")
+        for caseState in CaseState.allCases where board.count(caseState) > 0 {
+            print("  \(caseState.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(board.count(caseState))")
+        }
+        print("\n\(rows.count) matching\(rows.count > limit ? ", first \(limit) by deadline" : ""):")
+        for row in rows.prefix(limit) {
+            let record = row.record
+            let owner = record.department.map { "→ \($0)" } ?? ""
+            let deadline = record.deadline.map { "due \($0)" } ?? ""
+            print("  \(row.stream)  \(record.state.rawValue)  \(record.urgency.rawValue) \(record.category) \(owner) \(deadline)\(record.isOverdue(at: time) ? "  OVERDUE" : "")")
+        }
+    }
+}
+
+struct PointsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "points", abstract: "Points balances, the pool, the totals and the ranking (conservation can be checked from the JSON).")
+
+    @OptionGroup var ledger: LedgerPath
+    @Option(help: "Rank this many residents in text output.")
+    var top: Int = 10
+    @Flag(help: "Show residents under pseudonyms.")
+    var pseudonyms = false
+    @Flag(help: "JSON output: every account, the pool and the totals.")
+    var json = false
+
+    func run() async throws {
+        let context = try await QueryContext.open(ledger.files)
+        let points = try await context.projection(PointsBalances.self)
+        let name = { (resident: String) in pseudonyms ? Pseudonym.of(resident, origin: context.origin) : resident }
+        let totals = points.totals
+        if json {
+            let accounts = Dictionary(
+                uniqueKeysWithValues: points.accounts.map { stream, balance in
+                    (name(String(stream.dropFirst("points/".count))), ["contribution": balance.contribution, "reputation": balance.reputation, "earned": balance.earned])
+                })
+            let object: [String: Any] = [
+                "accounts": accounts, "pool": points.pool, "accountsTotal": points.accountsTotal, "conserved": points.isConserved,
+                "totals": [
+                    "issued": totals.issued, "awarded": totals.awarded, "deducted": totals.deducted, "redeemed": totals.redeemed, "expired": totals.expired,
+                    "reversed": totals.reversed,
+                ],
+            ]
+            print(jsonString(object))
+            return
+        }
+        print("Issued \(totals.issued), awarded \(totals.awarded), deducted \(totals.deducted), redeemed \(totals.redeemed), expired \(totals.expired), reversed by appeal \(totals.reversed)")
+        print("Pool \(points.pool) + \(points.accounts.count) accounts \(points.accountsTotal) = \(points.pool + points.accountsTotal) (issued \(totals.issued)): \(points.isConserved ? "conserved" : "NOT CONSERVED")")
+        print("\nRanking by contribution:")
+        for (rank, entry) in points.ranking(limit: top).enumerated() {
+            print("  \(rank + 1). \(name(entry.resident))  contribution \(entry.balance.contribution)  reputation \(entry.balance.reputation)")
+        }
+        if !points.isConserved { throw ExitCode(1) }
+    }
+}
+
+struct ResidentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resident", abstract: "A resident's archive; personal fields only with --reveal and the key vault.")
+
+    @OptionGroup var ledger: LedgerPath
+    @Argument(help: "The resident's id.")
+    var id: String
+    @Flag(help: "Open the sealed personal fields with the resident's key from PATH.vault.")
+    var reveal = false
+    @Flag(help: "JSON output.")
+    var json = false
+
+    func run() async throws {
+        let context = try await QueryContext.open(ledger.files)
+        let archive = try await context.projection(ResidentArchive.self)
+        guard let record = archive[id] else { throw CLIError.usage("no archive for resident \(id)") }
+        let points = try await context.projection(PointsBalances.self).balance(of: id)
+        var object: [String: Any] = [
+            "resident": id, "household": record.household, "place": record.place.path, "level": record.level.rawValue, "tags": record.tags,
+            "registeredAt": record.registeredAt.json, "visits": record.visits, "healthEntries": record.healthEntries, "erased": record.isErased,
+            "points": ["contribution": points.contribution, "reputation": points.reputation],
+        ]
+        if let last = record.lastVisit { object["lastVisit"] = last.json }
+        if let erasedAt = record.erasedAt { object["erasedAt"] = erasedAt.json }
+        if reveal, let sealed = record.sealed {
+            let vaultPath = ledger.files.vaultPath
+            guard FileManager.default.fileExists(atPath: vaultPath) else { throw CLIError.io("no key vault at \(vaultPath)") }
+            guard let key = try await SQLiteKeyVault(path: vaultPath).existingKey(for: id) else { throw CLIError.io("the vault holds no key for \(id)") }
+            var personal: [String: String] = [:]
+            for (field, bytes) in [("name", sealed.name), ("phone", sealed.phone), ("address", sealed.address)] {
+                personal[field] = try SealedField(bytes: bytes).open(with: key, context: SealedContact.context(origin: context.origin, resident: id, field: field)) ?? "<does not open>"
+            }
+            object["personal"] = personal
+        }
+        if json {
+            print(jsonString(object))
+            return
+        }
+        print("\(id)  household \(record.household)  \(record.place)")
+        if record.isErased {
+            print("  ERASED at \(record.erasedAt!): personal fields destroyed")
+        } else {
+            print("  level \(record.level.rawValue), tags \(record.tags.isEmpty ? "none" : record.tags.joined(separator: ", "))")
+        }
+        print("  visits \(record.visits)\(record.lastVisit.map { ", last \($0)" } ?? ""); health entries \(record.healthEntries)")
+        print("  points: contribution \(points.contribution), reputation \(points.reputation)")
+        if let personal = object["personal"] as? [String: String] {
+            for field in ["name", "phone", "address"] { print("  \(field): \(personal[field] ?? "")") }
+        } else if !record.isErased {
+            print("  personal fields sealed (use --reveal with the key vault)")
+        }
+    }
+}
+
+struct DossierCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dossier", abstract: "Everything that happened to one case, in order, with who signed each step.")
+
+    @OptionGroup var ledger: LedgerPath
+    @Argument(help: "The case, as case/ID or ID.")
+    var caseID: String
+    @Flag(help: "JSON output.")
+    var json = false
+
+    func run() async throws {
+        let stream = caseID.hasPrefix("case/") ? caseID : GovernanceStream.case(caseID)
+        let context = try await QueryContext.open(ledger.files)
+        // The dossier of one case comes from its stream alone.
+        var dossier = CaseDossier()
+        var board = CaseBoard()
+        for stored in try await context.store.entries(inStream: stream, fromVersion: 1, limit: 100_000) {
+            let entry = try LedgerEntry(bytes: stored.bytes)
+            try dossier.apply(entry)
+            try board.apply(entry)
+        }
+        let steps = dossier[stream]
+        guard !steps.isEmpty, let record = board[stream] else { throw CLIError.usage("no case \(stream)") }
+        if json {
+            print(jsonString([
+                "case": stream, "state": record.state.rawValue,
+                "steps": steps.map { ["position": $0.position, "kind": $0.kind, "actor": context.actor($0.actor), "recordedAt": $0.recordedAt.json, "note": $0.note] as [String: Any] },
+            ]))
+            return
+        }
+        print("\(stream): \(record.state.rawValue), \(record.urgency.rawValue) \(record.category) in \(record.place)")
+        for step in steps {
+            print("  \(step.position)  \(step.recordedAt)  \(step.kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(context.actor(step.actor).padding(toLength: 16, withPad: " ", startingAt: 0)) \(step.note)")
+        }
+    }
+}
+
+struct VolunteersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "volunteers", abstract: "Volunteer tasks and each member's completions against the yearly quota.")
+
+    @OptionGroup var ledger: LedgerPath
+    @Option(help: "The year (default: the year of the last entry, UTC+8).")
+    var year: Int32?
+    @Option(help: "The quota (default 5, DOMAIN.md §5).")
+    var quota: Int = 5
+    @Option(help: "The role the quota applies to.")
+    var role: String = "party-member"
+    @Flag(help: "JSON output.")
+    var json = false
+
+    func run() async throws {
+        let context = try await QueryContext.open(ledger.files)
+        let record = try await context.projection(VolunteerRecord.self)
+        let year = self.year ?? CivilMonth(context.lastRecordedAt, offsetMinutes: 480).year
+        let members = context.registry.actors.values.filter { $0.roles.contains { $0.role == role } }.sorted { $0.id < $1.id }
+        // Completions by actor over all its keys (a rotated key still counts).
+        let done = Dictionary(grouping: record.completions, by: { context.actor($0.key) }).mapValues { $0.reduce(0) { $0 + ($1.value[year] ?? 0) } }
+        let rows = members.map { (member: $0.id, done: done[$0.id] ?? 0) }
+        let short = rows.filter { $0.done < quota }
+        let states = Dictionary(grouping: record.tasks.values, by: \.state).mapValues(\.count)
+        if json {
+            print(jsonString([
+                "year": year, "quota": quota, "role": role, "tasks": Dictionary(uniqueKeysWithValues: states.map { ($0.key.rawValue, $0.value) }),
+                "members": rows.map { ["member": $0.member, "completed": $0.done, "shortfall": max(0, quota - $0.done)] as [String: Any] },
+            ]))
+            return
+        }
+        print("Volunteer tasks: \(record.tasks.count) (\(states.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")))")
+        print("\(role) completions in \(year) against a quota of \(quota): \(members.count - short.count) met it, \(short.count) short")
+        for row in short.sorted(by: { ($0.done, $0.member) < ($1.done, $1.member) }) {
+            print("  \(row.member)  \(row.done) of \(quota)")
+        }
+    }
+}
