@@ -155,12 +155,14 @@ public enum CaseLifecycle {
         }
     }
 
-    /// The steps legal from `state`, for error messages and generators.
+    /// The steps legal from `state`, forward steps first, for error
+    /// messages and generators.
     public static func legalSteps(from state: CaseState?) -> [CaseStep] {
+        // Forward steps first, then the detours.
         let all: [CaseStep] = [
-            .report, .accept, .reject, .approve(emergency: false), .approve(emergency: true), .review, .dispatch, .deliveryFailed,
-            .deliveryRetried, .acknowledge, .progress, .returnToStreet, .extend, .resolve, .verify(passed: true),
-            .verify(passed: false), .close, .rate(reopens: false), .rate(reopens: true), .shelve, .remind,
+            .report, .accept, .approve(emergency: false), .approve(emergency: true), .review, .dispatch, .acknowledge, .progress, .resolve,
+            .verify(passed: true), .close, .rate(reopens: false), .reject, .deliveryFailed, .deliveryRetried, .returnToStreet, .extend,
+            .verify(passed: false), .rate(reopens: true), .shelve, .remind,
         ]
         return all.filter { next(state, $0) != nil }
     }

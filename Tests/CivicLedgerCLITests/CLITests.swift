@@ -201,15 +201,54 @@ struct CLITests {
         try signed.verify(logKey: try #require(PublicKey(base64: logPublic)))
     }
 
-    @Test("the demo builds, verifies clean and prints a checkpoint")
+    @Test("the demo simulates a community, audits clean, prints a checkpoint, and is deterministic from its seed")
     func demo() throws {
         let cli = try CLI()
-        let result = try cli.run(["demo", "--db", "demo.sqlite"])
+        let arguments = ["--residents", "200", "--days", "40", "--seed", "7"]
+        let result = try cli.run(["demo", "--db", "demo.sqlite"] + arguments)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("Verification: clean"))
+        #expect(result.stdout.contains("Audit: clean"))
+        #expect(result.stdout.contains(": conserved"))
         let note = try #require(result.stdout.components(separatedBy: "\n\n").first { $0.hasPrefix("civic-ledger.example/zhuji/dongsheng\n") })
         #expect(note.split(separator: "\n").count == 3)
         #expect(try cli.run(["verify", "demo.sqlite"]).status == 0)
-        #expect(try cli.run(["demo", "--db", "demo.sqlite"]).status == 2)
+        #expect(try cli.run(["demo", "--db", "demo.sqlite"] + arguments).status == 2)
+        #expect(try cli.mode("demo.sqlite.vault") == 0o600)
+        #expect(try cli.run(["demo", "--db", "other.sqlite", "--residents", "5"]).status == 2)
+        #expect(!FileManager.default.fileExists(atPath: cli.path("other.sqlite")))
+
+        // The same seed builds the same community: the same cases and the same points.
+        #expect(try cli.run(["demo", "--db", "again.sqlite"] + arguments).status == 0)
+        let cases = try cli.run(["cases", "demo.sqlite", "--json", "--limit", "100000"])
+        #expect(cases.status == 0)
+        #expect(cases.stdout == (try cli.run(["cases", "again.sqlite", "--json", "--limit", "100000"])).stdout)
+        let points = try cli.run(["points", "demo.sqlite", "--json"])
+        #expect(points.stdout == (try cli.run(["points", "again.sqlite", "--json"])).stdout)
+
+        // Conservation, checked from outside: the accounts and the pool hold what was issued.
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(points.stdout.utf8)) as? [String: Any])
+        let accounts = try #require(object["accounts"] as? [String: [String: Int]])
+        let totals = try #require(object["totals"] as? [String: Int])
+        let pool = try #require(object["pool"] as? Int)
+        #expect(pool + accounts.values.reduce(0) { $0 + $1["contribution"]! + $1["reputation"]! } == totals["issued"])
+        #expect(totals["awarded"]! > 0)
+
+        // The case board's counts add up, and a case's dossier names who signed each step.
+        let board = try #require(try JSONSerialization.jsonObject(with: Data(cases.stdout.utf8)) as? [String: Any])
+        let counts = try #require(board["counts"] as? [String: Int])
+        #expect(counts.values.reduce(0, +) == board["total"] as? Int)
+        let dossier = try cli.run(["dossier", "demo.sqlite", "2025-00001"])
+        #expect(dossier.status == 0)
+        #expect(dossier.stdout.contains("case.report"))
+        #expect(try cli.run(["dossier", "demo.sqlite", "2025-99999"]).status == 2)
+
+        // Personal fields stay sealed unless asked for with the vault.
+        let sealed = try cli.run(["resident", "demo.sqlite", "r00002", "--json"])
+        #expect(sealed.status == 0)
+        #expect(!sealed.stdout.contains("personal"))
+        let revealed = try cli.run(["resident", "demo.sqlite", "r00002", "--json", "--reveal"])
+        let personal = try #require((try JSONSerialization.jsonObject(with: Data(revealed.stdout.utf8)) as? [String: Any])?["personal"] as? [String: String])
+        #expect(personal["phone"]?.hasPrefix("13") == true)
+        #expect(try cli.run(["volunteers", "demo.sqlite", "--json"]).status == 0)
     }
 }

@@ -1,0 +1,204 @@
+import CivicGovernance
+import CivicLedger
+import CivicLedgerSQLite
+import CivicLedgerTesting
+import CivicSimulator
+import Foundation
+import PropertyBased
+import Testing
+
+@Suite("Governance properties")
+struct GovernancePropertyTests {
+    static let actors = ["r1", "r2", "worker", "leader", "secretary", "street", "water-sun", "water-li", "power-wu", "committee", "supervisor", "p1"]
+    static let caseKinds = [
+        GovernanceKind.accept, GovernanceKind.reject, GovernanceKind.approve, GovernanceKind.review, GovernanceKind.dispatch,
+        GovernanceKind.deliveryFailed, GovernanceKind.deliveryRetried, GovernanceKind.acknowledge, GovernanceKind.progress,
+        GovernanceKind.returned, GovernanceKind.extend, GovernanceKind.resolve, GovernanceKind.verify, GovernanceKind.close,
+        GovernanceKind.rate, GovernanceKind.shelve, GovernanceKind.remind,
+    ]
+
+    /// A payload for `kind` drawn from `pick`: plausible, sometimes wrong.
+    static func payload(_ kind: String, _ pick: Int) -> [UInt8] {
+        switch kind {
+        case GovernanceKind.approve: CaseApproval(skipsReview: pick % 3 == 0, note: "").encoded
+        case GovernanceKind.dispatch: CaseDispatch(department: pick % 4 == 0 ? "power" : "water", deadlineMinutes: pick % 5 == 0 ? 60 : 10080).encoded
+        case GovernanceKind.progress: CaseProgress(percent: UInt8(pick % 120), note: "p").encoded
+        case GovernanceKind.extend: CaseExtension(minutes: UInt32(pick % 3 * 600), reason: "r").encoded
+        case GovernanceKind.verify: CaseVerification(passed: pick % 4 != 0, note: "v").encoded
+        case GovernanceKind.rate: CaseRating(rating: Rating(code: UInt8(pick % 3))!, controllable: pick % 2 == 0, comment: "").encoded
+        default: CaseNote(pick % 3 == 0 ? "" : "because").encoded
+        }
+    }
+
+    /// Appends one generated action, signed by a generated actor, with no
+    /// command check: the ledger alone decides. Returns whether it went in.
+    @discardableResult
+    static func act(_ f: GovernanceFixture, _ action: [Int]) async throws -> Bool {
+        let (kind, target, pick) = (action[0], action[2] % 4, action[3])
+        let size = await f.ledger.size
+        let state = try await f.state
+        // Mostly the actor a step needs, sometimes anyone: the rules must hold either way.
+        func someone(_ likely: [String]) -> String {
+            action[1] % 5 == 0 ? actors[action[1] % actors.count] : likely[action[1] % likely.count]
+        }
+        /// A position from `positions` most of the time, else any.
+        func position(_ positions: some Collection<UInt64>) -> UInt64 {
+            let sorted = positions.sorted()
+            return sorted.isEmpty || pick % 6 == 0 ? UInt64(pick) % max(1, size) : sorted[pick % sorted.count]
+        }
+        let resident = ["r1", "r2", "p1"][target % 3]
+        var actor: String
+        var content: (kind: String, stream: String, payload: [UInt8])
+        switch kind % 26 {
+        case 0...16:
+            // Mostly a step that is legal from the case's state, so sequences go deep; sometimes any step.
+            let legal = CaseLifecycle.legalSteps(from: state.board["case/c\(target)"]?.state).map(\.description).filter { $0 != GovernanceKind.report }
+            let caseKind = pick % 4 == 0 || legal.isEmpty ? caseKinds[kind % 26] : legal[pick % 5 == 1 ? kind % legal.count : 0]
+            var bytes = payload(caseKind, pick)
+            if caseKind == GovernanceKind.dispatch, pick % 5 != 0, let record = state.board["case/c\(target)"], let rules = state.rules {
+                bytes = CaseDispatch(department: pick % 4 == 0 ? "power" : "water", deadlineMinutes: rules.deadline(for: record.urgency, mode: state.mode)).encoded
+            }
+            content = (caseKind, "case/c\(target)", bytes)
+            switch caseKind {
+            case GovernanceKind.accept, GovernanceKind.reject: actor = someone(["leader"])
+            case GovernanceKind.approve: actor = someone(["secretary"])
+            case GovernanceKind.review, GovernanceKind.dispatch, GovernanceKind.deliveryFailed, GovernanceKind.deliveryRetried, GovernanceKind.shelve: actor = someone(["street"])
+            case GovernanceKind.verify: actor = someone(["leader", "worker", "water-sun"])
+            case GovernanceKind.close: actor = someone(["secretary", "street"])
+            case GovernanceKind.rate: actor = someone(["r1", "r2"])
+            case GovernanceKind.remind: actor = someone(["supervisor"])
+            default: actor = someone(["water-sun", "water-li", "power-wu"])
+            }
+        case 17, 18:
+            actor = someone(["r1", "worker"])
+            content = (GovernanceKind.report, "case/c\(target)", CaseReport(urgency: Urgency(code: UInt8(pick % 4))!, category: "drainage", source: .resident, summary: "s").encoded)
+        case 19:
+            actor = someone(["secretary"])
+            content = (GovernanceKind.issue, GovernanceKind.communityStream, PointsAmount(amount: Int64(pick % 40) - 5, note: "n").encoded)
+        case 20, 21:
+            let rules = ["report", "care", "littering", "obstruction", "nope"]
+            let rule = rules[pick % rules.count]
+            let amount = Int64([3, 10, 10, 20, 7][pick % rules.count])
+            let account: PointsAccount = pick % 5 >= 2 && pick % 5 <= 3 ? .reputation : .contribution
+            let evidence = pick % 7 == 0 ? nil : position(state.evidence.keys)
+            actor = someone(["leader", "secretary", "committee"])
+            content = (kind % 26 == 20 ? GovernanceKind.award : GovernanceKind.deduct, "points/\(resident)", PointsMovement(account: account, amount: amount, rule: rule, evidence: evidence, reason: "r").encoded)
+            // Mostly, an award that fits the evidence at hand, so that awards happen.
+            if kind % 26 == 20, pick % 3 != 0, let found = evidence.flatMap({ state.evidence[$0] }), found.kind == .caseClosed {
+                actor = someone(["leader", "secretary"])
+                content = (GovernanceKind.award, "points/\(found.subject)", PointsMovement(account: .contribution, amount: 3, rule: "report", evidence: evidence, reason: "r").encoded)
+            }
+        case 22:
+            actor = someone([resident])
+            content = (GovernanceKind.appeal, "points/\(resident)", PointsAppeal(target: position(state.points.movements.keys), note: "g").encoded)
+        case 23:
+            actor = someone(["committee"])
+            content = (GovernanceKind.appealDecision, "points/\(resident)", PointsAppeal(target: position(state.points.appeals.keys), upheld: pick % 2 == 0, note: "d").encoded)
+        case 24:
+            actor = someone([resident])
+            content = (GovernanceKind.redeem, "points/\(resident)", PointsAmount(amount: Int64(pick % 4), note: "rice").encoded)
+        default:
+            f.clock.advance(milliseconds: Int64(pick % 72) * 3_600_000)
+            if pick % 9 == 0 {
+                actor = someone(["secretary"])
+                content = (GovernanceKind.mode, GovernanceKind.communityStream, ModeChange(mode: pick % 2 == 0 ? .emergency : .peacetime, phase: .absorb, reason: "m").encoded)
+            } else {
+                return false
+            }
+        }
+        let place: Place = content.stream == GovernanceKind.communityStream ? GovernanceFixture.community : GovernanceFixture.home
+        let event = try SignedEvent(
+            signing: EventContent(
+                origin: GovernanceFixture.origin, stream: content.stream, place: place, expectedVersion: .any, kind: content.kind,
+                payload: content.payload, actorKey: f.key(actor).publicKey, clientTime: f.clock.now(), idempotencyKey: UUID().uuidString),
+            with: f.key(actor))
+        do {
+            _ = try await f.ledger.append(event)
+            return true
+        } catch is LedgerError {
+            return false
+        }
+    }
+
+    static let actions = Gen.int(in: 0...999).array(of: 4...4).array(of: 20...300)
+
+    @Test("no generated sequence of commands reaches an illegal case state, and points are conserved after any of them")
+    func generatedSequences() async throws {
+        await propertyCheck(count: 40, input: Self.actions) { actions in
+            let f = try await GovernanceFixture.make()
+            var accepted = 0
+            for action in actions where try await Self.act(f, action) { accepted += 1 }
+            let state = try await f.state
+            // Every case's stored steps, replayed through the state machine, are legal and end where the board says.
+            for (stream, record) in state.board.cases {
+                var caseState: CaseState?
+                for stored in try await f.store.entries(inStream: stream, fromVersion: 1, limit: 10_000) {
+                    let entry = try LedgerEntry(bytes: stored.bytes)
+                    let step = try #require(CaseStep(entry))
+                    let next = CaseLifecycle.next(caseState, step)
+                    #expect(next != nil, "\(stream): \(entry.kind) from \(caseState?.rawValue ?? "nothing")")
+                    caseState = next
+                }
+                #expect(caseState == record.state)
+            }
+            #expect(state.points.isConserved, "pool \(state.points.pool), accounts \(state.points.accountsTotal), issued \(state.points.totals.issued)")
+            #expect(state.points.pool >= 0)
+            // And an independent replay with the rules finds nothing.
+            let report = try await LedgerVerifier(store: f.store, clock: f.clock, domain: GovernanceState()).verify()
+            #expect(report.isClean, "\(report.findings.prefix(3))")
+            if ProcessInfo.processInfo.environment["PROPERTY_STATS"] != nil {
+                print("accepted \(accepted) of \(actions.count); cases \(state.board.cases.count) \(state.board.cases.values.map(\.state.rawValue).sorted()); points \(state.points.totals)")
+            }
+        }
+    }
+
+    /// A small simulated community in a SQLite file, shared by the rebuild properties.
+    static let simulated: Task<(InMemoryEventStore, UInt64), any Error> = Task {
+        var profile = CommunityProfile()
+        profile.residents = 120
+        profile.partyMembers = 6
+        profile.volunteers = 3
+        profile.days = 50
+        let store = InMemoryEventStore()
+        let (ledger, _) = try await CommunitySimulator(profile: profile).run(store: store, vault: InMemoryKeyVault(), logSigner: FixtureKeys.key("log"))
+        return (store, await ledger.size)
+    }
+
+    static func rebuildProperty<P: Projection & Equatable>(_ type: P.Type) async throws {
+        let (store, size) = try await simulated.value
+        var scratch = P()
+        for try await page in EntryPages(store: store) { for entry in page { try scratch.fold(entry) } }
+        #expect(scratch.nextPosition == size)
+        await propertyCheck(count: 12, input: Gen.int(in: 0...Int(size))) { split in
+            var first = P()
+            for try await page in EntryPages(store: store, to: UInt64(split)) { for entry in page { try first.fold(entry) } }
+            var resumed = try P(snapshotData: try first.snapshotData())
+            for try await page in EntryPages(store: store, from: UInt64(split)) { for entry in page { try resumed.fold(entry) } }
+            #expect(resumed == scratch, "\(P.name) split at \(split)")
+        }
+    }
+
+    @Test("every projection rebuilt from scratch equals the one built incrementally through a snapshot, for any split point")
+    func rebuildEqualsIncremental() async throws {
+        try await Self.rebuildProperty(CaseBoard.self)
+        try await Self.rebuildProperty(PointsBalances.self)
+        try await Self.rebuildProperty(ResidentArchive.self)
+        try await Self.rebuildProperty(VisitSchedule.self)
+        try await Self.rebuildProperty(VolunteerRecord.self)
+        try await Self.rebuildProperty(SupplyStock.self)
+        try await Self.rebuildProperty(CaseDossier.self)
+    }
+
+    @Test("the simulated community's state equals the state the ledger keeps and a fresh replay builds, and its log audits clean")
+    func simulatorMatchesLedger() async throws {
+        let (store, size) = try await Self.simulated.value
+        let reopened = try await GovernanceLedger.open(store: store)
+        let state = try await GovernanceLedger.state(of: reopened)
+        #expect(state.nextPosition == size)
+        #expect(state.points.isConserved)
+        #expect(state.board.cases.count > 20)
+        #expect(state.modeChanges.map(\.phase) == [.absorb, .recover, .adapt, .plan])
+        let report = try await LedgerVerifier(store: store, domain: GovernanceState()).verify()
+        #expect(report.isClean, "\(report.findings.prefix(3))")
+    }
+}
