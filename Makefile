@@ -46,7 +46,7 @@ test: deps
 bench: deps
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
 
-DOC_MODULES := CivicLedger CivicLedgerSQLite CivicLedgerTesting
+DOC_MODULES := CivicLedger CivicGovernance CivicSimulator CivicLedgerSQLite CivicLedgerTesting
 docs: deps
 	$(SWIFT) package dump-symbol-graph --minimum-access-level public >/dev/null
 	@set -e; graphs=$$(find .build -type d -name symbolgraph | head -1); \

@@ -21,6 +21,7 @@ let package = Package(
                 .product(name: "CivicLedger", package: "CivicLedger"),
                 .product(name: "CivicLedgerSQLite", package: "CivicLedger"),
                 .product(name: "CivicLedgerTesting", package: "CivicLedger"),
+                .product(name: "CivicGovernance", package: "CivicLedger"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Benchmarks/LedgerBenchmarks",

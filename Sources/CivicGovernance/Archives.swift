@@ -63,36 +63,39 @@ public struct ResidentArchive: Projection, Codable, Hashable {
     public var erasedCount: Int { residents.values.filter(\.isErased).count }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        let kind = entry.kind
-        if kind == GovernanceKind.health {
+        guard let code = GovernanceKind.code(of: entry.kind) else { return }
+        switch code {
+        case .health:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "health") else { return }
             residents[String(resident)]?.healthEntries += 1
             return
+        case .register, .update, .visit, .erase:
+            break
+        default:
+            return
         }
-        guard kind.hasPrefix("archive."), let subject = GovernanceStream.subject(of: entry.stream, prefix: "resident") else { return }
+        guard let subject = GovernanceStream.subject(of: entry.stream, prefix: "resident") else { return }
         let resident = String(subject)
-        switch kind {
-        case GovernanceKind.register:
+        switch code {
+        case .register:
             guard residents[resident] == nil, let registration = try? ResidentRegistration(payload: entry.payload) else { return }
             residents[resident] = ResidentRecord(
                 household: registration.household, place: entry.content.place, level: registration.level, tags: registration.tags,
                 sealed: SealedContact(name: registration.name.bytes, phone: registration.phone.bytes, address: registration.address.bytes),
                 registeredAt: entry.recordedAt)
-        case GovernanceKind.update:
+        case .update:
             guard let update = try? ResidentUpdate(payload: entry.payload), residents[resident]?.isErased == false else { return }
             residents[resident]!.level = update.level
             residents[resident]!.tags = update.tags
-        case GovernanceKind.visit:
+        case .visit:
             guard residents[resident] != nil else { return }
             residents[resident]!.visits += 1
             residents[resident]!.lastVisit = entry.recordedAt
-        case GovernanceKind.erase:
+        default:
             guard residents[resident] != nil else { return }
             residents[resident]!.erasedAt = entry.recordedAt
             residents[resident]!.sealed = nil
             residents[resident]!.tags = []
-        default:
-            return
         }
     }
 }
@@ -133,12 +136,13 @@ public struct VisitSchedule: Projection, Codable, Hashable {
     }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        switch entry.kind {
-        case GovernanceKind.rules:
+        guard let code = GovernanceKind.code(of: entry.kind) else { return }
+        switch code {
+        case .rules:
             guard let rules = try? GovernanceRules(payload: entry.payload) else { return }
             self.rules = rules
             for resident in schedule.keys { reschedule(resident) }
-        case GovernanceKind.register:
+        case .register:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init),
                 schedule[resident] == nil, let registration = try? ResidentRegistration(payload: entry.payload)
             else { return }
@@ -146,17 +150,17 @@ public struct VisitSchedule: Projection, Codable, Hashable {
             levels[resident] = registration.level
             schedule[resident] = Due(place: entry.content.place, since: entry.recordedAt, intervalDays: 365)
             reschedule(resident)
-        case GovernanceKind.update:
+        case .update:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init),
                 schedule[resident] != nil, let update = try? ResidentUpdate(payload: entry.payload)
             else { return }
             tags[resident] = update.tags
             levels[resident] = update.level
             reschedule(resident)
-        case GovernanceKind.visit:
+        case .visit:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init), schedule[resident] != nil else { return }
             schedule[resident]!.since = entry.recordedAt
-        case GovernanceKind.erase:
+        case .erase:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init) else { return }
             schedule[resident] = nil
             tags[resident] = nil
@@ -222,24 +226,22 @@ public struct VolunteerRecord: Projection, Codable, Hashable {
     public func completed(by key: PublicKey, in year: Int32) -> Int { completions[key]?[year] ?? 0 }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        let kind = entry.kind
-        if kind == GovernanceKind.rules {
+        guard let code = GovernanceKind.code(of: entry.kind) else { return }
+        switch code {
+        case .rules:
             if let rules = try? GovernanceRules(payload: entry.payload) { utcOffsetMinutes = rules.utcOffsetMinutes }
             return
-        }
-        guard kind.hasPrefix("volunteer.") else { return }
-        switch kind {
-        case GovernanceKind.post:
+        case .post:
             guard tasks[entry.stream] == nil, let post = try? TaskPost(payload: entry.payload) else { return }
             tasks[entry.stream] = Task(category: post.category, organiser: entry.actorKey, state: .posted, postedAt: entry.recordedAt, version: entry.streamVersion)
-        case GovernanceKind.claim:
+        case .claim:
             guard tasks[entry.stream]?.state == .posted else { return }
             tasks[entry.stream]!.volunteer = entry.actorKey
             tasks[entry.stream]!.state = .claimed
-        case GovernanceKind.complete:
+        case .complete:
             guard tasks[entry.stream]?.state == .claimed else { return }
             tasks[entry.stream]!.state = .done
-        case GovernanceKind.confirm:
+        case .confirm:
             guard let task = tasks[entry.stream], task.state == .claimed || task.state == .done, let volunteer = task.volunteer else { return }
             tasks[entry.stream]!.state = .confirmed
             tasks[entry.stream]!.confirmedAt = entry.recordedAt
@@ -270,18 +272,18 @@ public struct SupplyStock: Projection, Codable, Hashable {
     }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        let kind = entry.kind
-        guard kind == GovernanceKind.stockIn || kind == GovernanceKind.stockOut,
+        guard let code = GovernanceKind.code(of: entry.kind), code == .stockIn || code == .stockOut,
             let movement = try? StockMovement(payload: entry.payload), movement.quantity > 0
         else { return }
-        let signed = kind == GovernanceKind.stockIn ? movement.quantity : -movement.quantity
+        let signed = code == .stockIn ? movement.quantity : -movement.quantity
         stock[entry.stream, default: [:]][movement.item, default: 0] += signed
         if signed < 0 { issuedOut[movement.item, default: 0] -= signed }
     }
 }
 
 /// Everything that happened to each case, in order, with who signed each
-/// step: what a supervisor opens first.
+/// step: what a supervisor opens first. Each step's words (its note,
+/// reason or summary) are in its entry: ``note(of:)`` reads them.
 public struct CaseDossier: Projection, Codable, Hashable {
     public static let name = "case-dossier"
     public var lastPosition: UInt64?
@@ -296,8 +298,6 @@ public struct CaseDossier: Projection, Codable, Hashable {
         public var actor: PublicKey
         /// When the ledger recorded it.
         public var recordedAt: Timestamp
-        /// The step's note, reason or summary, when it has one.
-        public var note: String
     }
 
     /// Steps by case stream.
@@ -310,9 +310,8 @@ public struct CaseDossier: Projection, Codable, Hashable {
     public subscript(stream: String) -> [Step] { cases[stream] ?? [] }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        guard entry.kind.hasPrefix("case."), GovernanceStream.subject(of: entry.stream, prefix: "case") != nil else { return }
-        cases[entry.stream, default: []].append(
-            Step(position: entry.position, kind: entry.kind, actor: entry.actorKey, recordedAt: entry.recordedAt, note: Self.note(of: entry)))
+        guard let code = GovernanceKind.code(of: entry.kind), code.isCaseStep else { return }
+        cases[entry.stream, default: []].append(Step(position: entry.position, kind: entry.kind, actor: entry.actorKey, recordedAt: entry.recordedAt))
     }
 
     /// A readable summary of a case step's payload.

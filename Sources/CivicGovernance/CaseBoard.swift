@@ -88,28 +88,27 @@ public struct CaseBoard: Projection, Codable, Hashable {
     }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        let kind = entry.kind
-        guard kind.utf8.count > 5, kind.hasPrefix("case.") else { return }
+        guard let code = GovernanceKind.code(of: entry.kind), code.isCaseStep else { return }
         let time = entry.recordedAt
-        if kind == GovernanceKind.report {
-            guard cases[entry.stream] == nil, let head = try? CaseReport.head(entry.payload) else { return }
-            cases[entry.stream] = CaseRecord(
+        let stream = entry.stream
+        guard let index = cases.index(forKey: stream) else {
+            guard code == .report, let head = try? CaseReport.head(entry.payload) else { return }
+            cases[stream] = CaseRecord(
                 state: .reported, urgency: head.urgency, category: head.category, place: entry.content.place,
                 reporter: entry.actorKey, reportedAt: time, version: entry.streamVersion)
             stateCounts[Int(CaseState.reported.code)] += 1
             steps += 1
             return
         }
-        guard let before = cases[entry.stream]?.state, let step = CaseStep(entry) else { return }
-        guard let after = CaseLifecycle.next(before, step) else {
-            // An illegal step (only a tampered or unchecked log has one):
-            // counted, not followed.
-            steps += 1
-            cases[entry.stream]!.version = entry.streamVersion
+        steps += 1
+        let before = cases.values[index].state
+        // An illegal step (only a tampered or unchecked log has one) is
+        // counted, not followed.
+        guard let step = CaseStep(code: code, payload: entry.payload), let after = CaseLifecycle.next(before, step) else {
+            cases.values[index].version = entry.streamVersion
             return
         }
-        steps += 1
-        CaseBoard.update(&cases[entry.stream]!, step: step, entry: entry, after: after)
+        CaseBoard.update(&cases.values[index], step: step, entry: entry, after: after)
         if after != before {
             stateCounts[Int(before.code)] -= 1
             stateCounts[Int(after.code)] += 1
@@ -156,31 +155,37 @@ extension CaseStep {
     /// The step an entry takes, reading only the payload byte that decides
     /// it; `nil` for kinds that are not case steps or a payload too short.
     public init?(_ entry: LedgerEntry) {
-        switch entry.kind {
-        case GovernanceKind.report: self = .report
-        case GovernanceKind.accept: self = .accept
-        case GovernanceKind.reject: self = .reject
-        case GovernanceKind.approve:
-            guard let first = entry.payload.first, first <= 1 else { return nil }
+        guard let code = GovernanceKind.code(of: entry.kind) else { return nil }
+        self.init(code: code, payload: entry.payload)
+    }
+
+    /// The step of a kind code with its payload.
+    public init?(code: GovernanceKind.Code, payload: [UInt8]) {
+        switch code {
+        case .report: self = .report
+        case .accept: self = .accept
+        case .reject: self = .reject
+        case .approve:
+            guard let first = payload.first, first <= 1 else { return nil }
             self = .approve(emergency: first == 1)
-        case GovernanceKind.review: self = .review
-        case GovernanceKind.dispatch: self = .dispatch
-        case GovernanceKind.deliveryFailed: self = .deliveryFailed
-        case GovernanceKind.deliveryRetried: self = .deliveryRetried
-        case GovernanceKind.acknowledge: self = .acknowledge
-        case GovernanceKind.progress: self = .progress
-        case GovernanceKind.returned: self = .returnToStreet
-        case GovernanceKind.extend: self = .extend
-        case GovernanceKind.resolve: self = .resolve
-        case GovernanceKind.verify:
-            guard let first = entry.payload.first, first <= 1 else { return nil }
+        case .review: self = .review
+        case .dispatch: self = .dispatch
+        case .deliveryFailed: self = .deliveryFailed
+        case .deliveryRetried: self = .deliveryRetried
+        case .acknowledge: self = .acknowledge
+        case .progress: self = .progress
+        case .returned: self = .returnToStreet
+        case .extend: self = .extend
+        case .resolve: self = .resolve
+        case .verify:
+            guard let first = payload.first, first <= 1 else { return nil }
             self = .verify(passed: first == 1)
-        case GovernanceKind.close: self = .close
-        case GovernanceKind.rate:
-            guard let rating = try? CaseRating.head(entry.payload), let controllable = entry.payload.dropFirst().first else { return nil }
-            self = .rate(reopens: rating == .dissatisfied && controllable == 1)
-        case GovernanceKind.shelve: self = .shelve
-        case GovernanceKind.remind: self = .remind
+        case .close: self = .close
+        case .rate:
+            guard payload.count >= 2, let rating = Rating(code: payload[0]), payload[1] <= 1 else { return nil }
+            self = .rate(reopens: rating == .dissatisfied && payload[1] == 1)
+        case .shelve: self = .shelve
+        case .remind: self = .remind
         default: return nil
         }
     }

@@ -123,3 +123,41 @@ public enum GovernanceStream {
         return stream[stream.utf8.index(stream.utf8.startIndex, offsetBy: prefix.utf8.count + 1)...]
     }
 }
+
+extension GovernanceKind {
+    /// Every governance kind as a one-byte code, so that projections
+    /// classify an entry with one hash lookup instead of a chain of string
+    /// comparisons.
+    public enum Code: UInt8, Sendable, CaseIterable {
+        case rules, mode
+        case report, accept, reject, approve, review, dispatch, deliveryFailed, deliveryRetried, acknowledge, progress, returned, extend,
+            resolve, verify, close, rate, shelve, remind
+        case issue, award, deduct, appeal, appealDecision, redeem, periodClose
+        case register, update, visit, erase, health
+        case post, claim, complete, confirm
+        case stockIn, stockOut
+
+        /// The kind string.
+        public var kind: String { GovernanceKind.kinds[Int(rawValue)] }
+
+        /// `true` for the `case.*` kinds.
+        @inlinable public var isCaseStep: Bool { rawValue >= Code.report.rawValue && rawValue <= Code.remind.rawValue }
+        /// `true` for the `points.*` kinds.
+        @inlinable public var isPoints: Bool { rawValue >= Code.issue.rawValue && rawValue <= Code.periodClose.rawValue }
+    }
+
+    /// The kind strings in ``Code`` order.
+    static let kinds: [String] = [
+        rules, mode, report, accept, reject, approve, review, dispatch, deliveryFailed, deliveryRetried, acknowledge, progress, returned, extend,
+        resolve, verify, close, rate, shelve, remind, issue, award, deduct, appeal, appealDecision, redeem, periodClose, register, update, visit,
+        erase, health, post, claim, complete, confirm, stockIn, stockOut,
+    ]
+
+    static let codes: [String: Code] = Dictionary(uniqueKeysWithValues: Code.allCases.map { (kinds[Int($0.rawValue)], $0) })
+
+    /// The code of `kind`, or `nil` when it is not a governance kind.
+    @inlinable public static func code(of kind: String) -> Code? { codeTable[kind] }
+
+    /// The lookup table behind ``code(of:)``.
+    public static var codeTable: [String: Code] { codes }
+}

@@ -287,7 +287,7 @@ extension GovernanceState {
             let appeal = try context.decode(PointsAppeal.self)
             guard !appeal.upheld else { throw context.error(.malformed, "an appeal does not carry a decision") }
             guard context.signer == resident else { throw context.error(.wrongActor, "only \(resident) appeals entries on their account") }
-            guard let movement = points.movements[appeal.target], movement.stream == context.stream else {
+            guard let movement = points.movement(at: appeal.target), movement.stream == context.stream else {
                 throw context.error(.domainRule, "position \(appeal.target) is not an award or deduction on \(resident)'s account")
             }
             guard !appealedTargets.contains(appeal.target) else { throw context.error(.domainRule, "the entry at position \(appeal.target) was already appealed") }
@@ -300,7 +300,7 @@ extension GovernanceState {
             guard points.appeals[decision.target] != nil else {
                 throw context.error(.domainRule, "position \(decision.target) is not an appeal")
             }
-            guard points.movements[points.appeals[decision.target]!]?.stream == context.stream else {
+            guard points.movement(at: points.appeals[decision.target]!)?.stream == context.stream else {
                 throw context.error(.domainRule, "the appeal at \(decision.target) is about another account")
             }
             guard !decidedAppeals.contains(decision.target) else { throw context.error(.domainRule, "the appeal at \(decision.target) was already decided") }

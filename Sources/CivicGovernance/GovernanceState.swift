@@ -173,7 +173,7 @@ public struct GovernanceState: LedgerDomain {
                 decidedAppeals.insert(decision.target)
                 // An upheld appeal against a suspending deduction lifts the suspension.
                 if decision.upheld, let target = points.appeals[decision.target], let resident = Self.resident(of: entry.stream),
-                    let movement = points.movements[target], movement.amount < 0
+                    let movement = points.movement(at: target), movement.amount < 0
                 {
                     redemptionSuspendedThrough[resident] = nil
                 }

@@ -21,6 +21,16 @@ public struct PointsBalances: Projection, Codable, Hashable {
         /// ``PointsBalances/ranking(limit:)``).
         public var earned: Int64 = 0
 
+        /// Moves `amount` into `account` (negative: out of it).
+        @inlinable mutating func add(_ amount: Int64, to account: PointsAccount, earning: Bool) {
+            if account == .contribution {
+                contribution += amount
+                if earning { earned += amount }
+            } else {
+                reputation += amount
+            }
+        }
+
         /// The balance of `account`.
         public subscript(account: PointsAccount) -> Int64 {
             get { account == .contribution ? contribution : reputation }
@@ -65,13 +75,32 @@ public struct PointsBalances: Projection, Codable, Hashable {
     public private(set) var pool: Int64 = 0
     /// The totals.
     public private(set) var totals = Totals()
-    /// Awards and deductions by log position, for appeals.
-    public private(set) var movements: [UInt64: Movement] = [:]
+    /// The log positions of awards and deductions, ascending (positions
+    /// only grow), with ``movementRecords`` alongside: appends, not hashing,
+    /// on the hot path; appeals find theirs by binary search.
+    public private(set) var movementPositions: [UInt64] = []
+    /// The awards and deductions, in the order of ``movementPositions``.
+    public private(set) var movementRecords: [Movement] = []
     /// Appeals by log position: the movement each one targets.
     public private(set) var appeals: [UInt64: UInt64] = [:]
 
     /// No accounts, an empty pool.
     public init() {}
+
+    /// The award or deduction at log position `position`, if there is one.
+    public func movement(at position: UInt64) -> Movement? {
+        index(of: position).map { movementRecords[$0] }
+    }
+
+    func index(of position: UInt64) -> Int? {
+        var low = 0
+        var high = movementPositions.count
+        while low < high {
+            let middle = (low + high) / 2
+            if movementPositions[middle] < position { low = middle + 1 } else { high = middle }
+        }
+        return low < movementPositions.count && movementPositions[low] == position ? low : nil
+    }
 
     /// The balance of `resident`.
     public func balance(of resident: String) -> Balance {
@@ -96,41 +125,39 @@ public struct PointsBalances: Projection, Codable, Hashable {
     }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        let kind = entry.kind
-        guard kind.utf8.count > 7, kind.hasPrefix("points.") else { return }
-        switch kind {
-        case GovernanceKind.award, GovernanceKind.deduct:
+        guard let code = GovernanceKind.code(of: entry.kind), code.isPoints else { return }
+        switch code {
+        case .award, .deduct:
             guard let head = try? PointsMovement.head(entry.payload), head.amount > 0 else { return }
-            let signed = kind == GovernanceKind.award ? head.amount : -head.amount
-            move(entry.stream, head.account, signed)
-            if signed > 0 {
-                totals.awarded += signed
-                if head.account == .contribution { accounts[entry.stream, default: Balance()].earned += signed }
-            } else {
-                totals.deducted -= signed
-            }
-            movements[entry.position] = Movement(stream: entry.stream, account: head.account, amount: signed)
-        case GovernanceKind.issue:
+            let signed = code == .award ? head.amount : -head.amount
+            accounts[entry.stream, default: Balance()].add(signed, to: head.account, earning: signed > 0)
+            pool -= signed
+            if signed > 0 { totals.awarded += signed } else { totals.deducted -= signed }
+            if let last = movementPositions.last, last >= entry.position { return }
+            movementPositions.append(entry.position)
+            movementRecords.append(Movement(stream: entry.stream, account: head.account, amount: signed))
+        case .issue:
             guard let amount = try? PointsAmount.head(entry.payload), amount > 0 else { return }
             pool += amount
             totals.issued += amount
-        case GovernanceKind.redeem:
+        case .redeem:
             guard let amount = try? PointsAmount.head(entry.payload), amount > 0 else { return }
             move(entry.stream, .contribution, -amount)
             totals.redeemed += amount
-        case GovernanceKind.appeal:
+        case .appeal:
             guard let appeal = try? PointsAppeal(payload: entry.payload) else { return }
             appeals[entry.position] = appeal.target
-        case GovernanceKind.appealDecision:
+        case .appealDecision:
             guard let decision = try? PointsAppeal(payload: entry.payload), decision.upheld,
-                let target = appeals[decision.target], let movement = movements[target], !movement.reversed
+                let target = appeals[decision.target], let index = index(of: target), !movementRecords[index].reversed
             else { return }
+            let movement = movementRecords[index]
             move(movement.stream, movement.account, -movement.amount)
             totals.reversed += movement.amount
-            movements[target]!.reversed = true
-        case GovernanceKind.periodClose:
+            movementRecords[index].reversed = true
+        case .periodClose:
             guard let close = try? PeriodClose(payload: entry.payload), close.expiresContribution else { return }
-            for stream in accounts.keys {
+            for stream in accounts.keys.sorted() {
                 let unspent = accounts[stream]!.contribution
                 guard unspent > 0 else { continue }
                 move(stream, .contribution, -unspent)
@@ -143,7 +170,7 @@ public struct PointsBalances: Projection, Codable, Hashable {
 
     /// Moves `amount` from the pool into an account (negative: back).
     private mutating func move(_ stream: String, _ account: PointsAccount, _ amount: Int64) {
-        accounts[stream, default: Balance()][account] += amount
+        accounts[stream, default: Balance()].add(amount, to: account, earning: false)
         pool -= amount
     }
 }

@@ -90,7 +90,7 @@ struct GovernancePropertyTests {
             }
         case 22:
             actor = someone([resident])
-            content = (GovernanceKind.appeal, "points/\(resident)", PointsAppeal(target: position(state.points.movements.keys), note: "g").encoded)
+            content = (GovernanceKind.appeal, "points/\(resident)", PointsAppeal(target: position(state.points.movementPositions), note: "g").encoded)
         case 23:
             actor = someone(["committee"])
             content = (GovernanceKind.appealDecision, "points/\(resident)", PointsAppeal(target: position(state.points.appeals.keys), upheld: pick % 2 == 0, note: "d").encoded)

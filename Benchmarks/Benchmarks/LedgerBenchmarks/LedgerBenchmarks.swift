@@ -256,4 +256,6 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(key.sign(message))
         }
     }
+
+    governanceBenchmarks()
 }

@@ -217,23 +217,25 @@ struct DossierCommand: AsyncParsableCommand {
         // The dossier of one case comes from its stream alone.
         var dossier = CaseDossier()
         var board = CaseBoard()
+        var notes: [UInt64: String] = [:]
         for stored in try await context.store.entries(inStream: stream, fromVersion: 1, limit: 100_000) {
             let entry = try LedgerEntry(bytes: stored.bytes)
             try dossier.apply(entry)
             try board.apply(entry)
+            notes[entry.position] = CaseDossier.note(of: entry)
         }
         let steps = dossier[stream]
         guard !steps.isEmpty, let record = board[stream] else { throw CLIError.usage("no case \(stream)") }
         if json {
             print(jsonString([
                 "case": stream, "state": record.state.rawValue,
-                "steps": steps.map { ["position": $0.position, "kind": $0.kind, "actor": context.actor($0.actor), "recordedAt": $0.recordedAt.json, "note": $0.note] as [String: Any] },
+                "steps": steps.map { ["position": $0.position, "kind": $0.kind, "actor": context.actor($0.actor), "recordedAt": $0.recordedAt.json, "note": notes[$0.position] ?? ""] as [String: Any] },
             ]))
             return
         }
         print("\(stream): \(record.state.rawValue), \(record.urgency.rawValue) \(record.category) in \(record.place)")
         for step in steps {
-            print("  \(step.position)  \(step.recordedAt)  \(step.kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(context.actor(step.actor).padding(toLength: 16, withPad: " ", startingAt: 0)) \(step.note)")
+            print("  \(step.position)  \(step.recordedAt)  \(step.kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(context.actor(step.actor).padding(toLength: 16, withPad: " ", startingAt: 0)) \(notes[step.position] ?? "")")
         }
     }
 }

@@ -1,0 +1,139 @@
+import Benchmark
+import CivicGovernance
+import CivicLedger
+import CivicLedgerSQLite
+import CivicLedgerTesting
+import Foundation
+
+/// The governance "civic mix" as decoded entries: each case runs its loop
+/// (report, accept, approve, review, dispatch, acknowledge, resolve, verify,
+/// close: about half the events), interleaved with points awards (40%) and
+/// deductions (10%) for 3,000 residents. The signatures are placeholders:
+/// folding does not check them.
+enum CivicMix {
+    static let key = FixtureKeys.key("civic-mix")
+    static let signature = key.sign([0])
+
+    static func entry(_ position: Int, stream: String, kind: String, payload: [UInt8]) throws -> LedgerEntry {
+        let content = EventContent(
+            origin: "bench.example/civic", stream: stream, place: "zhuji/dongsheng/g01/mg001", expectedVersion: .any, kind: kind,
+            payload: payload, actorKey: key.publicKey, clientTime: Timestamp(millisecondsSinceEpoch: Int64(position)),
+            idempotencyKey: "m\(position)")
+        let event = try SignedEvent(body: try content.encodedBody()[...], signature: signature)
+        return LedgerEntry(
+            position: UInt64(position), recordedAt: Timestamp(millisecondsSinceEpoch: 1_735_660_800_000 + Int64(position) * 1000),
+            streamVersion: 1, event: event)
+    }
+
+    static func entries(count: Int) throws -> [LedgerEntry] {
+        let steps: [(String, [UInt8])] = [
+            (GovernanceKind.report, CaseReport(urgency: .general, category: "drainage", source: .resident, summary: "blocked drain by building 7").encoded),
+            (GovernanceKind.accept, CaseNote().encoded), (GovernanceKind.approve, CaseApproval(skipsReview: false, note: "").encoded),
+            (GovernanceKind.review, CaseNote().encoded), (GovernanceKind.dispatch, CaseDispatch(department: "water", deadlineMinutes: 10080).encoded),
+            (GovernanceKind.acknowledge, CaseNote().encoded), (GovernanceKind.resolve, CaseNote("cleared").encoded),
+            (GovernanceKind.verify, CaseVerification(passed: true, note: "ok").encoded), (GovernanceKind.close, CaseNote("closed").encoded),
+        ]
+        let award = PointsMovement(account: .contribution, amount: 3, rule: "report", evidence: 1, reason: "hazard report").encoded
+        let deduct = PointsMovement(account: .reputation, amount: 10, rule: "littering", evidence: nil, reason: "littering").encoded
+        var entries: [LedgerEntry] = []
+        entries.reserveCapacity(count)
+        var caseNumber = 0
+        var open: [(stream: String, step: Int)] = []
+        var position = 0
+        while position < count {
+            let roll = position % 10
+            if roll < 4 {
+                entries.append(try entry(position, stream: "points/r\(position % 3000)", kind: GovernanceKind.award, payload: award))
+            } else if roll == 4 {
+                entries.append(try entry(position, stream: "points/r\(position % 3000)", kind: GovernanceKind.deduct, payload: deduct))
+            } else {
+                // Advance one of the open cases, or open a new one.
+                if open.count < 64 || position % 9 == 0 {
+                    caseNumber += 1
+                    open.append(("case/\(caseNumber)", 0))
+                }
+                let index = position % open.count
+                let (kind, payload) = steps[open[index].step]
+                entries.append(try entry(position, stream: open[index].stream, kind: kind, payload: payload))
+                open[index].step += 1
+                if open[index].step == steps.count { open.remove(at: index) }
+            }
+            position += 1
+        }
+        return entries
+    }
+}
+
+/// A SQLite file holding `entries`, written straight through the store.
+func makeCivicLedger(_ entries: [LedgerEntry]) async throws -> SQLiteEventStore {
+    let store = try SQLiteEventStore(path: temporaryLedgerPath("civic.sqlite"))
+    var position = 0
+    while position < entries.count {
+        let batch = Array(entries[position..<min(entries.count, position + 10_000)])
+        try await store.commit(StoreCommit(expectedSize: UInt64(position), entries: batch, head: StoreHead(size: UInt64(position + batch.count), state: [])))
+        position += batch.count
+    }
+    return store
+}
+
+func governanceBenchmarks() {
+    // The projection hot path: decoded entries folded into the case board
+    // and the points balances, on one core. 1,000,000 events per iteration.
+    nonisolated(unsafe) var mix: [LedgerEntry] = []
+    Benchmark(
+        "Projection hot path, CaseBoard + PointsBalances, one core (events)",
+        configuration: .init(
+            metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .mega, maxIterations: 10,
+            thresholds: [.throughput: .init(absolute: [.p50: 5])])
+    ) { benchmark in
+        var board = CaseBoard()
+        var points = PointsBalances()
+        for index in benchmark.scaledIterations {
+            let entry = mix[index % mix.count]
+            try board.apply(entry)
+            try points.apply(entry)
+        }
+        precondition(points.isConserved || points.totals.issued == 0, "points")
+        blackHole(board.steps)
+        blackHole(points.pool)
+    } setup: {
+        mix = try CivicMix.entries(count: 1_000_000)
+    }
+
+    // Rebuilding every projection from a 1,000,000-event SQLite ledger:
+    // read, decode and fold, with the store reading a page ahead.
+    nonisolated(unsafe) var civicStore: SQLiteEventStore?
+    Benchmark(
+        "Rebuild all projections from a 1M-event SQLite ledger (events)",
+        configuration: .init(metrics: [.throughput, .wallClock, .peakMemoryResident], scalingFactor: .mega, maxIterations: 5)
+    ) { benchmark in
+        var board = CaseBoard()
+        var points = PointsBalances()
+        var archive = ResidentArchive()
+        var visits = VisitSchedule()
+        var volunteers = VolunteerRecord()
+        var supplies = SupplyStock()
+        var dossier = CaseDossier()
+        var count = 0
+        benchmark.startMeasurement()
+        for try await page in EntryPages(store: civicStore!) {
+            for entry in page {
+                try board.fold(entry)
+                try points.fold(entry)
+                try archive.fold(entry)
+                try visits.fold(entry)
+                try volunteers.fold(entry)
+                try supplies.fold(entry)
+                try dossier.fold(entry)
+            }
+            count += page.count
+        }
+        benchmark.stopMeasurement()
+        precondition(count == 1_000_000, "rebuilt from \(count) entries")
+        blackHole(board.steps)
+        blackHole(dossier.cases.count)
+    } setup: {
+        if mix.isEmpty { mix = try CivicMix.entries(count: 1_000_000) }
+        civicStore = try await makeCivicLedger(mix)
+    }
+}
