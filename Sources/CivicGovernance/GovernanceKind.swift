@@ -1,3 +1,5 @@
+import Foundation
+
 /// The event kinds of the governance domain (DOMAIN.md), and the streams
 /// they go on.
 ///
@@ -147,17 +149,44 @@ extension GovernanceKind {
     }
 
     /// The kind strings in ``Code`` order.
-    static let kinds: [String] = [
+    @usableFromInline static let kinds: [String] = [
         rules, mode, report, accept, reject, approve, review, dispatch, deliveryFailed, deliveryRetried, acknowledge, progress, returned, extend,
         resolve, verify, close, rate, shelve, remind, issue, award, deduct, appeal, appealDecision, redeem, periodClose, register, update, visit,
         erase, health, post, claim, complete, confirm, stockIn, stockOut,
     ]
 
-    static let codes: [String: Code] = Dictionary(uniqueKeysWithValues: Code.allCases.map { (kinds[Int($0.rawValue)], $0) })
+    /// The UTF-8 of every kind, back to back, and for each length the
+    /// (offset, code) of the kinds that long: classification compares
+    /// bytes with no hashing and no reference counting.
+    @usableFromInline static let kindBytes: [UInt8] = kinds.flatMap { Array($0.utf8) }
+    @usableFromInline static let byLength: [[UInt32]] = {
+        var table = Array(repeating: [UInt32](), count: 33)
+        var offset = 0
+        for (index, kind) in kinds.enumerated() {
+            let count = kind.utf8.count
+            table[count].append(UInt32(offset) << 8 | UInt32(index))
+            offset += count
+        }
+        return table
+    }()
 
     /// The code of `kind`, or `nil` when it is not a governance kind.
-    @inlinable public static func code(of kind: String) -> Code? { codeTable[kind] }
-
-    /// The lookup table behind ``code(of:)``.
-    public static var codeTable: [String: Code] { codes }
+    @inlinable public static func code(of kind: String) -> Code? {
+        var kind = kind
+        return kind.withUTF8 { buffer -> Code? in
+            let count = buffer.count
+            guard count < 33, count > 0 else { return nil }
+            return byLength[count].withUnsafeBufferPointer { candidates -> Code? in
+                kindBytes.withUnsafeBufferPointer { all -> Code? in
+                    for candidate in candidates {
+                        let offset = Int(candidate >> 8)
+                        if memcmp(all.baseAddress! + offset, buffer.baseAddress!, count) == 0 {
+                            return Code(rawValue: UInt8(truncatingIfNeeded: candidate))
+                        }
+                    }
+                    return nil
+                }
+            }
+        }
+    }
 }

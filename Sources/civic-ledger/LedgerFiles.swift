@@ -1,3 +1,4 @@
+import CivicGovernance
 import CivicLedger
 import CivicLedgerSQLite
 import Foundation
@@ -28,8 +29,21 @@ struct LedgerFiles {
         FileManager.default.fileExists(atPath: logKeyPath) ? try KeyFile.read(logKeyPath) : nil
     }
 
-    /// Opens the ledger, with its log key when present.
+    /// Opens the ledger, with its log key when present, enforcing the
+    /// governance rules when it is a governance ledger.
     func openLedger() async throws -> Ledger {
-        try await Ledger.open(store: try openStore(), logSigner: try logSigner(), configuration: CLIContext.ledgerConfiguration)
+        let store = try openStore()
+        return try await Ledger.open(
+            store: store, logSigner: try logSigner(), domain: try await Self.domain(of: store), configuration: CLIContext.ledgerConfiguration)
+    }
+
+    /// The domain rules a ledger enforces: the governance rules when its
+    /// first entry after genesis sets the community's rules (as
+    /// `GovernanceLedger.create` writes it), none otherwise.
+    static func domain(of store: any EventStore) async throws -> (any LedgerDomain)? {
+        guard let stored = try await store.entries(from: 1, limit: 1).first,
+            let entry = try? LedgerEntry(bytes: stored.bytes), entry.kind == GovernanceKind.rules
+        else { return nil }
+        return GovernanceState()
     }
 }

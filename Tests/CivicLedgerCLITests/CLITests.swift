@@ -250,5 +250,19 @@ struct CLITests {
         let personal = try #require((try JSONSerialization.jsonObject(with: Data(revealed.stdout.utf8)) as? [String: Any])?["personal"] as? [String: String])
         #expect(personal["phone"]?.hasPrefix("13") == true)
         #expect(try cli.run(["volunteers", "demo.sqlite", "--json"]).status == 0)
+
+        // The tool enforces the governance rules on a governance ledger: a
+        // signed, authorised event that breaks them is refused, nothing written.
+        let before = try cli.run(["checkpoint", "demo.sqlite"]).stdout
+        let rulesEntry = try cli.run(["log", "demo.sqlite", "--from", "1", "--limit", "1", "--json"])
+        var rules = try #require((try JSONSerialization.jsonObject(with: Data(rulesEntry.stdout.utf8)) as? [String: Any])?["payload"] as? [String: Any])
+        rules["community"] = "zhuji/elsewhere"
+        let event: [String: Any] = ["kind": "community.rules", "stream": "community", "place": "zhuji/dongsheng", "payload": rules]
+        let bad = String(decoding: try JSONSerialization.data(withJSONObject: event), as: UTF8.self)
+        let refused = try cli.run(["append", "demo.sqlite", "--key", "demo.sqlite.authority.key"], stdin: bad)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("the rules are for zhuji/elsewhere but the event is in zhuji/dongsheng"))
+        #expect(try cli.run(["checkpoint", "demo.sqlite"]).stdout == before)
+        #expect(try cli.run(["verify", "demo.sqlite"]).stdout.contains("governance rules replayed"))
     }
 }

@@ -14,7 +14,7 @@ enum CivicMix {
     static let key = FixtureKeys.key("civic-mix")
     static let signature = key.sign([0])
 
-    static func entry(_ position: Int, stream: String, kind: String, payload: [UInt8]) throws -> LedgerEntry {
+    static func entry(_ position: Int, stream: String, version: UInt64, kind: String, payload: [UInt8]) throws -> LedgerEntry {
         let content = EventContent(
             origin: "bench.example/civic", stream: stream, place: "zhuji/dongsheng/g01/mg001", expectedVersion: .any, kind: kind,
             payload: payload, actorKey: key.publicKey, clientTime: Timestamp(millisecondsSinceEpoch: Int64(position)),
@@ -22,7 +22,7 @@ enum CivicMix {
         let event = try SignedEvent(body: try content.encodedBody()[...], signature: signature)
         return LedgerEntry(
             position: UInt64(position), recordedAt: Timestamp(millisecondsSinceEpoch: 1_735_660_800_000 + Int64(position) * 1000),
-            streamVersion: 1, event: event)
+            streamVersion: version, event: event)
     }
 
     static func entries(count: Int) throws -> [LedgerEntry] {
@@ -40,12 +40,15 @@ enum CivicMix {
         var caseNumber = 0
         var open: [(stream: String, step: Int)] = []
         var position = 0
+        var accountVersions = [UInt64](repeating: 0, count: 3000)
         while position < count {
             let roll = position % 10
-            if roll < 4 {
-                entries.append(try entry(position, stream: "points/r\(position % 3000)", kind: GovernanceKind.award, payload: award))
-            } else if roll == 4 {
-                entries.append(try entry(position, stream: "points/r\(position % 3000)", kind: GovernanceKind.deduct, payload: deduct))
+            if roll < 5 {
+                accountVersions[position % 3000] += 1
+                entries.append(
+                    try entry(
+                        position, stream: "points/r\(position % 3000)", version: accountVersions[position % 3000],
+                        kind: roll < 4 ? GovernanceKind.award : GovernanceKind.deduct, payload: roll < 4 ? award : deduct))
             } else {
                 // Advance one of the open cases, or open a new one.
                 if open.count < 64 || position % 9 == 0 {
@@ -54,7 +57,7 @@ enum CivicMix {
                 }
                 let index = position % open.count
                 let (kind, payload) = steps[open[index].step]
-                entries.append(try entry(position, stream: open[index].stream, kind: kind, payload: payload))
+                entries.append(try entry(position, stream: open[index].stream, version: UInt64(open[index].step + 1), kind: kind, payload: payload))
                 open[index].step += 1
                 if open[index].step == steps.count { open.remove(at: index) }
             }
@@ -89,9 +92,8 @@ func governanceBenchmarks() {
         var board = CaseBoard()
         var points = PointsBalances()
         for index in benchmark.scaledIterations {
-            let entry = mix[index % mix.count]
-            try board.apply(entry)
-            try points.apply(entry)
+            try board.apply(mix[index % mix.count])
+            try points.apply(mix[index % mix.count])
         }
         precondition(points.isConserved || points.totals.issued == 0, "points")
         blackHole(board.steps)

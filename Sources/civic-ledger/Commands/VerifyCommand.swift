@@ -5,7 +5,7 @@ import Foundation
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Re-verify every signature, authority, position and checkpoint of a ledger.",
+        abstract: "Re-verify every signature, authority, position and checkpoint of a ledger (and the governance rules of a governance ledger).",
         discussion: "Exit codes: 0 clean; 1 a problem was found (the first bad position and why are printed); 2 usage or I/O errors.")
 
     @OptionGroup var ledger: LedgerPath
@@ -20,7 +20,8 @@ struct VerifyCommand: AsyncParsableCommand {
         let store = try ledger.files.openStore(readOnly: true)
         let progress = ProgressReporter("verifying")
         let started = Date()
-        let report = try await LedgerVerifier(store: store).verify { done, total in progress.update(done: done, total: total) }
+        let domain = try await LedgerFiles.domain(of: store)
+        let report = try await LedgerVerifier(store: store, domain: domain).verify { done, total in progress.update(done: done, total: total) }
         let elapsed = Date().timeIntervalSince(started)
         if json {
             print(jsonString([
@@ -35,7 +36,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 },
             ]))
         } else if report.isClean {
-            print("clean: \(report.entriesChecked) entries, \(report.checkpointsChecked) checkpoints, root \(report.root.base64)")
+            print("clean: \(report.entriesChecked) entries\(domain == nil ? "" : " (governance rules replayed)"), \(report.checkpointsChecked) checkpoints, root \(report.root.base64)")
             print(String(format: "verified in %.2f s (%.0f entries/s)", elapsed, Double(report.entriesChecked) / max(elapsed, 0.001)))
         } else {
             let total = report.findings.count + report.omittedFindings
