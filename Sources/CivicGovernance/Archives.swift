@@ -2,7 +2,7 @@ import CivicLedger
 
 /// One resident's archive (群众档案, 一户一档) as the log holds it: the
 /// personal fields stay sealed; open them with the resident's key from a
-/// ``KeyVault``. An erased resident keeps only the fact of erasure.
+/// `KeyVault`. An erased resident keeps only the fact of erasure.
 public struct ResidentRecord: Codable, Hashable, Sendable {
     /// The household id.
     public var household: String

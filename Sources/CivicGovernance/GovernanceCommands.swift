@@ -26,7 +26,7 @@ public struct GovernanceCommands: Sendable {
 
     /// Signs an event and checks it as the next entry of `state`.
     ///
-    /// - Throws: ``LedgerError`` from the authority check or the domain
+    /// - Throws: `LedgerError` from the authority check or the domain
     ///   rules; nothing is signed that would be refused now.
     public func make(
         kind: String, stream: String, place: Place, expectedVersion: ExpectedVersion = .any, payload: [UInt8],
@@ -203,7 +203,7 @@ public struct GovernanceCommands: Sendable {
     // MARK: Archives
 
     /// `archive.register`: seals the personal fields under `key` (the
-    /// resident's key from the ``KeyVault``) before signing.
+    /// resident's key from the `KeyVault`) before signing.
     public func register(
         _ resident: String, household: String, in place: Place, level: RiskLevel, tags: [String], name: String, phone: String, address: String,
         key: FieldKey, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil

@@ -174,7 +174,7 @@ public struct GovernanceRules: Codable, Hashable, Sendable {
 extension GovernanceRules {
     /// Decodes and checks a `community.rules` payload.
     ///
-    /// - Throws: ``LedgerError`` `.malformed` when it is not this JSON, or
+    /// - Throws: `LedgerError` `.malformed` when it is not this JSON, or
     ///   `.domainRule` when a value is out of range.
     public init(payload: [UInt8]) throws(LedgerError) {
         do {

@@ -56,7 +56,7 @@ public enum GovernanceLedger {
 
     /// The ledger's committed governance state.
     ///
-    /// - Throws: ``LedgerError`` `.domainRule` when the ledger does not
+    /// - Throws: `LedgerError` `.domainRule` when the ledger does not
     ///   enforce the governance domain.
     public static func state(of ledger: Ledger) async throws -> GovernanceState {
         guard let state = await ledger.domain as? GovernanceState else {

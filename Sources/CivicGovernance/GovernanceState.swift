@@ -17,7 +17,7 @@ extension LedgerError.Code {
 }
 
 /// The governance domain's rules, enforced by the ledger at append and by
-/// a verifier on replay: a ``LedgerDomain`` over every projection the rules
+/// a verifier on replay: a `LedgerDomain` over every projection the rules
 /// need, the rules in force, the mode, and the authority registry.
 ///
 /// ```swift

@@ -2,7 +2,7 @@ import CivicLedger
 import Foundation
 import GRDB
 
-/// A ``KeyVault`` in its own SQLite file, kept apart from the ledger so
+/// A `KeyVault` in its own SQLite file, kept apart from the ledger so
 /// that the ledger can be copied to an auditor without the keys.
 ///
 /// The file is created with mode 0600. `secure_delete` is on, so a
@@ -17,7 +17,7 @@ public final class SQLiteKeyVault: KeyVault {
 
     /// Opens or creates the vault at `path`.
     ///
-    /// - Throws: ``LedgerError`` `.storeFailure` when it cannot be opened.
+    /// - Throws: `LedgerError` `.storeFailure` when it cannot be opened.
     public init(path: String) throws {
         self.path = path
         do {

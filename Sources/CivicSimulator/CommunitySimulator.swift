@@ -128,6 +128,7 @@ public struct CommunitySimulator: Sendable {
     ///   - store: an empty store.
     ///   - vault: where the residents' field keys go.
     ///   - logSigner: the log key; the authority key is derived from the seed.
+    ///   - configuration: the ledger's configuration (checkpoint cadence, logging).
     ///   - progress: called after each day with the day and the events so far.
     public func run(
         store: any EventStore, vault: any KeyVault, logSigner: any Signer, configuration: LedgerConfiguration = LedgerConfiguration(),
