@@ -57,8 +57,13 @@ public struct CaseRecord: Hashable, Sendable, Codable {
 public struct CaseBoard: Projection, Codable, Hashable {
     public static let name = "case-board"
     public var lastPosition: UInt64?
-    /// Every case, by stream.
-    public private(set) var cases: [String: CaseRecord] = [:]
+    /// Where each case's record is in ``records``, by stream.
+    public private(set) var indices: [String: Int] = [:]
+    /// The records, in the order the cases were reported: one contiguous
+    /// array, updated in place (one hash lookup per event, no copies).
+    public private(set) var records: [CaseRecord] = []
+    /// The streams of ``records``, in the same order.
+    public private(set) var streams: [String] = []
     /// How many cases are in each state, indexed by ``CaseState/code``.
     public private(set) var stateCounts: [Int] = Array(repeating: 0, count: CaseState.allCases.count)
     /// Case steps folded.
@@ -71,44 +76,48 @@ public struct CaseBoard: Projection, Codable, Hashable {
     public func count(_ state: CaseState) -> Int { stateCounts[Int(state.code)] }
 
     /// The record of `stream`.
-    public subscript(stream: String) -> CaseRecord? { cases[stream] }
+    public subscript(stream: String) -> CaseRecord? { indices[stream].map { records[$0] } }
+
+    /// Every case, by stream (built on each call: for reports, not hot paths).
+    public var cases: [String: CaseRecord] { Dictionary(uniqueKeysWithValues: zip(streams, records)) }
 
     /// Open cases, by deadline then stream.
     public func openCases() -> [(stream: String, record: CaseRecord)] {
-        cases.filter { $0.value.state.isOpen }
-            .map { (stream: $0.key, record: $0.value) }
+        zip(streams, records).filter { $0.1.state.isOpen }
+            .map { (stream: $0.0, record: $0.1) }
             .sorted { ($0.record.deadline ?? .init(millisecondsSinceEpoch: .max), $0.stream) < ($1.record.deadline ?? .init(millisecondsSinceEpoch: .max), $1.stream) }
     }
 
     /// Cases a department holds past their deadline at `time`, most overdue first.
     public func overdue(at time: Timestamp) -> [(stream: String, record: CaseRecord)] {
-        cases.filter { $0.value.isOverdue(at: time) }
-            .map { (stream: $0.key, record: $0.value) }
+        zip(streams, records).filter { $0.1.isOverdue(at: time) }
+            .map { (stream: $0.0, record: $0.1) }
             .sorted { ($0.record.deadline!, $0.stream) < ($1.record.deadline!, $1.stream) }
     }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
         guard let code = GovernanceKind.code(of: entry.kind), code.isCaseStep else { return }
-        let time = entry.recordedAt
-        let stream = entry.stream
-        guard let index = cases.index(forKey: stream) else {
+        guard let index = indices[entry.stream] else {
             guard code == .report, let head = try? CaseReport.head(entry.payload) else { return }
-            cases[stream] = CaseRecord(
-                state: .reported, urgency: head.urgency, category: head.category, place: entry.content.place,
-                reporter: entry.actorKey, reportedAt: time, version: entry.streamVersion)
+            indices[entry.stream] = records.count
+            streams.append(entry.stream)
+            records.append(
+                CaseRecord(
+                    state: .reported, urgency: head.urgency, category: head.category, place: entry.content.place,
+                    reporter: entry.actorKey, reportedAt: entry.recordedAt, version: entry.streamVersion))
             stateCounts[Int(CaseState.reported.code)] += 1
             steps += 1
             return
         }
         steps += 1
-        let before = cases.values[index].state
+        let before = records[index].state
         // An illegal step (only a tampered or unchecked log has one) is
         // counted, not followed.
         guard let step = CaseStep(code: code, payload: entry.payload), let after = CaseLifecycle.next(before, step) else {
-            cases.values[index].version = entry.streamVersion
+            records[index].version = entry.streamVersion
             return
         }
-        CaseBoard.update(&cases.values[index], step: step, entry: entry, after: after)
+        CaseBoard.update(&records[index], step: step, entry: entry, after: after)
         if after != before {
             stateCounts[Int(before.code)] -= 1
             stateCounts[Int(after.code)] += 1
