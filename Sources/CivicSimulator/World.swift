@@ -1,6 +1,5 @@
 import CivicGovernance
 import CivicLedger
-import Foundation
 
 /// The simulation's moving parts: who lives where, which cases and tasks
 /// are under way, and the governance state as of the last planned event.
@@ -114,7 +113,6 @@ struct World {
             event = try build(commands, state, now, "sim-\(counter)", signer)
         } catch let error as LedgerError {
             refused[error.code.rawValue, default: 0] += 1
-            if ProcessInfo.processInfo.environment["SIM_DEBUG"] != nil { print("refused: \(error)") }
             return nil
         }
         return try plan(event)
@@ -127,17 +125,11 @@ struct World {
         streamVersions[event.content.stream] = version
         try state.fold(LedgerEntry(position: position, recordedAt: now, streamVersion: version, event: event))
         batch.append(event)
-        if batch.count >= 4000 { try awaitFlushNeeded() }
         return position
     }
 
-    /// Large batches are flushed by the caller's next `flush()`; this only
-    /// guards the limit.
-    func awaitFlushNeeded() throws {
-        guard batch.count < 10_000 else { throw LedgerError(.invalidField, "simulation batch grew past 10,000 events") }
-    }
-
-    /// Appends the planned events as one atomic batch.
+    /// Appends the planned events as atomic batches of at most 4,000 (a
+    /// tick plans far fewer; enrolment and the archives plan ~3,000).
     mutating func flush() async throws {
         guard !batch.isEmpty else { return }
         clock.set(now)
