@@ -125,6 +125,9 @@ public struct VisitSchedule: Projection, Codable, Hashable {
     private var levels: [String: RiskLevel] = [:]
     private var rules: GovernanceRules?
 
+    /// The intervals used before the log sets its rules.
+    static let defaultRules = GovernanceRules.defaults(community: .everywhere, name: "")
+
     /// An empty schedule.
     public init() {}
 
@@ -171,10 +174,8 @@ public struct VisitSchedule: Projection, Codable, Hashable {
     }
 
     private mutating func reschedule(_ resident: String) {
-        let interval =
-            rules?.visitInterval(tags: tags[resident] ?? [], level: levels[resident] ?? .green)
-            ?? GovernanceRules.defaults(community: .everywhere, name: "").visitInterval(tags: tags[resident] ?? [], level: levels[resident] ?? .green)
-        schedule[resident]?.intervalDays = interval
+        let rules = self.rules ?? Self.defaultRules
+        schedule[resident]?.intervalDays = rules.visitInterval(tags: tags[resident] ?? [], level: levels[resident] ?? .green)
     }
 }
 

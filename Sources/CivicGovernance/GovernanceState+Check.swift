@@ -17,8 +17,7 @@ extension GovernanceState {
         let signer = registry.keys[entry.actorKey]?.actor ?? "?"
         var context = Context(entry: entry, signer: signer, state: self)
         if kind == GovernanceKind.rules { return try checkRules(&context) }
-        let domainPrefixes = ["case.", "points.", "archive.", "health.", "volunteer.", "supplies.", "community."]
-        guard domainPrefixes.contains(where: kind.hasPrefix) else { return }
+        guard Self.domainPrefixes.contains(where: kind.hasPrefix) else { return }
         guard let rules else {
             throw context.error(.domainRule, "the community has no rules yet; append community.rules first")
         }
@@ -38,6 +37,9 @@ extension GovernanceState {
         }
         throw context.error(.domainRule, "\(kind) is not a kind of the governance domain")
     }
+
+    /// The kind prefixes the domain owns: a kind under them must be known.
+    static let domainPrefixes = ["case.", "points.", "archive.", "health.", "volunteer.", "supplies.", "community."]
 
     /// What every check needs: the entry, its signer's actor id, the rules.
     struct Context {

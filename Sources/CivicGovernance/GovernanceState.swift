@@ -131,44 +131,44 @@ public struct GovernanceState: LedgerDomain {
             return
         }
         // Bookkeeping that reads the projections as they were before the entry.
-        switch kind {
-        case GovernanceKind.rules:
+        switch GovernanceKind.code(of: kind) {
+        case .rules?:
             if let rules = try? GovernanceRules(payload: entry.payload) { self.rules = rules }
-        case GovernanceKind.mode:
+        case .mode?:
             if let change = try? ModeChange(payload: entry.payload) {
                 mode = change.mode
                 phase = change.phase
                 modeChanges.append(ModeChangeRecord(position: entry.position, recordedAt: entry.recordedAt, mode: change.mode, phase: change.phase))
             }
-        case GovernanceKind.close:
+        case .close?:
             if let reporter = board[entry.stream]?.reporter, let subject = actorID(of: reporter) {
                 evidence[entry.position] = EvidenceRecord(kind: .caseClosed, subject: subject)
             }
-        case GovernanceKind.confirm:
+        case .confirm?:
             if let volunteer = volunteers.tasks[entry.stream]?.volunteer, let subject = actorID(of: volunteer) {
                 evidence[entry.position] = EvidenceRecord(kind: .taskConfirmed, subject: subject)
             }
-        case GovernanceKind.visit:
+        case .visit?:
             if let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident") {
                 evidence[entry.position] = EvidenceRecord(kind: .visit, subject: String(resident))
             }
-        case GovernanceKind.award:
+        case .award?:
             if let movement = try? PointsMovement(payload: entry.payload), let resident = Self.resident(of: entry.stream) {
                 let month = CivilMonth(entry.recordedAt, offsetMinutes: rules?.utcOffsetMinutes ?? 480)
                 capUsage[CapKey(resident: resident, rule: movement.rule, month: month), default: 0] += movement.amount
                 if let position = movement.evidence { awarded.insert(AwardKey(rule: movement.rule, evidence: position, resident: resident)) }
                 movementTimes[entry.position] = entry.recordedAt
             }
-        case GovernanceKind.deduct:
+        case .deduct?:
             if let movement = try? PointsMovement(payload: entry.payload), let resident = Self.resident(of: entry.stream) {
                 movementTimes[entry.position] = entry.recordedAt
                 if rules?.pointRules[movement.rule]?.suspendsRedemption == true {
                     redemptionSuspendedThrough[resident] = max(redemptionSuspendedThrough[resident] ?? .min, year(of: entry.recordedAt))
                 }
             }
-        case GovernanceKind.appeal:
+        case .appeal?:
             if let appeal = try? PointsAppeal(payload: entry.payload) { appealedTargets.insert(appeal.target) }
-        case GovernanceKind.appealDecision:
+        case .appealDecision?:
             if let decision = try? PointsAppeal(payload: entry.payload) {
                 decidedAppeals.insert(decision.target)
                 // An upheld appeal against a suspending deduction lifts the suspension.
@@ -178,9 +178,9 @@ public struct GovernanceState: LedgerDomain {
                     redemptionSuspendedThrough[resident] = nil
                 }
             }
-        case GovernanceKind.post:
+        case .post?:
             if taskPlaces[entry.stream] == nil { taskPlaces[entry.stream] = entry.content.place }
-        case GovernanceKind.periodClose:
+        case .periodClose?:
             if let close = try? PeriodClose(payload: entry.payload) { closedYears.insert(close.year) }
         default:
             break

@@ -60,14 +60,10 @@ public actor Ledger {
     /// domain (see ``LedgerDomain``).
     ///
     /// The value shares storage with the ledger's copy until the next
-    /// commit, which then copies it whole: read it, use it and let it go,
-    /// or use ``withDomain(_:)`` to read in place.
+    /// commit, which then copies it whole: read it, use it and let it go
+    /// (or keep a copy of your own up to date by folding what you append,
+    /// as the simulator does).
     public var domain: (any LedgerDomain)? { domainCommitted }
-
-    /// Runs `body` on the committed domain state in place, without copying it.
-    public func withDomain<T: Sendable>(_ body: ((any LedgerDomain)?) throws -> T) rethrows -> T {
-        try body(domainCommitted)
-    }
 
     private init(
         store: any EventStore, registry: AuthorityRegistry, head: LedgerHeadState, lastCheckpoint: (UInt64, Timestamp),

@@ -42,10 +42,6 @@ struct QueryContext {
     }
 }
 
-extension Timestamp {
-    var json: String { description }
-}
-
 struct CasesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cases", abstract: "The case board: cases by state, open cases by deadline, and which are overdue.")
@@ -79,17 +75,17 @@ struct CasesCommand: AsyncParsableCommand {
             let cases: [[String: Any]] = rows.prefix(limit).map { row in
                 var object: [String: Any] = [
                     "case": row.stream, "state": row.record.state.rawValue, "urgency": row.record.urgency.rawValue, "category": row.record.category,
-                    "place": row.record.place.path, "reporter": context.actor(row.record.reporter), "reportedAt": row.record.reportedAt.json,
+                    "place": row.record.place.path, "reporter": context.actor(row.record.reporter), "reportedAt": row.record.reportedAt.description,
                     "overdue": row.record.isOverdue(at: time), "reminders": row.record.reminders, "extensions": row.record.extensions,
                     "reopenings": row.record.reopenings, "delivery": row.record.delivery.rawValue,
                 ]
                 if let department = row.record.department { object["department"] = department }
-                if let deadline = row.record.deadline { object["deadline"] = deadline.json }
+                if let deadline = row.record.deadline { object["deadline"] = deadline.description }
                 if let onTime = row.record.resolvedOnTime { object["resolvedOnTime"] = onTime }
                 if let rating = row.record.rating { object["rating"] = rating.rawValue }
                 return object
             }
-            print(jsonString(["at": time.json, "counts": counts, "total": board.cases.count, "matching": rows.count, "cases": cases]))
+            print(jsonString(["at": time.description, "counts": counts, "total": board.cases.count, "matching": rows.count, "cases": cases]))
             return
         }
         print("Cases at \(time): \(board.cases.count) in all")
@@ -167,11 +163,11 @@ struct ResidentCommand: AsyncParsableCommand {
         let points = try await context.projection(PointsBalances.self).balance(of: id)
         var object: [String: Any] = [
             "resident": id, "household": record.household, "place": record.place.path, "level": record.level.rawValue, "tags": record.tags,
-            "registeredAt": record.registeredAt.json, "visits": record.visits, "healthEntries": record.healthEntries, "erased": record.isErased,
+            "registeredAt": record.registeredAt.description, "visits": record.visits, "healthEntries": record.healthEntries, "erased": record.isErased,
             "points": ["contribution": points.contribution, "reputation": points.reputation],
         ]
-        if let last = record.lastVisit { object["lastVisit"] = last.json }
-        if let erasedAt = record.erasedAt { object["erasedAt"] = erasedAt.json }
+        if let last = record.lastVisit { object["lastVisit"] = last.description }
+        if let erasedAt = record.erasedAt { object["erasedAt"] = erasedAt.description }
         if reveal, let sealed = record.sealed {
             let vaultPath = ledger.files.vaultPath
             guard FileManager.default.fileExists(atPath: vaultPath) else { throw CLIError.io("no key vault at \(vaultPath)") }
@@ -229,7 +225,7 @@ struct DossierCommand: AsyncParsableCommand {
         if json {
             print(jsonString([
                 "case": stream, "state": record.state.rawValue,
-                "steps": steps.map { ["position": $0.position, "kind": $0.kind, "actor": context.actor($0.actor), "recordedAt": $0.recordedAt.json, "note": notes[$0.position] ?? ""] as [String: Any] },
+                "steps": steps.map { ["position": $0.position, "kind": $0.kind, "actor": context.actor($0.actor), "recordedAt": $0.recordedAt.description, "note": notes[$0.position] ?? ""] as [String: Any] },
             ]))
             return
         }
