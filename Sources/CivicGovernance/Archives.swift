@@ -63,7 +63,7 @@ public struct ResidentArchive: Projection, Codable, Hashable {
     public var erasedCount: Int { residents.values.filter(\.isErased).count }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        guard let code = GovernanceKind.code(of: entry.kind) else { return }
+        guard let code = GovernanceKind.code(of: entry) else { return }
         switch code {
         case .health:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "health") else { return }
@@ -139,7 +139,7 @@ public struct VisitSchedule: Projection, Codable, Hashable {
     }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        guard let code = GovernanceKind.code(of: entry.kind) else { return }
+        guard let code = GovernanceKind.code(of: entry) else { return }
         switch code {
         case .rules:
             guard let rules = try? GovernanceRules(payload: entry.payload) else { return }
@@ -227,7 +227,7 @@ public struct VolunteerRecord: Projection, Codable, Hashable {
     public func completed(by key: PublicKey, in year: Int32) -> Int { completions[key]?[year] ?? 0 }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        guard let code = GovernanceKind.code(of: entry.kind) else { return }
+        guard let code = GovernanceKind.code(of: entry) else { return }
         switch code {
         case .rules:
             if let rules = try? GovernanceRules(payload: entry.payload) { utcOffsetMinutes = rules.utcOffsetMinutes }
@@ -273,7 +273,7 @@ public struct SupplyStock: Projection, Codable, Hashable {
     }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        guard let code = GovernanceKind.code(of: entry.kind), code == .stockIn || code == .stockOut,
+        guard let code = GovernanceKind.code(of: entry), code == .stockIn || code == .stockOut,
             let movement = try? StockMovement(payload: entry.payload), movement.quantity > 0
         else { return }
         let signed = code == .stockIn ? movement.quantity : -movement.quantity
@@ -311,7 +311,7 @@ public struct CaseDossier: Projection, Codable, Hashable {
     public subscript(stream: String) -> [Step] { cases[stream] ?? [] }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        guard let code = GovernanceKind.code(of: entry.kind), code.isCaseStep else { return }
+        guard let code = GovernanceKind.code(of: entry), code.isCaseStep else { return }
         cases[entry.stream, default: []].append(Step(position: entry.position, kind: entry.kind, actor: entry.actorKey, recordedAt: entry.recordedAt))
     }
 

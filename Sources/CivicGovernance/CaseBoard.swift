@@ -57,13 +57,12 @@ public struct CaseRecord: Hashable, Sendable, Codable {
 public struct CaseBoard: Projection, Codable, Hashable {
     public static let name = "case-board"
     public var lastPosition: UInt64?
-    /// Where each case's record is in ``records``, by stream.
-    public private(set) var indices: [String: Int] = [:]
+    /// The case streams, numbered in the order the cases were reported:
+    /// `records[n]` is the record of `index.names[n]`.
+    public private(set) var index = StreamIndex()
     /// The records, in the order the cases were reported: one contiguous
-    /// array, updated in place (one hash lookup per event, no copies).
+    /// array, updated in place (one stream lookup per event, no copies).
     public private(set) var records: [CaseRecord] = []
-    /// The streams of ``records``, in the same order.
-    public private(set) var streams: [String] = []
     /// How many cases are in each state, indexed by ``CaseState/code``.
     public private(set) var stateCounts: [Int] = Array(repeating: 0, count: CaseState.allCases.count)
     /// Case steps folded.
@@ -76,7 +75,10 @@ public struct CaseBoard: Projection, Codable, Hashable {
     public func count(_ state: CaseState) -> Int { stateCounts[Int(state.code)] }
 
     /// The record of `stream`.
-    public subscript(stream: String) -> CaseRecord? { indices[stream].map { records[$0] } }
+    public subscript(stream: String) -> CaseRecord? { index.number(of: stream).map { records[$0] } }
+
+    /// The case streams, in the order of ``records``.
+    public var streams: [String] { index.names }
 
     /// Every case, by stream (built on each call: for reports, not hot paths).
     public var cases: [String: CaseRecord] { Dictionary(uniqueKeysWithValues: zip(streams, records)) }
@@ -85,7 +87,11 @@ public struct CaseBoard: Projection, Codable, Hashable {
     public func openCases() -> [(stream: String, record: CaseRecord)] {
         zip(streams, records).filter { $0.1.state.isOpen }
             .map { (stream: $0.0, record: $0.1) }
-            .sorted { ($0.record.deadline ?? .init(millisecondsSinceEpoch: .max), $0.stream) < ($1.record.deadline ?? .init(millisecondsSinceEpoch: .max), $1.stream) }
+            .sorted {
+                ($0.record.deadline ?? .init(millisecondsSinceEpoch: .max), $0.stream) < (
+                    $1.record.deadline ?? .init(millisecondsSinceEpoch: .max), $1.stream
+                )
+            }
     }
 
     /// Cases a department holds past their deadline at `time`, most overdue first.
@@ -96,11 +102,10 @@ public struct CaseBoard: Projection, Codable, Hashable {
     }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        guard let code = GovernanceKind.code(of: entry.kind), code.isCaseStep else { return }
-        guard let index = indices[entry.stream] else {
-            guard code == .report, let head = try? CaseReport.head(entry.payload) else { return }
-            indices[entry.stream] = records.count
-            streams.append(entry.stream)
+        guard let code = GovernanceKind.code(of: entry), code.isCaseStep else { return }
+        guard let index = index.number(ofStreamOf: entry) else {
+            guard code == .report, let head = entry.withPayloadBytes({ try? CaseReport.head($0) }) else { return }
+            index.insert(streamOf: entry)
             records.append(
                 CaseRecord(
                     state: .reported, urgency: head.urgency, category: head.category, place: entry.content.place,
@@ -113,7 +118,7 @@ public struct CaseBoard: Projection, Codable, Hashable {
         let before = records[index].state
         // An illegal step (only a tampered or unchecked log has one) is
         // counted, not followed.
-        guard let step = CaseStep(code: code, payload: entry.payload), let after = CaseLifecycle.next(before, step) else {
+        guard let step = entry.withPayloadBytes({ CaseStep(code: code, payload: $0) }), let after = CaseLifecycle.next(before, step) else {
             records[index].version = entry.streamVersion
             return
         }
@@ -130,7 +135,7 @@ public struct CaseBoard: Projection, Codable, Hashable {
         record.version = entry.streamVersion
         switch step {
         case .dispatch:
-            if let dispatch = try? CaseDispatch(payload: entry.payload) {
+            if let dispatch = entry.withPayloadBytes({ try? CaseDispatch(payload: $0) }) {
                 record.department = dispatch.department
                 record.deadline = time.adding(milliseconds: Int64(dispatch.deadlineMinutes) * 60_000)
             }
@@ -141,7 +146,7 @@ public struct CaseBoard: Projection, Codable, Hashable {
         case .deliveryRetried: record.delivery = .sent
         case .acknowledge: record.delivery = .acknowledged
         case .extend:
-            if let minutes = try? CaseExtension.minutes(entry.payload), let deadline = record.deadline {
+            if let minutes = entry.withPayloadBytes({ try? CaseExtension.minutes($0) }), let deadline = record.deadline {
                 record.deadline = deadline.adding(milliseconds: Int64(minutes) * 60_000)
             }
             record.extensions += 1
@@ -150,7 +155,7 @@ public struct CaseBoard: Projection, Codable, Hashable {
             record.resolver = entry.actorKey
             record.resolvedOnTime = record.deadline.map { time <= $0 }
         case .close: record.closedAt = time
-        case .rate: record.rating = try? CaseRating.head(entry.payload)
+        case .rate: record.rating = entry.withPayloadBytes({ try? CaseRating.head($0) })
         case .remind: record.reminders += 1
         case .returnToStreet: record.delivery = .none
         default: break
@@ -164,12 +169,13 @@ extension CaseStep {
     /// The step an entry takes, reading only the payload byte that decides
     /// it; `nil` for kinds that are not case steps or a payload too short.
     public init?(_ entry: LedgerEntry) {
-        guard let code = GovernanceKind.code(of: entry.kind) else { return nil }
-        self.init(code: code, payload: entry.payload)
+        guard let code = GovernanceKind.code(of: entry) else { return nil }
+        guard let step = entry.withPayloadBytes({ CaseStep(code: code, payload: $0) }) else { return nil }
+        self = step
     }
 
     /// The step of a kind code with its payload.
-    public init?(code: GovernanceKind.Code, payload: [UInt8]) {
+    public init?(code: GovernanceKind.Code, payload: some Collection<UInt8>) {
         switch code {
         case .report: self = .report
         case .accept: self = .accept
@@ -191,8 +197,9 @@ extension CaseStep {
             self = .verify(passed: first == 1)
         case .close: self = .close
         case .rate:
-            guard payload.count >= 2, let rating = Rating(code: payload[0]), payload[1] <= 1 else { return nil }
-            self = .rate(reopens: rating == .dissatisfied && payload[1] == 1)
+            var bytes = payload.makeIterator()
+            guard let first = bytes.next(), let second = bytes.next(), let rating = Rating(code: first), second <= 1 else { return nil }
+            self = .rate(reopens: rating == .dissatisfied && second == 1)
         case .shelve: self = .shelve
         case .remind: self = .remind
         default: return nil

@@ -1,3 +1,4 @@
+import CivicLedger
 import Foundation
 
 /// The event kinds of the governance domain (DOMAIN.md), and the streams
@@ -150,43 +151,107 @@ extension GovernanceKind {
 
     /// The kind strings in ``Code`` order.
     @usableFromInline static let kinds: [String] = [
-        rules, mode, report, accept, reject, approve, review, dispatch, deliveryFailed, deliveryRetried, acknowledge, progress, returned, extend,
-        resolve, verify, close, rate, shelve, remind, issue, award, deduct, appeal, appealDecision, redeem, periodClose, register, update, visit,
+        rules, mode, report, accept, reject, approve, review, dispatch, deliveryFailed, deliveryRetried, acknowledge, progress, returned,
+        extend,
+        resolve, verify, close, rate, shelve, remind, issue, award, deduct, appeal, appealDecision, redeem, periodClose, register, update,
+        visit,
         erase, health, post, claim, complete, confirm, stockIn, stockOut,
     ]
 
-    /// The UTF-8 of every kind, back to back, and for each length the
-    /// (offset, code) of the kinds that long: classification compares
-    /// bytes with no hashing and no reference counting.
-    @usableFromInline static let kindBytes: [UInt8] = kinds.flatMap { Array($0.utf8) }
-    @usableFromInline static let byLength: [[UInt32]] = {
-        var table = Array(repeating: [UInt32](), count: 33)
-        var offset = 0
-        for (index, kind) in kinds.enumerated() {
-            let count = kind.utf8.count
-            table[count].append(UInt32(offset) << 8 | UInt32(index))
-            offset += count
+    /// A perfect hash of the kinds: each kind's first and last eight bytes
+    /// (every kind is 8 to 32 bytes long) and length select one of 256
+    /// slots, and no two kinds share a slot. Classifying an entry is one
+    /// multiplication and one comparison: no hashing of the whole string, no
+    /// reference counting, no allocation.
+    @usableFromInline struct Classifier: Sendable {
+        /// One slot: a kind's first and last eight bytes, its length and
+        /// code (`count == 0`: empty), and where its bytes are in ``bytes``.
+        @usableFromInline struct Slot: Sendable {
+            @usableFromInline var head: UInt64 = 0
+            @usableFromInline var tail: UInt64 = 0
+            @usableFromInline var count: UInt8 = 0
+            @usableFromInline var code: UInt8 = 0
+            @usableFromInline var offset: UInt16 = 0
         }
-        return table
-    }()
+
+        @usableFromInline let slots: [Slot]
+        @usableFromInline let multiplier: UInt64
+        /// The UTF-8 of every kind, back to back (kinds longer than 16
+        /// bytes compare their middle bytes here).
+        @usableFromInline let bytes: [UInt8]
+
+        @inlinable static func slot(head: UInt64, tail: UInt64, count: Int, multiplier: UInt64) -> Int {
+            Int(truncatingIfNeeded: ((head ^ (tail &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(truncatingIfNeeded: count)) &* multiplier) >> 56)
+        }
+
+        init() {
+            bytes = kinds.flatMap { Array($0.utf8) }
+            var keys: [Slot] = []
+            var offset = 0
+            for (index, kind) in kinds.enumerated() {
+                let utf8 = Array(kind.utf8)
+                precondition(utf8.count >= 8 && utf8.count <= 32, "kind \(kind) is outside the classifier's lengths")
+                keys.append(
+                    utf8.withUnsafeBytes { raw in
+                        Slot(
+                            head: raw.loadUnaligned(as: UInt64.self),
+                            tail: raw.loadUnaligned(fromByteOffset: utf8.count - 8, as: UInt64.self),
+                            count: UInt8(utf8.count), code: UInt8(index), offset: UInt16(offset))
+                    })
+                offset += utf8.count
+            }
+            // Odd multipliers from a fixed sequence until one places every
+            // kind in its own slot: deterministic, found in a few tries.
+            var candidate: UInt64 = 0x2545_F491_4F6C_DD1D
+            while true {
+                var table = [Slot](repeating: Slot(), count: 256)
+                var clash = false
+                for key in keys {
+                    let slot = Self.slot(head: key.head, tail: key.tail, count: Int(key.count), multiplier: candidate)
+                    if table[slot].count != 0 {
+                        clash = true
+                        break
+                    }
+                    table[slot] = key
+                }
+                if !clash {
+                    slots = table
+                    multiplier = candidate
+                    return
+                }
+                candidate = (candidate &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407) | 1
+            }
+        }
+
+        @inlinable func code(of raw: UnsafeRawBufferPointer) -> Code? {
+            let count = raw.count
+            guard count >= 8, count <= 32 else { return nil }
+            let head = raw.loadUnaligned(as: UInt64.self)
+            let tail = raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            let slot = slots[Self.slot(head: head, tail: tail, count: count, multiplier: multiplier)]
+            guard slot.head == head, slot.tail == tail, Int(slot.count) == count else { return nil }
+            if count > 16 {
+                let offset = Int(slot.offset)
+                let middle = bytes.withUnsafeBufferPointer { all in
+                    memcmp(all.baseAddress! + offset + 8, raw.baseAddress! + 8, count - 16) == 0
+                }
+                guard middle else { return nil }
+            }
+            return Code(rawValue: slot.code)
+        }
+    }
+
+    @usableFromInline static let classifier = Classifier()
 
     /// The code of `kind`, or `nil` when it is not a governance kind.
     @inlinable public static func code(of kind: String) -> Code? {
         var kind = kind
-        return kind.withUTF8 { buffer -> Code? in
-            let count = buffer.count
-            guard count < 33, count > 0 else { return nil }
-            return byLength[count].withUnsafeBufferPointer { candidates -> Code? in
-                kindBytes.withUnsafeBufferPointer { all -> Code? in
-                    for candidate in candidates {
-                        let offset = Int(candidate >> 8)
-                        if memcmp(all.baseAddress! + offset, buffer.baseAddress!, count) == 0 {
-                            return Code(rawValue: UInt8(truncatingIfNeeded: candidate))
-                        }
-                    }
-                    return nil
-                }
-            }
-        }
+        return kind.withUTF8 { classifier.code(of: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The code of `entry`'s kind, read where the entry stores it (no
+    /// string is touched), or `nil` when it is not a governance kind.
+    @inlinable public static func code(of entry: LedgerEntry) -> Code? {
+        entry.withKindUTF8 { classifier.code(of: $0) }
     }
 }

@@ -23,7 +23,7 @@ extension GovernancePayload {
     }
 
     /// Decodes a payload strictly: nothing may follow the last field.
-    public init(payload: [UInt8]) throws(LedgerError) {
+    public init(payload: some ContiguousBytesCollection) throws(LedgerError) {
         self = try withBytes(payload) { (buffer) throws(LedgerError) in
             var reader = ByteReader(buffer)
             let value = try Self(from: &reader)
@@ -673,7 +673,7 @@ public struct StockMovement: GovernancePayload {
 
 extension CaseReport {
     /// The urgency and category of a `case.report` payload.
-    public static func head(_ payload: [UInt8]) throws(LedgerError) -> (urgency: Urgency, category: String) {
+    public static func head(_ payload: some ContiguousBytesCollection) throws(LedgerError) -> (urgency: Urgency, category: String) {
         try withBytes(payload) { (buffer) throws(LedgerError) in
             var reader = ByteReader(buffer)
             let urgency: Urgency = try reader.code("urgency")
@@ -684,7 +684,7 @@ extension CaseReport {
 
 extension CaseExtension {
     /// The minutes of a `case.extend` payload.
-    public static func minutes(_ payload: [UInt8]) throws(LedgerError) -> UInt32 {
+    public static func minutes(_ payload: some ContiguousBytesCollection) throws(LedgerError) -> UInt32 {
         try withBytes(payload) { (buffer) throws(LedgerError) in
             var reader = ByteReader(buffer)
             return try reader.u32("minutes")
@@ -694,7 +694,7 @@ extension CaseExtension {
 
 extension CaseRating {
     /// The rating of a `case.rate` payload.
-    public static func head(_ payload: [UInt8]) throws(LedgerError) -> Rating {
+    public static func head(_ payload: some ContiguousBytesCollection) throws(LedgerError) -> Rating {
         try withBytes(payload) { (buffer) throws(LedgerError) in
             var reader = ByteReader(buffer)
             return try reader.code("rating")
@@ -704,7 +704,7 @@ extension CaseRating {
 
 extension PointsMovement {
     /// The account and amount of a `points.award` or `points.deduct` payload.
-    public static func head(_ payload: [UInt8]) throws(LedgerError) -> (account: PointsAccount, amount: Int64) {
+    public static func head(_ payload: some ContiguousBytesCollection) throws(LedgerError) -> (account: PointsAccount, amount: Int64) {
         try withBytes(payload) { (buffer) throws(LedgerError) in
             var reader = ByteReader(buffer)
             let account: PointsAccount = try reader.code("account")
@@ -715,7 +715,7 @@ extension PointsMovement {
 
 extension PointsAmount {
     /// The amount of a `points.issue` or `points.redeem` payload.
-    public static func head(_ payload: [UInt8]) throws(LedgerError) -> Int64 {
+    public static func head(_ payload: some ContiguousBytesCollection) throws(LedgerError) -> Int64 {
         try withBytes(payload) { (buffer) throws(LedgerError) in
             var reader = ByteReader(buffer)
             return try reader.i64("amount")

@@ -69,8 +69,11 @@ public struct PointsBalances: Projection, Codable, Hashable {
         public var reversed: Int64 = 0
     }
 
-    /// Balances by account stream (`points/RESIDENT`).
-    public private(set) var accounts: [String: Balance] = [:]
+    /// The account streams (`points/RESIDENT`), numbered in the order they
+    /// first moved: `balances[n]` belongs to `accountIndex.names[n]`.
+    public private(set) var accountIndex = StreamIndex()
+    /// The balances, in the order of ``accountIndex``.
+    public private(set) var balances: [Balance] = []
     /// The community pool.
     public private(set) var pool: Int64 = 0
     /// The totals.
@@ -102,14 +105,18 @@ public struct PointsBalances: Projection, Codable, Hashable {
         return low < movementPositions.count && movementPositions[low] == position ? low : nil
     }
 
+    /// Balances by account stream (built on each call: for reports, not
+    /// hot paths).
+    public var accounts: [String: Balance] { Dictionary(uniqueKeysWithValues: zip(accountIndex.names, balances)) }
+
     /// The balance of `resident`.
     public func balance(of resident: String) -> Balance {
-        accounts[GovernanceStream.points(resident)] ?? Balance()
+        accountIndex.number(of: GovernanceStream.points(resident)).map { balances[$0] } ?? Balance()
     }
 
     /// Σ of every account, both kinds.
     public var accountsTotal: Int64 {
-        accounts.values.reduce(0) { $0 + $1.contribution + $1.reputation }
+        balances.reduce(0) { $0 + $1.contribution + $1.reputation }
     }
 
     /// `true` when the pool and the accounts hold exactly what was issued.
@@ -117,31 +124,36 @@ public struct PointsBalances: Projection, Codable, Hashable {
 
     /// Residents by contribution balance, then reputation, then id.
     public func ranking(limit: Int) -> [(resident: String, balance: Balance)] {
-        accounts.map { (resident: String(GovernanceStream.subject(of: $0.key, prefix: "points") ?? Substring($0.key)), balance: $0.value) }
+        let residents = accountIndex.names.map { stream in
+            String(GovernanceStream.subject(of: stream, prefix: "points") ?? Substring(stream))
+        }
+        return zip(residents, balances).map { (resident: $0.0, balance: $0.1) }
             .sorted {
-                ($0.balance.contribution, $0.balance.reputation, $1.resident) > ($1.balance.contribution, $1.balance.reputation, $0.resident)
+                ($0.balance.contribution, $0.balance.reputation, $1.resident) > (
+                    $1.balance.contribution, $1.balance.reputation, $0.resident
+                )
             }
             .prefix(limit).map { $0 }
     }
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        guard let code = GovernanceKind.code(of: entry.kind), code.isPoints else { return }
+        guard let code = GovernanceKind.code(of: entry), code.isPoints else { return }
         switch code {
         case .award, .deduct:
-            guard let head = try? PointsMovement.head(entry.payload), head.amount > 0 else { return }
+            guard let head = entry.withPayloadBytes({ try? PointsMovement.head($0) }), head.amount > 0 else { return }
             let signed = code == .award ? head.amount : -head.amount
-            accounts[entry.stream, default: Balance()].add(signed, to: head.account, earning: signed > 0)
+            balances[account(of: entry)].add(signed, to: head.account, earning: signed > 0)
             pool -= signed
             if signed > 0 { totals.awarded += signed } else { totals.deducted -= signed }
             if let last = movementPositions.last, last >= entry.position { return }
             movementPositions.append(entry.position)
             movementRecords.append(Movement(stream: entry.stream, account: head.account, amount: signed))
         case .issue:
-            guard let amount = try? PointsAmount.head(entry.payload), amount > 0 else { return }
+            guard let amount = entry.withPayloadBytes({ try? PointsAmount.head($0) }), amount > 0 else { return }
             pool += amount
             totals.issued += amount
         case .redeem:
-            guard let amount = try? PointsAmount.head(entry.payload), amount > 0 else { return }
+            guard let amount = entry.withPayloadBytes({ try? PointsAmount.head($0) }), amount > 0 else { return }
             move(entry.stream, .contribution, -amount)
             totals.redeemed += amount
         case .appeal:
@@ -157,10 +169,11 @@ public struct PointsBalances: Projection, Codable, Hashable {
             movementRecords[index].reversed = true
         case .periodClose:
             guard let close = try? PeriodClose(payload: entry.payload), close.expiresContribution else { return }
-            for stream in accounts.keys.sorted() {
-                let unspent = accounts[stream]!.contribution
+            for number in balances.indices {
+                let unspent = balances[number].contribution
                 guard unspent > 0 else { continue }
-                move(stream, .contribution, -unspent)
+                balances[number].add(-unspent, to: .contribution, earning: false)
+                pool += unspent
                 totals.expired += unspent
             }
         default:
@@ -170,7 +183,23 @@ public struct PointsBalances: Projection, Codable, Hashable {
 
     /// Moves `amount` from the pool into an account (negative: back).
     private mutating func move(_ stream: String, _ account: PointsAccount, _ amount: Int64) {
-        accounts[stream, default: Balance()].add(amount, to: account, earning: false)
+        balances[self.account(stream)].add(amount, to: account, earning: false)
         pool -= amount
+    }
+
+    /// The number of `stream`'s balance, opening an empty one when it has
+    /// none.
+    private mutating func account(_ stream: String) -> Int {
+        let (number, inserted) = accountIndex.insert(stream)
+        if inserted { balances.append(Balance()) }
+        return number
+    }
+
+    /// The number of `entry`'s account, opening an empty one when it has
+    /// none.
+    private mutating func account(of entry: LedgerEntry) -> Int {
+        let (number, inserted) = accountIndex.insert(streamOf: entry)
+        if inserted { balances.append(Balance()) }
+        return number
     }
 }

@@ -27,9 +27,13 @@ enum CivicMix {
 
     static func entries(count: Int) throws -> [LedgerEntry] {
         let steps: [(String, [UInt8])] = [
-            (GovernanceKind.report, CaseReport(urgency: .general, category: "drainage", source: .resident, summary: "blocked drain by building 7").encoded),
+            (
+                GovernanceKind.report,
+                CaseReport(urgency: .general, category: "drainage", source: .resident, summary: "blocked drain by building 7").encoded
+            ),
             (GovernanceKind.accept, CaseNote().encoded), (GovernanceKind.approve, CaseApproval(skipsReview: false, note: "").encoded),
-            (GovernanceKind.review, CaseNote().encoded), (GovernanceKind.dispatch, CaseDispatch(department: "water", deadlineMinutes: 10080).encoded),
+            (GovernanceKind.review, CaseNote().encoded),
+            (GovernanceKind.dispatch, CaseDispatch(department: "water", deadlineMinutes: 10080).encoded),
             (GovernanceKind.acknowledge, CaseNote().encoded), (GovernanceKind.resolve, CaseNote("cleared").encoded),
             (GovernanceKind.verify, CaseVerification(passed: true, note: "ok").encoded), (GovernanceKind.close, CaseNote("closed").encoded),
         ]
@@ -57,7 +61,8 @@ enum CivicMix {
                 }
                 let index = position % open.count
                 let (kind, payload) = steps[open[index].step]
-                entries.append(try entry(position, stream: open[index].stream, version: UInt64(open[index].step + 1), kind: kind, payload: payload))
+                entries.append(
+                    try entry(position, stream: open[index].stream, version: UInt64(open[index].step + 1), kind: kind, payload: payload))
                 open[index].step += 1
                 if open[index].step == steps.count { open.remove(at: index) }
             }
@@ -73,7 +78,8 @@ func makeCivicLedger(_ entries: [LedgerEntry]) async throws -> SQLiteEventStore 
     var position = 0
     while position < entries.count {
         let batch = Array(entries[position..<min(entries.count, position + 10_000)])
-        try await store.commit(StoreCommit(expectedSize: UInt64(position), entries: batch, head: StoreHead(size: UInt64(position + batch.count), state: [])))
+        try await store.commit(
+            StoreCommit(expectedSize: UInt64(position), entries: batch, head: StoreHead(size: UInt64(position + batch.count), state: [])))
         position += batch.count
     }
     return store
@@ -81,25 +87,41 @@ func makeCivicLedger(_ entries: [LedgerEntry]) async throws -> SQLiteEventStore 
 
 func governanceBenchmarks() {
     // The projection hot path: decoded entries folded into the case board
-    // and the points balances, on one core. 1,000,000 events per iteration.
-    nonisolated(unsafe) var mix: [LedgerEntry] = []
+    // and the points balances, on one core, as the rebuild pipeline does it:
+    // each run decodes the next page of 1,000 entries of the million-event
+    // mix from their stored bytes (not measured), then folds it (measured).
+    // The two projections carry their state from page to page, so the
+    // figure is for tables of realistic size (3,000 accounts, ~56,000
+    // cases by the end); the malloc count is the fold's only.
+    nonisolated(unsafe) var mixBytes: [[UInt8]] = []
+    nonisolated(unsafe) var hotBoard = CaseBoard()
+    nonisolated(unsafe) var hotPoints = PointsBalances()
+    nonisolated(unsafe) var nextPage = 0
     Benchmark(
         "Projection hot path, CaseBoard + PointsBalances, one core (events)",
         configuration: .init(
-            metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .mega, maxIterations: 10,
-            thresholds: [.throughput: .init(absolute: [.p50: 5])])
+            metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: 1000,
+            thresholds: [.throughput: .init(absolute: [.p50: 5000])])
     ) { benchmark in
-        var board = CaseBoard()
-        var points = PointsBalances()
-        for index in benchmark.scaledIterations {
-            try board.apply(mix[index % mix.count])
-            try points.apply(mix[index % mix.count])
+        let start = (nextPage * 1000) % mixBytes.count
+        if start == 0 {
+            hotBoard = CaseBoard()
+            hotPoints = PointsBalances()
         }
-        precondition(points.isConserved || points.totals.issued == 0, "points")
-        blackHole(board.steps)
-        blackHole(points.pool)
+        let page = try (start..<start + 1000).map { try LedgerEntry(bytes: Array(mixBytes[$0])) }
+        benchmark.startMeasurement()
+        for entry in page {
+            try hotBoard.apply(entry)
+            try hotPoints.apply(entry)
+        }
+        benchmark.stopMeasurement()
+        // The page is freed here, not inside the measurement.
+        withExtendedLifetime(page) {}
+        nextPage += 1
+        precondition(hotPoints.isConserved || hotPoints.totals.issued == 0, "points")
+        blackHole(hotBoard.steps)
     } setup: {
-        mix = try CivicMix.entries(count: 1_000_000)
+        mixBytes = try CivicMix.entries(count: 1_000_000).map(\.bytes)
     }
 
     // Rebuilding every projection from a 1,000,000-event SQLite ledger:
@@ -135,7 +157,6 @@ func governanceBenchmarks() {
         blackHole(board.steps)
         blackHole(dossier.cases.count)
     } setup: {
-        if mix.isEmpty { mix = try CivicMix.entries(count: 1_000_000) }
-        civicStore = try await makeCivicLedger(mix)
+        civicStore = try await makeCivicLedger(try CivicMix.entries(count: 1_000_000))
     }
 }

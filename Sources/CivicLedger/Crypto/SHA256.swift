@@ -64,8 +64,9 @@ public enum SHA256 {
 
 /// Byte collections that can lend their storage as one contiguous buffer.
 ///
-/// `[UInt8]`, `ArraySlice<UInt8>` and `ContiguousArray<UInt8>` conform, so
-/// hashing and signing take any of them without copying.
+/// `[UInt8]`, `ArraySlice<UInt8>`, `ContiguousArray<UInt8>` and
+/// `UnsafeRawBufferPointer` conform, so hashing, signing and payload
+/// readers take any of them without copying.
 public protocol ContiguousBytesCollection {
     /// Calls `body` with the bytes as one buffer.
     func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
@@ -80,6 +81,12 @@ extension Array: ContiguousBytesCollection where Element == UInt8 {
 extension ArraySlice: ContiguousBytesCollection where Element == UInt8 {
     @inlinable public func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try withUnsafeBytes(body)
+    }
+}
+
+extension UnsafeRawBufferPointer: ContiguousBytesCollection {
+    @inlinable public func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(self)
     }
 }
 

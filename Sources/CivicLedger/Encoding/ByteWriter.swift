@@ -160,7 +160,7 @@ public func withBytes<R>(
 enum TextRules {
     /// `true` when no byte is a control character. In UTF-8 the control
     /// characters U+0000–U+001F and U+007F are exactly these single bytes.
-    @inlinable @usableFromInline static func hasNoControl(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    @inlinable static func hasNoControl(_ bytes: UnsafeRawBufferPointer) -> Bool {
         for byte in bytes where byte < 0x20 || byte == 0x7f { return false }
         return true
     }
@@ -169,7 +169,7 @@ enum TextRules {
     /// UTF-8. ASCII (the common case) is decoded directly; anything else
     /// must survive a round trip unchanged, since decoding replaces every
     /// invalid sequence.
-    @inlinable @usableFromInline static func decodeUTF8(_ bytes: UnsafeRawBufferPointer) -> String? {
+    @inlinable static func decodeUTF8(_ bytes: UnsafeRawBufferPointer) -> String? {
         var ascii = true
         for byte in bytes where byte >= 0x80 {
             ascii = false

@@ -88,6 +88,13 @@ public struct EventContent: Hashable, Sendable {
     }
 
     init(decoding buffer: UnsafeRawBufferPointer) throws(LedgerError) {
+        var spans = FieldSpans()
+        try self.init(decoding: buffer, spans: &spans)
+    }
+
+    /// Decodes a body and notes where its stream, kind and payload bytes
+    /// are, relative to the body's start.
+    init(decoding buffer: UnsafeRawBufferPointer, spans: inout FieldSpans) throws(LedgerError) {
         var reader = ByteReader(buffer)
         try reader.need(Self.bodyPrefix.count, "event body prefix")
         let prefixMatches = Self.bodyPrefix.withUnsafeBytes { prefix in
@@ -98,7 +105,9 @@ public struct EventContent: Hashable, Sendable {
         }
         reader.offset = Self.bodyPrefix.count
         origin = try reader.string("origin", maxLength: 255)
+        let streamStart = reader.offset + 4
         stream = try reader.string("stream", maxLength: 255)
+        spans.stream = FieldSpans.Span(start: streamStart, end: reader.offset)
         place = Place(unchecked: try reader.string("place", maxLength: 255))
         let tag = try reader.u8("expected version tag")
         let version = try reader.u64("expected version")
@@ -107,10 +116,13 @@ public struct EventContent: Hashable, Sendable {
         case 1: expectedVersion = .exactly(version)
         default: throw LedgerError(.malformed, "expected version tag \(tag) with value \(version) is not 0/0 or 1/n")
         }
+        let kindStart = reader.offset + 4
         kind = try reader.string("kind", maxLength: 128)
+        spans.kind = FieldSpans.Span(start: kindStart, end: reader.offset)
         schemaVersion = try reader.u32("schema version")
         let payloadRange = try reader.fieldRange("payload", maxLength: Self.maximumPayloadBytes)
         payload = Array(buffer[payloadRange])
+        spans.payload = FieldSpans.Span(range: payloadRange)
         actorKey = PublicKey(raw: try reader.bytes32("actor key"))
         clientTime = Timestamp(millisecondsSinceEpoch: try reader.i64("client time"))
         idempotencyKey = try reader.string("idempotency key", maxLength: 128)
@@ -173,5 +185,64 @@ public struct EventContent: Hashable, Sendable {
         guard valid else {
             throw LedgerError(.invalidField, "kind \"\(kind)\" must be 1 to 128 of a-z 0-9 . - _, starting with a letter")
         }
+    }
+}
+
+/// Where an event's stream, kind and payload bytes are inside a buffer, so
+/// hot paths can read them without touching the decoded strings.
+@usableFromInline struct FieldSpans: Sendable {
+    /// A byte range, as 32-bit offsets.
+    @usableFromInline struct Span: Sendable {
+        @usableFromInline var start: UInt32 = 0
+        @usableFromInline var end: UInt32 = 0
+
+        init() {}
+
+        init(start: Int, end: Int) {
+            self.start = UInt32(truncatingIfNeeded: start)
+            self.end = UInt32(truncatingIfNeeded: end)
+        }
+
+        init(range: Range<Int>) { self.init(start: range.lowerBound, end: range.upperBound) }
+
+        /// Moved `offset` bytes along.
+        func shifted(by offset: Int) -> Span { Span(start: Int(start) + offset, end: Int(end) + offset) }
+
+        @inlinable var range: Range<Int> { Int(start)..<Int(end) }
+    }
+
+    @usableFromInline var stream = Span()
+    @usableFromInline var kind = Span()
+    @usableFromInline var payload = Span()
+
+    init() {}
+
+    /// The spans of a body that is known to be valid (it was decoded or
+    /// encoded already): skips the fields before the payload without
+    /// decoding them; all zero if the body is short.
+    init(scanningValidBody buffer: UnsafeRawBufferPointer) {
+        var reader = ByteReader(buffer)
+        reader.offset = EventContent.bodyPrefix.count
+        do throws(LedgerError) {
+            _ = try reader.fieldRange("origin", maxLength: .max)
+            stream = Span(range: try reader.fieldRange("stream", maxLength: .max))
+            _ = try reader.fieldRange("place", maxLength: .max)
+            _ = try reader.u8("expected version tag")
+            _ = try reader.u64("expected version")
+            kind = Span(range: try reader.fieldRange("kind", maxLength: .max))
+            _ = try reader.u32("schema version")
+            payload = Span(range: try reader.fieldRange("payload", maxLength: .max))
+        } catch {
+            self = FieldSpans()
+        }
+    }
+
+    /// Every span moved `offset` bytes along.
+    func shifted(by offset: Int) -> FieldSpans {
+        var moved = self
+        moved.stream = stream.shifted(by: offset)
+        moved.kind = kind.shifted(by: offset)
+        moved.payload = payload.shifted(by: offset)
+        return moved
     }
 }

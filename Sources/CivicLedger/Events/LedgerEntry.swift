@@ -4,18 +4,54 @@
 /// The ledger wraps the actor's signed event with what only it decides:
 /// the position, its recorded time and the stream version. The layout is
 /// in docs/format.md §3.
+///
+/// An entry is an immutable value held by one reference, so copying it (as
+/// every `for entry in page` does) costs one reference count, not one per
+/// field: projections fold millions of entries a second.
 public struct LedgerEntry: Hashable, Sendable {
+    /// The decoded fields, shared by every copy.
+    @usableFromInline final class Storage: Sendable {
+        @usableFromInline let bytes: [UInt8]
+        @usableFromInline let position: UInt64
+        @usableFromInline let recordedAt: Timestamp
+        @usableFromInline let streamVersion: UInt64
+        @usableFromInline let event: SignedEvent
+        /// Where the stream, kind and payload are in ``bytes``.
+        @usableFromInline let spans: FieldSpans
+
+        init(bytes: [UInt8], position: UInt64, recordedAt: Timestamp, streamVersion: UInt64, event: SignedEvent, spans: FieldSpans) {
+            self.bytes = bytes
+            self.spans = spans
+            self.position = position
+            self.recordedAt = recordedAt
+            self.streamVersion = streamVersion
+            self.event = event
+        }
+    }
+
+    @usableFromInline let storage: Storage
+
     /// The exact stored bytes; the Merkle leaf hash covers these.
-    public let bytes: [UInt8]
+    @inlinable public var bytes: [UInt8] { storage.bytes }
     /// The entry's position in the log, from 0, gapless; also its Merkle
     /// leaf index.
-    public let position: UInt64
+    @inlinable public var position: UInt64 { storage.position }
     /// When the ledger sequenced the entry (the ledger's clock).
-    public let recordedAt: Timestamp
+    @inlinable public var recordedAt: Timestamp { storage.recordedAt }
     /// The stream's version after this event: 1 for a stream's first event.
-    public let streamVersion: UInt64
+    @inlinable public var streamVersion: UInt64 { storage.streamVersion }
     /// The actor's signed event.
-    public let event: SignedEvent
+    @inlinable public var event: SignedEvent { storage.event }
+
+    /// Two entries are equal when their stored bytes are: the bytes
+    /// determine every field.
+    public static func == (lhs: LedgerEntry, rhs: LedgerEntry) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.bytes == rhs.storage.bytes
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.bytes)
+    }
 
     /// The entry format version this library writes.
     public static let formatVersion: UInt8 = 1
@@ -24,7 +60,6 @@ public struct LedgerEntry: Hashable, Sendable {
     ///
     /// - Throws: ``LedgerError`` `.malformed` or `.invalidField`.
     public init(bytes: [UInt8]) throws(LedgerError) {
-        self.bytes = bytes
         var bodyRange = 0..<0
         var signatureLow = Bytes32.zero
         var signatureHigh = Bytes32.zero
@@ -45,18 +80,21 @@ public struct LedgerEntry: Hashable, Sendable {
             signatureHigh = try reader.bytes32("signature")
             try reader.expectEnd("entry")
         }
-        self.position = position
-        self.recordedAt = Timestamp(millisecondsSinceEpoch: recorded)
-        self.streamVersion = streamVersion
         guard streamVersion >= 1 else {
             throw LedgerError(.malformed, "stream version 0 is not a version an entry can give its stream", position: position)
         }
         let signature = Signature(low: signatureLow, high: signatureHigh)
+        let event: SignedEvent
+        var spans = FieldSpans()
         do {
-            event = try SignedEvent(body: bytes[bodyRange], signature: signature)
+            event = try SignedEvent(body: bytes[bodyRange], signature: signature, spans: &spans)
         } catch {
             throw error.at(position: position)
         }
+        storage = Storage(
+            bytes: bytes, position: position, recordedAt: Timestamp(millisecondsSinceEpoch: recorded), streamVersion: streamVersion,
+            event: event,
+            spans: spans.shifted(by: bodyRange.lowerBound))
     }
 
     /// Wraps a signed event as the entry at `position`.
@@ -68,27 +106,49 @@ public struct LedgerEntry: Hashable, Sendable {
         writer.u64(streamVersion)
         writer.field(event.body)
         event.signature.withUnsafeBytes { writer.raw($0) }
-        self.bytes = writer.bytes
-        self.position = position
-        self.recordedAt = recordedAt
-        self.streamVersion = streamVersion
+        let bytes = writer.bytes
         let bodyStart = 1 + 8 + 8 + 8 + 4
-        self.event = SignedEvent(trusted: event, body: self.bytes[bodyStart..<bodyStart + event.body.count])
+        let spans = event.body.withUnsafeBytes { FieldSpans(scanningValidBody: $0) }
+        storage = Storage(
+            bytes: bytes, position: position, recordedAt: recordedAt, streamVersion: streamVersion,
+            event: SignedEvent(trusted: event, body: bytes[bodyStart..<bodyStart + event.body.count]), spans: spans.shifted(by: bodyStart))
+    }
+
+    /// Calls `body` with the stream's UTF-8 as stored: no string is made.
+    @inlinable public func withStreamUTF8<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try withSpan(storage.spans.stream, body)
+    }
+
+    /// Calls `body` with the kind's UTF-8 as stored: no string is made.
+    @inlinable public func withKindUTF8<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try withSpan(storage.spans.kind, body)
+    }
+
+    /// Calls `body` with the payload as stored: no array is made.
+    @inlinable public func withPayloadBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try withSpan(storage.spans.payload, body)
+    }
+
+    @inlinable func withSpan<R, E: Error>(_ span: FieldSpans.Span, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = storage.bytes.withUnsafeBytes { raw in
+            Result { () throws(E) -> R in try body(UnsafeRawBufferPointer(rebasing: raw[span.range])) }
+        }
+        return try result.get()
     }
 
     /// The RFC 6962 leaf hash of this entry: SHA-256(0x00 ‖ bytes).
     public var leafHash: Digest { MerkleHash.leaf(bytes) }
 
     /// The event's content.
-    @inlinable public var content: EventContent { event.content }
+    @inlinable public var content: EventContent { storage.event.content }
     /// The event's stream.
-    @inlinable public var stream: String { event.content.stream }
+    @inlinable public var stream: String { storage.event.content.stream }
     /// The event's kind.
-    @inlinable public var kind: String { event.content.kind }
+    @inlinable public var kind: String { storage.event.content.kind }
     /// The event's payload.
-    @inlinable public var payload: [UInt8] { event.content.payload }
+    @inlinable public var payload: [UInt8] { storage.event.content.payload }
     /// The signer's key.
-    @inlinable public var actorKey: PublicKey { event.content.actorKey }
+    @inlinable public var actorKey: PublicKey { storage.event.content.actorKey }
 }
 
 extension SignedEvent {

@@ -36,7 +36,13 @@ public struct SignedEvent: Hashable, Sendable {
     ///
     /// - Throws: ``LedgerError`` `.malformed` or `.invalidField`.
     public init(body: ArraySlice<UInt8>, signature: Signature) throws(LedgerError) {
-        content = try EventContent(body: body)
+        var spans = FieldSpans()
+        try self.init(body: body, signature: signature, spans: &spans)
+    }
+
+    /// Decodes `body`, noting where its fields are relative to its start.
+    init(body: ArraySlice<UInt8>, signature: Signature, spans: inout FieldSpans) throws(LedgerError) {
+        content = try withBytes(body) { (buffer) throws(LedgerError) in try EventContent(decoding: buffer, spans: &spans) }
         self.body = body
         self.signature = signature
     }
