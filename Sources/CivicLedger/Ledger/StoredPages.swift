@@ -29,46 +29,66 @@ public struct StoredPages: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(store: store, next: start, end: end, pageSize: pageSize)
+        Iterator(reader: PageReader(store: store, next: start, end: end, pageSize: pageSize) { $0 })
     }
 
-    /// Reads one page ahead.
+    /// Reads the next page while the caller works on this one.
     public struct Iterator: AsyncIteratorProtocol, Sendable {
-        let store: any EventStore
-        var next: UInt64
-        let end: UInt64?
-        let pageSize: Int
-        var ahead: Task<[StoredEntry], any Error>?
-
-        init(store: any EventStore, next: UInt64, end: UInt64?, pageSize: Int) {
-            self.store = store
-            self.next = next
-            self.end = end
-            self.pageSize = pageSize
-        }
-
-        func read(from position: UInt64) -> Task<[StoredEntry], any Error>? {
-            let limit = end.map { $0 > position ? Int(Swift.min(UInt64(pageSize), $0 - position)) : 0 } ?? pageSize
-            guard limit > 0 else { return nil }
-            let store = self.store
-            return Task { try await store.entries(from: position, limit: limit) }
-        }
+        var reader: PageReader<[StoredEntry]>
 
         /// The next page, or `nil` at the end.
         public mutating func next() async throws -> [StoredEntry]? {
-            guard let pending = ahead ?? read(from: next) else { return nil }
-            ahead = nil
-            let page = try await pending.value
-            guard let last = page.last else { return nil }
-            next = last.position + 1
-            if page.count == pageSize || end != nil { ahead = read(from: next) }
-            return page
+            try await reader.next()
         }
     }
 }
 
-/// Decoded entries in position order, a page at a time: the store reads
-/// the next page while the caller decodes and uses the current one.
+/// Reads pages of stored entries one ahead, each turned into a `Page` on
+/// the reading task, so that reading and turning overlap the caller's work.
+struct PageReader<Page: Sendable>: Sendable {
+    /// A page as it comes off the reading task.
+    typealias Read = (page: Page, count: Int, last: UInt64?)
+
+    let store: any EventStore
+    var next: UInt64
+    let end: UInt64?
+    let pageSize: Int
+    let transform: @Sendable ([StoredEntry]) throws -> Page
+    var ahead: Task<Read, any Error>?
+
+    init(store: any EventStore, next: UInt64, end: UInt64?, pageSize: Int, transform: @escaping @Sendable ([StoredEntry]) throws -> Page) {
+        self.store = store
+        self.next = next
+        self.end = end
+        self.pageSize = pageSize
+        self.transform = transform
+    }
+
+    func read(from position: UInt64) -> Task<Read, any Error>? {
+        let limit = end.map { $0 > position ? Int(Swift.min(UInt64(pageSize), $0 - position)) : 0 } ?? pageSize
+        guard limit > 0 else { return nil }
+        let store = self.store
+        let transform = self.transform
+        return Task {
+            let stored = try await store.entries(from: position, limit: limit)
+            return (try transform(stored), stored.count, stored.last?.position)
+        }
+    }
+
+    mutating func next() async throws -> Page? {
+        guard let pending = ahead ?? read(from: next) else { return nil }
+        ahead = nil
+        let read = try await pending.value
+        guard let last = read.last else { return nil }
+        next = last + 1
+        if read.count == pageSize || end != nil { ahead = self.read(from: next) }
+        return read.page
+    }
+}
+
+/// Decoded entries in position order, a page at a time: the next page is
+/// read and decoded on another task while the caller uses the current one,
+/// so decoding runs beside the caller's folds rather than before them.
 ///
 /// - Throws: from iteration, ``LedgerError`` `.malformed` when a stored
 ///   entry does not decode or is stored at the wrong position; store errors.
@@ -84,16 +104,20 @@ public struct EntryPages: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(pages: pages.makeAsyncIterator())
+        Iterator(
+            reader: PageReader(store: pages.store, next: pages.start, end: pages.end, pageSize: pages.pageSize) { stored in
+                try stored.map(Ledger.decode)
+            })
     }
 
-    /// Decodes each page as it arrives.
+    /// Reads and decodes the next page on another task while the caller
+    /// folds this one.
     public struct Iterator: AsyncIteratorProtocol {
-        var pages: StoredPages.Iterator
+        var reader: PageReader<[LedgerEntry]>
 
         /// The next page of entries, or `nil` at the end.
         public mutating func next() async throws -> [LedgerEntry]? {
-            try await pages.next()?.map(Ledger.decode)
+            try await reader.next()
         }
     }
 }
