@@ -142,7 +142,7 @@ public struct PointsBalances: Projection, Codable, Hashable {
         case .award, .deduct:
             guard let head = entry.withPayloadBytes({ try? PointsMovement.head($0) }), head.amount > 0 else { return }
             let signed = code == .award ? head.amount : -head.amount
-            balances[account(of: entry)].add(signed, to: head.account, earning: signed > 0)
+            balances[opened(accountIndex.insert(streamOf: entry))].add(signed, to: head.account, earning: signed > 0)
             pool -= signed
             if signed > 0 { totals.awarded += signed } else { totals.deducted -= signed }
             if let last = movementPositions.last, last >= entry.position { return }
@@ -154,7 +154,7 @@ public struct PointsBalances: Projection, Codable, Hashable {
             totals.issued += amount
         case .redeem:
             guard let amount = entry.withPayloadBytes({ try? PointsAmount.head($0) }), amount > 0 else { return }
-            move(entry.stream, .contribution, -amount)
+            move(opened(accountIndex.insert(streamOf: entry)), .contribution, -amount)
             totals.redeemed += amount
         case .appeal:
             guard let appeal = try? PointsAppeal(payload: entry.payload) else { return }
@@ -164,7 +164,7 @@ public struct PointsBalances: Projection, Codable, Hashable {
                 let target = appeals[decision.target], let index = index(of: target), !movementRecords[index].reversed
             else { return }
             let movement = movementRecords[index]
-            move(movement.stream, movement.account, -movement.amount)
+            move(opened(accountIndex.insert(movement.stream)), movement.account, -movement.amount)
             totals.reversed += movement.amount
             movementRecords[index].reversed = true
         case .periodClose:
@@ -181,25 +181,16 @@ public struct PointsBalances: Projection, Codable, Hashable {
         }
     }
 
-    /// Moves `amount` from the pool into an account (negative: back).
-    private mutating func move(_ stream: String, _ account: PointsAccount, _ amount: Int64) {
-        balances[self.account(stream)].add(amount, to: account, earning: false)
+    /// Moves `amount` from the pool into account `number` (negative: back).
+    private mutating func move(_ number: Int, _ account: PointsAccount, _ amount: Int64) {
+        balances[number].add(amount, to: account, earning: false)
         pool -= amount
     }
 
-    /// The number of `stream`'s balance, opening an empty one when it has
-    /// none.
-    private mutating func account(_ stream: String) -> Int {
-        let (number, inserted) = accountIndex.insert(stream)
-        if inserted { balances.append(Balance()) }
-        return number
-    }
-
-    /// The number of `entry`'s account, opening an empty one when it has
-    /// none.
-    private mutating func account(of entry: LedgerEntry) -> Int {
-        let (number, inserted) = accountIndex.insert(streamOf: entry)
-        if inserted { balances.append(Balance()) }
-        return number
+    /// The number an insertion into ``accountIndex`` gave, opening an empty
+    /// balance when the account is new.
+    private mutating func opened(_ insertion: (number: Int, inserted: Bool)) -> Int {
+        if insertion.inserted { balances.append(Balance()) }
+        return insertion.number
     }
 }
