@@ -151,11 +151,13 @@ extension GovernanceKind {
 
     /// The kind strings in ``Code`` order.
     @usableFromInline static let kinds: [String] = [
-        rules, mode, report, accept, reject, approve, review, dispatch, deliveryFailed, deliveryRetried, acknowledge, progress, returned,
-        extend,
-        resolve, verify, close, rate, shelve, remind, issue, award, deduct, appeal, appealDecision, redeem, periodClose, register, update,
-        visit,
-        erase, health, post, claim, complete, confirm, stockIn, stockOut,
+        rules, mode,
+        report, accept, reject, approve, review, dispatch, deliveryFailed, deliveryRetried, acknowledge, progress, returned, extend,
+        resolve, verify, close, rate, shelve, remind,
+        issue, award, deduct, appeal, appealDecision, redeem, periodClose,
+        register, update, visit, erase, health,
+        post, claim, complete, confirm,
+        stockIn, stockOut,
     ]
 
     /// A perfect hash of the kinds: each kind's first and last eight bytes

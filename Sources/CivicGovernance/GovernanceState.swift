@@ -131,7 +131,7 @@ public struct GovernanceState: LedgerDomain {
             return
         }
         // Bookkeeping that reads the projections as they were before the entry.
-        switch GovernanceKind.code(of: kind) {
+        switch GovernanceKind.code(of: entry) {
         case .rules?:
             if let rules = try? GovernanceRules(payload: entry.payload) { self.rules = rules }
         case .mode?:

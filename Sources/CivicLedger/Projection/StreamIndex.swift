@@ -41,9 +41,7 @@ public struct StreamIndex: Sendable, Hashable, Codable {
 
     /// The number of `name`, or `nil` when it has none.
     @inlinable public func number(of name: String) -> Int? {
-        var name = name
-        let hash = name.withUTF8 { Self.hash(UnsafeRawBufferPointer($0), seed: seed) }
-        return find(hash, name).number
+        find(Self.hash(name, seed: seed), name).number
     }
 
     /// The number of `entry`'s stream, or `nil` when it has none: hashes
@@ -58,9 +56,7 @@ public struct StreamIndex: Sendable, Hashable, Codable {
     /// - Returns: the number, and `true` when `name` was new.
     @discardableResult
     public mutating func insert(_ name: String) -> (number: Int, inserted: Bool) {
-        var name = name
-        let hash = name.withUTF8 { Self.hash(UnsafeRawBufferPointer($0), seed: seed) }
-        return insert(name, hash: hash)
+        insert(name, hash: Self.hash(name, seed: seed))
     }
 
     /// The number of `entry`'s stream, giving it the next one when it has
@@ -135,6 +131,13 @@ public struct StreamIndex: Sendable, Hashable, Codable {
             state = mix(last ^ seed, state ^ 0xE703_7ED1_A0B4_28DB)
         }
         return mix(state, seed ^ 0x8EBC_6AF0_9C88_C6E3)
+    }
+
+    /// The hash of `name`'s UTF-8: the same as for the same bytes stored in
+    /// an entry.
+    @inlinable static func hash(_ name: String, seed: UInt64) -> UInt64 {
+        var name = name
+        return name.withUTF8 { hash(UnsafeRawBufferPointer($0), seed: seed) }
     }
 
     @inlinable static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
