@@ -14,6 +14,11 @@ extension LedgerError.Code {
     /// A step after its deadline that must come before it, or a reminder
     /// before the deadline.
     public static let deadline = LedgerError.Code(rawValue: "deadline")
+    /// The pool and every account do not add up to the points issued.
+    public static let pointsNotConserved = LedgerError.Code(rawValue: "points-not-conserved")
+    /// A case went past its deadline and nobody sent a reminder (催办)
+    /// within ``GovernanceState/reminderGrace`` of it.
+    public static let overdueUnreminded = LedgerError.Code(rawValue: "overdue-unreminded")
 }
 
 /// The governance domain's rules, enforced by the ledger at append and by
@@ -94,8 +99,46 @@ public struct GovernanceState: LedgerDomain {
     /// The last year whose redemptions a deduction suspended, by resident.
     public private(set) var redemptionSuspendedThrough: [String: Int32] = [:]
 
+    /// How long after a case's deadline a reminder may come, in
+    /// milliseconds, before an audit reports the case (default one day).
+    public var reminderGrace: Int64 = 86_400_000
+
     /// The state before genesis.
     public init() {}
+
+    /// The audit's checks over the whole log: points are conserved (the
+    /// pool and every account add up to what was issued), and every case
+    /// that went past its deadline, and was resolved late or is still
+    /// overdue at `time`, drew a reminder within ``reminderGrace``.
+    public func closingFindings(asOf time: Timestamp) -> [AuditFinding] {
+        var findings: [AuditFinding] = []
+        if !points.isConserved {
+            findings.append(
+                AuditFinding(
+                    code: .pointsNotConserved,
+                    message:
+                        "the pool (\(points.pool)) and the accounts (\(points.accountsTotal)) add up to \(points.pool + points.accountsTotal), but \(points.totals.issued) points were issued"
+                ))
+        }
+        for (stream, record) in zip(board.streams, board.records) where record.reminders == 0 {
+            guard let deadline = record.deadline else { continue }
+            let limit = deadline.adding(milliseconds: reminderGrace)
+            if record.resolvedOnTime == false, let resolvedAt = record.resolvedAt, resolvedAt > limit {
+                findings.append(
+                    AuditFinding(
+                        code: .overdueUnreminded,
+                        message: "resolved at \(resolvedAt), after its deadline \(deadline), and nobody sent a reminder",
+                        stream: stream, severity: .warning))
+            } else if record.isOverdue(at: time), time > limit {
+                findings.append(
+                    AuditFinding(
+                        code: .overdueUnreminded,
+                        message: "overdue since \(deadline) with \(record.department ?? "no department") and nobody sent a reminder",
+                        stream: stream, severity: .warning))
+            }
+        }
+        return findings
+    }
 
     /// The governance state has no snapshot form: it is rebuilt from the
     /// log when a ledger opens (its projections have their own snapshots).
@@ -138,7 +181,8 @@ public struct GovernanceState: LedgerDomain {
             if let change = try? ModeChange(payload: entry.payload) {
                 mode = change.mode
                 phase = change.phase
-                modeChanges.append(ModeChangeRecord(position: entry.position, recordedAt: entry.recordedAt, mode: change.mode, phase: change.phase))
+                modeChanges.append(
+                    ModeChangeRecord(position: entry.position, recordedAt: entry.recordedAt, mode: change.mode, phase: change.phase))
             }
         case .close?:
             if let reporter = board[entry.stream]?.reporter, let subject = actorID(of: reporter) {
@@ -156,7 +200,9 @@ public struct GovernanceState: LedgerDomain {
             if let movement = try? PointsMovement(payload: entry.payload), let resident = Self.resident(of: entry.stream) {
                 let month = CivilMonth(entry.recordedAt, offsetMinutes: rules?.utcOffsetMinutes ?? 480)
                 capUsage[CapKey(resident: resident, rule: movement.rule, month: month), default: 0] += movement.amount
-                if let position = movement.evidence { awarded.insert(AwardKey(rule: movement.rule, evidence: position, resident: resident)) }
+                if let position = movement.evidence {
+                    awarded.insert(AwardKey(rule: movement.rule, evidence: position, resident: resident))
+                }
                 movementTimes[entry.position] = entry.recordedAt
             }
         case .deduct?:
@@ -195,4 +241,14 @@ public struct GovernanceState: LedgerDomain {
     static func resident(of stream: String) -> String? {
         GovernanceStream.subject(of: stream, prefix: "points").map(String.init)
     }
+}
+
+/// The governance domain's projections, for tools that keep or check them
+/// all (the demo saves their snapshots; an audit compares them).
+public enum GovernanceProjections {
+    /// Every projection type, in a fixed order.
+    public static let all: [any Projection.Type] = [
+        CaseBoard.self, PointsBalances.self, ResidentArchive.self, VisitSchedule.self, VolunteerRecord.self, SupplyStock.self,
+        CaseDossier.self,
+    ]
 }

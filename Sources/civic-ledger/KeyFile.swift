@@ -2,11 +2,11 @@ import CivicLedger
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
-private let systemWrite = Glibc.write
+    import Glibc
+    private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
-import Darwin
-private let systemWrite = Darwin.write
+    import Darwin
+    private let systemWrite = Darwin.write
 #endif
 
 /// Secret key files: JSON with the Ed25519 seed and the public key, created
@@ -29,7 +29,8 @@ enum KeyFile {
     static func write(_ key: SigningKey, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let secret = try encoder.encode(Contents(format: format, publicKey: key.publicKey.base64, seed: key.seed.base64String)) + Data("\n".utf8)
+        let secret =
+            try encoder.encode(Contents(format: format, publicKey: key.publicKey.base64, seed: key.seed.base64String)) + Data("\n".utf8)
         try create(path, contents: secret, mode: 0o600)
         try create(path + ".pub", contents: Data((key.publicKey.base64 + "\n").utf8), mode: 0o644)
     }

@@ -34,7 +34,8 @@ struct LedgerFiles {
     func openLedger() async throws -> Ledger {
         let store = try openStore()
         return try await Ledger.open(
-            store: store, logSigner: try logSigner(), domain: try await Self.domain(of: store), configuration: CLIContext.ledgerConfiguration)
+            store: store, logSigner: try logSigner(), domain: try await Self.domain(of: store),
+            configuration: CLIContext.ledgerConfiguration)
     }
 
     /// The domain rules a ledger enforces: the governance rules when its

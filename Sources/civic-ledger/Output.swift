@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Settings shared by every command.
@@ -58,7 +58,8 @@ final class ProgressReporter: @unchecked Sendable {
             let filled = Int(fraction * Double(width))
             let eta = rate > 0 && total > done ? String(format: "%.0fs", Double(total - done) / rate) : "0s"
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            FileHandle.standardError.write(Data(String(format: "\r%@ [%@] %llu/%llu  %.0f/s  ETA %@ ", label, bar, done, total, rate, eta).utf8))
+            FileHandle.standardError.write(
+                Data(String(format: "\r%@ [%@] %llu/%llu  %.0f/s  ETA %@ ", label, bar, done, total, rate, eta).utf8))
             if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
             let tenth = total == 0 ? 10 : Int(done * 10 / total)
@@ -73,33 +74,4 @@ final class ProgressReporter: @unchecked Sendable {
 func jsonString(_ value: Any) -> String {
     let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
     return String(decoding: data, as: UTF8.self)
-}
-
-extension LedgerEntry {
-    /// A JSON view of the entry for `log --json`.
-    var jsonObject: [String: Any] {
-        let content = event.content
-        var object: [String: Any] = [
-            "position": position,
-            "recordedAt": recordedAt.description,
-            "streamVersion": streamVersion,
-            "stream": content.stream,
-            "place": content.place.path,
-            "kind": content.kind,
-            "schemaVersion": content.schemaVersion,
-            "expectedVersion": content.expectedVersion == .any ? "any" as Any : (content.expectedVersion.description as Any),
-            "actorKey": content.actorKey.base64,
-            "clientTime": content.clientTime.description,
-            "idempotencyKey": content.idempotencyKey,
-            "signature": event.signature.base64,
-            "leafHash": leafHash.base64,
-        ]
-        if case .exactly(let version) = content.expectedVersion { object["expectedVersion"] = version }
-        if let json = try? JSONSerialization.jsonObject(with: Data(content.payload), options: [.fragmentsAllowed]) {
-            object["payload"] = json
-        } else {
-            object["payloadBase64"] = content.payload.base64String
-        }
-        return object
-    }
 }

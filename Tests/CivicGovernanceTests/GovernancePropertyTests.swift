@@ -143,9 +143,13 @@ struct GovernancePropertyTests {
             }
             #expect(state.points.isConserved, "pool \(state.points.pool), accounts \(state.points.accountsTotal), issued \(state.points.totals.issued)")
             #expect(state.points.pool >= 0)
-            // And an independent replay with the rules finds nothing.
+            // And an independent replay with the rules finds no broken rule:
+            // at most warnings that a case went overdue and nobody reminded
+            // (the generated commands send reminders only by chance).
             let report = try await LedgerVerifier(store: f.store, clock: f.clock, domain: GovernanceState()).verify()
-            #expect(report.isClean, "\(report.findings.prefix(3))")
+            let broken = report.findings.filter { $0.code != .overdueUnreminded }
+            #expect(broken.isEmpty && report.omittedFindings == 0, "\(broken.prefix(3))")
+            #expect(report.findings.allSatisfy { $0.severity == .warning })
             if ProcessInfo.processInfo.environment["PROPERTY_STATS"] != nil {
                 print("accepted \(accepted) of \(actions.count); cases \(state.board.cases.count) \(state.board.cases.values.map(\.state.rawValue).sorted()); points \(state.points.totals)")
             }

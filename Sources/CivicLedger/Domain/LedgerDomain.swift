@@ -25,15 +25,17 @@ public protocol LedgerDomain: Projection {
     /// - Throws: ``LedgerError``, typically `.domainRule`, naming the
     ///   stream and what the entry attempted.
     func check(_ entry: LedgerEntry) throws(LedgerError)
+
+    /// What an audit finds about the log as a whole once every entry is
+    /// folded: invariants over the state (totals that must balance) and
+    /// obligations not met by `time` (the last entry's recorded time).
+    /// The default finds nothing.
+    func closingFindings(asOf time: Timestamp) -> [AuditFinding]
 }
 
 extension LedgerDomain {
-    /// Folds an entry whatever its position: for verifiers, which follow a
-    /// log with gaps as stored.
-    mutating func follow(_ entry: LedgerEntry) {
-        try? apply(entry)
-        lastPosition = entry.position
-    }
+    /// Finds nothing: a domain without closing checks.
+    public func closingFindings(asOf time: Timestamp) -> [AuditFinding] { [] }
 }
 
 extension LedgerError.Code {

@@ -13,6 +13,28 @@ enum ParallelVerification {
         await check(count: events.count) { events[$0].hasValidSignature }
     }
 
+    /// `result[i]` is `isValid(i)`, computed for `0..<count` on every core,
+    /// blocking the caller until done: for work already off the caller's
+    /// path (the auditor's read-ahead task).
+    static func checkBlocking(count: Int, _ isValid: @Sendable (Int) -> Bool) -> [Bool] {
+        if count < 8 || cores == 1 {
+            return (0..<count).map(isValid)
+        }
+        let chunk = (count + cores - 1) / cores
+        return [Bool](unsafeUninitializedCapacity: count) { buffer, initialized in
+            // Each part writes its own disjoint slice of the buffer.
+            nonisolated(unsafe) let base = buffer.baseAddress!
+            withoutActuallyEscaping(isValid) { isValid in
+                DispatchQueue.concurrentPerform(iterations: cores) { part in
+                    for index in part * chunk..<min(count, (part + 1) * chunk) {
+                        (base + index).initialize(to: isValid(index))
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+
     /// `result[i]` is `isValid(i)`, computed for `0..<count` on every core.
     static func check(count: Int, _ isValid: @escaping @Sendable (Int) -> Bool) async -> [Bool] {
         if count < 8 || cores == 1 {

@@ -130,7 +130,8 @@ public enum MerkleProof {
     }
 
     /// Typed form of ``verifyInclusion(index:treeSize:leafHash:proof:root:)``.
-    public static func verifyInclusion(index: UInt64, treeSize: UInt64, leafHash: Digest, proof: [Digest], root: Digest) throws(LedgerError) {
+    public static func verifyInclusion(index: UInt64, treeSize: UInt64, leafHash: Digest, proof: [Digest], root: Digest) throws(LedgerError)
+    {
         try verifyInclusion(index: index, treeSize: treeSize, leafHash: leafHash.bytes, proof: proof.map(\.bytes), root: root.bytes)
     }
 

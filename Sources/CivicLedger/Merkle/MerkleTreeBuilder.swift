@@ -22,22 +22,22 @@ public struct MerkleTreeBuilder: Sendable {
     /// The inclusion proof for leaf `index` in the tree of the first `size`
     /// leaves.
     public func inclusionProof(index: UInt64, size: UInt64) throws(LedgerError) -> [Digest] {
-        guard index < size, size <= UInt64(leaves.count) else {
+        guard size <= UInt64(leaves.count) else {
             throw LedgerError(.invalidProof, "no inclusion proof for index \(index) in a tree of \(size) leaves (log has \(leaves.count))")
         }
-        var proof: [Digest] = []
-        path(Int(index), 0..<Int(size), into: &proof)
-        return proof
+        return try MerkleProofPlan.inclusion(index: index, size: size).ranges.map(subtreeRoot)
     }
 
     /// The consistency proof from the first `size1` leaves to the first `size2`.
     public func consistencyProof(size1: UInt64, size2: UInt64) throws(LedgerError) -> [Digest] {
-        guard size1 > 0, size1 <= size2, size2 <= UInt64(leaves.count) else {
+        guard size2 <= UInt64(leaves.count) else {
             throw LedgerError(.invalidProof, "no consistency proof from size \(size1) to \(size2) (log has \(leaves.count))")
         }
-        var proof: [Digest] = []
-        if size1 < size2 { subproof(Int(size1), 0..<Int(size2), complete: true, into: &proof) }
-        return proof
+        return try MerkleProofPlan.consistency(size1: size1, size2: size2).ranges.map(subtreeRoot)
+    }
+
+    func subtreeRoot(_ range: Range<UInt64>) -> Digest {
+        subtreeRoot(Int(range.lowerBound)..<Int(range.upperBound))
     }
 
     func subtreeRoot(_ range: Range<Int>) -> Digest {
@@ -46,36 +46,6 @@ public struct MerkleTreeBuilder: Sendable {
         return MerkleHash.node(
             subtreeRoot(range.lowerBound..<range.lowerBound + k),
             subtreeRoot(range.lowerBound + k..<range.upperBound))
-    }
-
-    func path(_ m: Int, _ range: Range<Int>, into proof: inout [Digest]) {
-        guard range.count > 1 else { return }
-        let k = Self.largestPowerOfTwo(below: range.count)
-        let split = range.lowerBound + k
-        if m < k {
-            path(m, range.lowerBound..<split, into: &proof)
-            proof.append(subtreeRoot(split..<range.upperBound))
-        } else {
-            path(m - k, split..<range.upperBound, into: &proof)
-            proof.append(subtreeRoot(range.lowerBound..<split))
-        }
-    }
-
-    func subproof(_ m: Int, _ range: Range<Int>, complete: Bool, into proof: inout [Digest]) {
-        let n = range.count
-        if m == n {
-            if !complete { proof.append(subtreeRoot(range)) }
-            return
-        }
-        let k = Self.largestPowerOfTwo(below: n)
-        let split = range.lowerBound + k
-        if m <= k {
-            subproof(m, range.lowerBound..<split, complete: complete, into: &proof)
-            proof.append(subtreeRoot(split..<range.upperBound))
-        } else {
-            subproof(m - k, split..<range.upperBound, complete: false, into: &proof)
-            proof.append(subtreeRoot(range.lowerBound..<split))
-        }
     }
 
     /// The largest power of two strictly below `n` (n ≥ 2).

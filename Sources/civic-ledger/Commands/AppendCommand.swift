@@ -49,13 +49,16 @@ struct AppendCommand: AsyncParsableCommand {
         let receipts = try await opened.append(batch: events)
         for (event, receipt) in zip(events, receipts) {
             if json {
-                print(jsonString([
-                    "position": receipt.position, "stream": event.content.stream, "streamVersion": receipt.streamVersion,
-                    "recordedAt": receipt.recordedAt.description, "leafHash": receipt.leafHash.base64, "duplicate": receipt.isDuplicate,
-                ]))
+                print(
+                    jsonString([
+                        "position": receipt.position, "stream": event.content.stream, "streamVersion": receipt.streamVersion,
+                        "recordedAt": receipt.recordedAt.description, "leafHash": receipt.leafHash.base64, "duplicate": receipt.isDuplicate,
+                    ]))
             } else {
                 let note = receipt.isDuplicate ? " (already in the log: nothing written)" : ""
-                print("appended \(event.content.kind) at position \(receipt.position), \(event.content.stream) version \(receipt.streamVersion)\(note)")
+                print(
+                    "appended \(event.content.kind) at position \(receipt.position), \(event.content.stream) version \(receipt.streamVersion)\(note)"
+                )
             }
         }
     }
@@ -68,13 +71,21 @@ enum JSONValue: Codable, Equatable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int64.self) { self = .integer(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -100,7 +111,9 @@ enum JSONValue: Codable, Equatable {
 
 /// Reads the JSON form of an event, saying which field is wrong and where.
 enum EventJSON {
-    static let fields = ["clientTime", "expectedVersion", "idempotencyKey", "kind", "payload", "payloadBase64", "place", "schemaVersion", "stream"]
+    static let fields = [
+        "clientTime", "expectedVersion", "idempotencyKey", "kind", "payload", "payloadBase64", "place", "schemaVersion", "stream",
+    ]
 
     /// Parses standard input or a file: one event object, or an array of them.
     static func parse(_ data: Data, source: String) throws -> [(location: String, object: [String: JSONValue])] {

@@ -35,7 +35,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let files = LedgerFiles(path: db)
-        for path in [files.path, files.vaultPath, files.authorityKeyPath, files.logKeyPath] where FileManager.default.fileExists(atPath: path) {
+        for path in [files.path, files.vaultPath, files.authorityKeyPath, files.logKeyPath]
+        where FileManager.default.fileExists(atPath: path) {
             throw CLIError.io("\(path) already exists; remove it or pass --db another path")
         }
         var profile = CommunityProfile()
@@ -55,11 +56,15 @@ struct DemoCommand: AsyncParsableCommand {
         let progress = ProgressReporter("days")
         var configuration = CLIContext.ledgerConfiguration
         configuration.checkpointMaximumAgeMilliseconds = 86_400_000
-        let (ledger, summary) = try await simulator.run(store: store, vault: vault, logSigner: logKey, configuration: configuration) { day, _ in
+        let (ledger, summary) = try await simulator.run(store: store, vault: vault, logSigner: logKey, configuration: configuration) {
+            day, _ in
             progress.update(done: UInt64(day), total: UInt64(days))
         }
         let state = summary.state
-        print(String(format: "\nBuilt %llu signed events by %d actors in %.1f s (%.0f events/s, including signing and checking every rule)", summary.events, summary.actors, summary.seconds, Double(summary.events) / summary.seconds))
+        print(
+            String(
+                format: "\nBuilt %llu signed events by %d actors in %.1f s (%.0f events/s, including signing and checking every rule)",
+                summary.events, summary.actors, summary.seconds, Double(summary.events) / summary.seconds))
         if !summary.refusedCommands.isEmpty {
             let refused = summary.refusedCommands.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             print("Commands the rules refused before signing (nothing written): \(refused)")
@@ -71,24 +76,35 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let resolved = state.board.cases.values.compactMap(\.resolvedOnTime)
         let onTime = resolved.filter { $0 }.count
-        print(String(format: "  on-time rate (按时办结率): %.1f%% of %d resolved with a deadline", resolved.isEmpty ? 0 : 100 * Double(onTime) / Double(resolved.count), resolved.count))
+        print(
+            String(
+                format: "  on-time rate (按时办结率): %.1f%% of %d resolved with a deadline",
+                resolved.isEmpty ? 0 : 100 * Double(onTime) / Double(resolved.count), resolved.count))
         let end = profile.start.adding(milliseconds: Int64(days) * 86_400_000)
         print("  overdue now: \(state.board.overdue(at: end).count)")
 
         let totals = state.points.totals
         print("\nPoints (邻里积分)")
-        print("  issued \(totals.issued), awarded \(totals.awarded), deducted \(totals.deducted), redeemed \(totals.redeemed), expired \(totals.expired), reversed by appeal \(totals.reversed)")
-        print("  pool \(state.points.pool) + accounts \(state.points.accountsTotal) = issued \(totals.issued): \(state.points.isConserved ? "conserved" : "NOT CONSERVED")")
+        print(
+            "  issued \(totals.issued), awarded \(totals.awarded), deducted \(totals.deducted), redeemed \(totals.redeemed), expired \(totals.expired), reversed by appeal \(totals.reversed)"
+        )
+        print(
+            "  pool \(state.points.pool) + accounts \(state.points.accountsTotal) = issued \(totals.issued): \(state.points.isConserved ? "conserved" : "NOT CONSERVED")"
+        )
         print("  top contributors (pseudonyms):")
         for (rank, entry) in state.points.ranking(limit: 5).enumerated() {
-            print("    \(rank + 1). \(Pseudonym.of(entry.resident, origin: simulator.origin))  contribution \(entry.balance.contribution), reputation \(entry.balance.reputation)")
+            print(
+                "    \(rank + 1). \(Pseudonym.of(entry.resident, origin: simulator.origin))  contribution \(entry.balance.contribution), reputation \(entry.balance.reputation)"
+            )
         }
 
         var visits = VisitSchedule()
         for try await page in EntryPages(store: store) { for entry in page { try visits.fold(entry) } }
         let overdueVisits = visits.overdue(at: end)
         print("\nCare (关爱)")
-        print("  overdue visits: \(overdueVisits.count) of \(visits.schedule.count) residents; erased residents: \(state.archive.erasedCount)")
+        print(
+            "  overdue visits: \(overdueVisits.count) of \(visits.schedule.count) residents; erased residents: \(state.archive.erasedCount)"
+        )
         let quota = state.rules?.volunteerQuotaPerYear ?? 5
         let year = state.year(of: end.adding(milliseconds: -1))
         let members = (state.registry?.actors.values.filter { $0.roles.contains { $0.role == "party-member" } } ?? [])
@@ -96,13 +112,31 @@ struct DemoCommand: AsyncParsableCommand {
         print("  party members under the volunteer quota of \(quota) in \(year): \(short.count) of \(members.count)")
         print("  sandbags in depot-1: \(state.supplies.quantity(of: "sandbag", in: "depot-1"))")
 
-        let report = try await LedgerVerifier(store: store, domain: GovernanceState()).verify()
-        print("\nAudit: \(report.isClean ? "clean" : "FINDINGS") — \(report.entriesChecked) entries, every signature, key, role and governance rule replayed, \(report.checkpointsChecked) checkpoints")
+        // The projections' snapshots, as a service would keep them: the audit compares them with the log.
+        for type in GovernanceProjections.all { try await Self.saveSnapshot(type, store: store) }
+        let report = try await Auditor(store: store, domain: GovernanceState(), projections: GovernanceProjections.all).audit()
+        print(
+            "\nAudit: \(report.isClean ? "clean" : "FINDINGS") — \(report.entriesChecked) entries, every signature, key, role and governance rule replayed, \(report.checkpointsChecked) checkpoints, \(report.snapshotsChecked) projection snapshots compared"
+        )
         for finding in report.findings.prefix(5) { print("  \(finding)") }
         let checkpoint = try await ledger.checkpoint()
-        print("\nFinal checkpoint (C2SP signed note; verifier key \(NoteKey(name: simulator.origin, publicKey: ledger.logKey).verifierKey)):\n")
+        print(
+            "\nFinal checkpoint (C2SP signed note; verifier key \(NoteKey(name: simulator.origin, publicKey: ledger.logKey).verifierKey)):\n"
+        )
         print(checkpoint.serialized, terminator: "")
-        print("\nTry: civic-ledger cases \(db)    civic-ledger points \(db)    civic-ledger dossier \(db) case/\(state.year(of: profile.start))-00001")
+        print(
+            "\nTry: civic-ledger cases \(db)    civic-ledger points \(db)    civic-ledger dossier \(db) case/\(state.year(of: profile.start))-00001"
+        )
+        print(
+            "     civic-ledger audit \(db)    civic-ledger export \(db) --out \(db).jsonl    civic-ledger prove inclusion \(db) --index 100"
+        )
         if !report.isClean || !state.points.isConserved { throw ExitCode(1) }
+    }
+
+    /// Brings a projection's snapshot up to date with the log.
+    static func saveSnapshot<P: Projection>(_ type: P.Type, store: any EventStore) async throws {
+        let runner = ProjectionRunner<P>(store: store)
+        var projection = try await runner.resume()
+        try await runner.catchUp(&projection)
     }
 }

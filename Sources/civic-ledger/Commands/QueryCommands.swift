@@ -60,7 +60,9 @@ struct CasesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let filter = try state.map { name in
-            guard let value = CaseState(rawValue: name) else { throw CLIError.usage("--state \(name) is not one of \(CaseState.allCases.map(\.rawValue).joined(separator: ", "))") }
+            guard let value = CaseState(rawValue: name) else {
+                throw CLIError.usage("--state \(name) is not one of \(CaseState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             return value
         }
         let context = try await QueryContext.open(ledger.files)
@@ -69,13 +71,19 @@ struct CasesCommand: AsyncParsableCommand {
         var rows = board.cases.map { (stream: $0.key, record: $0.value) }
         if let filter { rows = rows.filter { $0.record.state == filter } }
         if overdue { rows = rows.filter { $0.record.isOverdue(at: time) } }
-        rows.sort { ($0.record.deadline ?? Timestamp(millisecondsSinceEpoch: .max), $0.stream) < ($1.record.deadline ?? Timestamp(millisecondsSinceEpoch: .max), $1.stream) }
+        rows.sort {
+            ($0.record.deadline ?? Timestamp(millisecondsSinceEpoch: .max), $0.stream) < (
+                $1.record.deadline ?? Timestamp(millisecondsSinceEpoch: .max), $1.stream
+            )
+        }
         let counts = Dictionary(uniqueKeysWithValues: CaseState.allCases.map { ($0.rawValue, board.count($0)) })
         if json {
             let cases: [[String: Any]] = rows.prefix(limit).map { row in
                 var object: [String: Any] = [
-                    "case": row.stream, "state": row.record.state.rawValue, "urgency": row.record.urgency.rawValue, "category": row.record.category,
-                    "place": row.record.place.path, "reporter": context.actor(row.record.reporter), "reportedAt": row.record.reportedAt.description,
+                    "case": row.stream, "state": row.record.state.rawValue, "urgency": row.record.urgency.rawValue,
+                    "category": row.record.category,
+                    "place": row.record.place.path, "reporter": context.actor(row.record.reporter),
+                    "reportedAt": row.record.reportedAt.description,
                     "overdue": row.record.isOverdue(at: time), "reminders": row.record.reminders, "extensions": row.record.extensions,
                     "reopenings": row.record.reopenings, "delivery": row.record.delivery.rawValue,
                 ]
@@ -85,7 +93,8 @@ struct CasesCommand: AsyncParsableCommand {
                 if let rating = row.record.rating { object["rating"] = rating.rawValue }
                 return object
             }
-            print(jsonString(["at": time.description, "counts": counts, "total": board.cases.count, "matching": rows.count, "cases": cases]))
+            print(
+                jsonString(["at": time.description, "counts": counts, "total": board.cases.count, "matching": rows.count, "cases": cases]))
             return
         }
         print("Cases at \(time): \(board.cases.count) in all")
@@ -97,14 +106,17 @@ struct CasesCommand: AsyncParsableCommand {
             let record = row.record
             let owner = record.department.map { "→ \($0)" } ?? ""
             let deadline = record.deadline.map { "due \($0)" } ?? ""
-            print("  \(row.stream)  \(record.state.rawValue)  \(record.urgency.rawValue) \(record.category) \(owner) \(deadline)\(record.isOverdue(at: time) ? "  OVERDUE" : "")")
+            print(
+                "  \(row.stream)  \(record.state.rawValue)  \(record.urgency.rawValue) \(record.category) \(owner) \(deadline)\(record.isOverdue(at: time) ? "  OVERDUE" : "")"
+            )
         }
     }
 }
 
 struct PointsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "points", abstract: "Points balances, the pool, the totals and the ranking (conservation can be checked from the JSON).")
+        commandName: "points",
+        abstract: "Points balances, the pool, the totals and the ranking (conservation can be checked from the JSON).")
 
     @OptionGroup var ledger: LedgerPath
     @Option(help: "Rank this many residents in text output.")
@@ -122,23 +134,33 @@ struct PointsCommand: AsyncParsableCommand {
         if json {
             let accounts = Dictionary(
                 uniqueKeysWithValues: points.accounts.map { stream, balance in
-                    (name(String(stream.dropFirst("points/".count))), ["contribution": balance.contribution, "reputation": balance.reputation, "earned": balance.earned])
+                    (
+                        name(String(stream.dropFirst("points/".count))),
+                        ["contribution": balance.contribution, "reputation": balance.reputation, "earned": balance.earned]
+                    )
                 })
             let object: [String: Any] = [
                 "accounts": accounts, "pool": points.pool, "accountsTotal": points.accountsTotal, "conserved": points.isConserved,
                 "totals": [
-                    "issued": totals.issued, "awarded": totals.awarded, "deducted": totals.deducted, "redeemed": totals.redeemed, "expired": totals.expired,
+                    "issued": totals.issued, "awarded": totals.awarded, "deducted": totals.deducted, "redeemed": totals.redeemed,
+                    "expired": totals.expired,
                     "reversed": totals.reversed,
                 ],
             ]
             print(jsonString(object))
             return
         }
-        print("Issued \(totals.issued), awarded \(totals.awarded), deducted \(totals.deducted), redeemed \(totals.redeemed), expired \(totals.expired), reversed by appeal \(totals.reversed)")
-        print("Pool \(points.pool) + \(points.accounts.count) accounts \(points.accountsTotal) = \(points.pool + points.accountsTotal) (issued \(totals.issued)): \(points.isConserved ? "conserved" : "NOT CONSERVED")")
+        print(
+            "Issued \(totals.issued), awarded \(totals.awarded), deducted \(totals.deducted), redeemed \(totals.redeemed), expired \(totals.expired), reversed by appeal \(totals.reversed)"
+        )
+        print(
+            "Pool \(points.pool) + \(points.accounts.count) accounts \(points.accountsTotal) = \(points.pool + points.accountsTotal) (issued \(totals.issued)): \(points.isConserved ? "conserved" : "NOT CONSERVED")"
+        )
         print("\nRanking by contribution:")
         for (rank, entry) in points.ranking(limit: top).enumerated() {
-            print("  \(rank + 1). \(name(entry.resident))  contribution \(entry.balance.contribution)  reputation \(entry.balance.reputation)")
+            print(
+                "  \(rank + 1). \(name(entry.resident))  contribution \(entry.balance.contribution)  reputation \(entry.balance.reputation)"
+            )
         }
         if !points.isConserved { throw ExitCode(1) }
     }
@@ -163,7 +185,8 @@ struct ResidentCommand: AsyncParsableCommand {
         let points = try await context.projection(PointsBalances.self).balance(of: id)
         var object: [String: Any] = [
             "resident": id, "household": record.household, "place": record.place.path, "level": record.level.rawValue, "tags": record.tags,
-            "registeredAt": record.registeredAt.description, "visits": record.visits, "healthEntries": record.healthEntries, "erased": record.isErased,
+            "registeredAt": record.registeredAt.description, "visits": record.visits, "healthEntries": record.healthEntries,
+            "erased": record.isErased,
             "points": ["contribution": points.contribution, "reputation": points.reputation],
         ]
         if let last = record.lastVisit { object["lastVisit"] = last.description }
@@ -171,10 +194,14 @@ struct ResidentCommand: AsyncParsableCommand {
         if reveal, let sealed = record.sealed {
             let vaultPath = ledger.files.vaultPath
             guard FileManager.default.fileExists(atPath: vaultPath) else { throw CLIError.io("no key vault at \(vaultPath)") }
-            guard let key = try await SQLiteKeyVault(path: vaultPath).existingKey(for: id) else { throw CLIError.io("the vault holds no key for \(id)") }
+            guard let key = try await SQLiteKeyVault(path: vaultPath).existingKey(for: id) else {
+                throw CLIError.io("the vault holds no key for \(id)")
+            }
             var personal: [String: String] = [:]
             for (field, bytes) in [("name", sealed.name), ("phone", sealed.phone), ("address", sealed.address)] {
-                personal[field] = try SealedField(bytes: bytes).open(with: key, context: SealedContact.context(origin: context.origin, resident: id, field: field)) ?? "<does not open>"
+                personal[field] =
+                    try SealedField(bytes: bytes).open(
+                        with: key, context: SealedContact.context(origin: context.origin, resident: id, field: field)) ?? "<does not open>"
             }
             object["personal"] = personal
         }
@@ -199,7 +226,8 @@ struct ResidentCommand: AsyncParsableCommand {
 }
 
 struct DossierCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dossier", abstract: "Everything that happened to one case, in order, with who signed each step.")
+    static let configuration = CommandConfiguration(
+        commandName: "dossier", abstract: "Everything that happened to one case, in order, with who signed each step.")
 
     @OptionGroup var ledger: LedgerPath
     @Argument(help: "The case, as case/ID or ID.")
@@ -223,21 +251,30 @@ struct DossierCommand: AsyncParsableCommand {
         let steps = dossier[stream]
         guard !steps.isEmpty, let record = board[stream] else { throw CLIError.usage("no case \(stream)") }
         if json {
-            print(jsonString([
-                "case": stream, "state": record.state.rawValue,
-                "steps": steps.map { ["position": $0.position, "kind": $0.kind, "actor": context.actor($0.actor), "recordedAt": $0.recordedAt.description, "note": notes[$0.position] ?? ""] as [String: Any] },
-            ]))
+            print(
+                jsonString([
+                    "case": stream, "state": record.state.rawValue,
+                    "steps": steps.map {
+                        [
+                            "position": $0.position, "kind": $0.kind, "actor": context.actor($0.actor),
+                            "recordedAt": $0.recordedAt.description, "note": notes[$0.position] ?? "",
+                        ] as [String: Any]
+                    },
+                ]))
             return
         }
         print("\(stream): \(record.state.rawValue), \(record.urgency.rawValue) \(record.category) in \(record.place)")
         for step in steps {
-            print("  \(step.position)  \(step.recordedAt)  \(step.kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(context.actor(step.actor).padding(toLength: 16, withPad: " ", startingAt: 0)) \(notes[step.position] ?? "")")
+            print(
+                "  \(step.position)  \(step.recordedAt)  \(step.kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(context.actor(step.actor).padding(toLength: 16, withPad: " ", startingAt: 0)) \(notes[step.position] ?? "")"
+            )
         }
     }
 }
 
 struct VolunteersCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "volunteers", abstract: "Volunteer tasks and each member's completions against the yearly quota.")
+    static let configuration = CommandConfiguration(
+        commandName: "volunteers", abstract: "Volunteer tasks and each member's completions against the yearly quota.")
 
     @OptionGroup var ledger: LedgerPath
     @Option(help: "The year (default: the year of the last entry, UTC+8).")
@@ -255,18 +292,26 @@ struct VolunteersCommand: AsyncParsableCommand {
         let year = self.year ?? CivilMonth(context.lastRecordedAt, offsetMinutes: 480).year
         let members = context.registry.actors.values.filter { $0.roles.contains { $0.role == role } }.sorted { $0.id < $1.id }
         // Completions by actor over all its keys (a rotated key still counts).
-        let done = Dictionary(grouping: record.completions, by: { context.actor($0.key) }).mapValues { $0.reduce(0) { $0 + ($1.value[year] ?? 0) } }
+        let done = Dictionary(grouping: record.completions, by: { context.actor($0.key) }).mapValues {
+            $0.reduce(0) { $0 + ($1.value[year] ?? 0) }
+        }
         let rows = members.map { (member: $0.id, done: done[$0.id] ?? 0) }
         let short = rows.filter { $0.done < quota }
         let states = Dictionary(grouping: record.tasks.values, by: \.state).mapValues(\.count)
         if json {
-            print(jsonString([
-                "year": year, "quota": quota, "role": role, "tasks": Dictionary(uniqueKeysWithValues: states.map { ($0.key.rawValue, $0.value) }),
-                "members": rows.map { ["member": $0.member, "completed": $0.done, "shortfall": max(0, quota - $0.done)] as [String: Any] },
-            ]))
+            print(
+                jsonString([
+                    "year": year, "quota": quota, "role": role,
+                    "tasks": Dictionary(uniqueKeysWithValues: states.map { ($0.key.rawValue, $0.value) }),
+                    "members": rows.map {
+                        ["member": $0.member, "completed": $0.done, "shortfall": max(0, quota - $0.done)] as [String: Any]
+                    },
+                ]))
             return
         }
-        print("Volunteer tasks: \(record.tasks.count) (\(states.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")))")
+        print(
+            "Volunteer tasks: \(record.tasks.count) (\(states.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")))"
+        )
         print("\(role) completions in \(year) against a quota of \(quota): \(members.count - short.count) met it, \(short.count) short")
         for row in short.sorted(by: { ($0.done, $0.member) < ($1.done, $1.member) }) {
             print("  \(row.member)  \(row.done) of \(quota)")

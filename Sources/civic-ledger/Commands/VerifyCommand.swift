@@ -1,11 +1,13 @@
 import ArgumentParser
+import CivicGovernance
 import CivicLedger
 import Foundation
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Re-verify every signature, authority, position and checkpoint of a ledger (and the governance rules of a governance ledger).",
+        abstract:
+            "Re-verify every signature, authority, position and checkpoint of a ledger (and the governance rules of a governance ledger).",
         discussion: "Exit codes: 0 clean; 1 a problem was found (the first bad position and why are printed); 2 usage or I/O errors.")
 
     @OptionGroup var ledger: LedgerPath
@@ -21,22 +23,27 @@ struct VerifyCommand: AsyncParsableCommand {
         let progress = ProgressReporter("verifying")
         let started = Date()
         let domain = try await LedgerFiles.domain(of: store)
-        let report = try await LedgerVerifier(store: store, domain: domain).verify { done, total in progress.update(done: done, total: total) }
+        let report = try await LedgerVerifier(store: store, domain: domain).verify { done, total in
+            progress.update(done: done, total: total)
+        }
         let elapsed = Date().timeIntervalSince(started)
         if json {
-            print(jsonString([
-                "clean": report.isClean, "entries": report.entriesChecked, "checkpoints": report.checkpointsChecked,
-                "root": report.root.base64, "seconds": elapsed, "omittedFindings": report.omittedFindings,
-                "findings": report.findings.map { finding -> [String: Any] in
-                    var object: [String: Any] = ["code": finding.code.rawValue, "message": finding.message]
-                    if let position = finding.position { object["position"] = position }
-                    if let stream = finding.stream { object["stream"] = stream }
-                    if let key = finding.key { object["key"] = key.base64 }
-                    return object
-                },
-            ]))
+            print(
+                jsonString([
+                    "clean": report.isClean, "entries": report.entriesChecked, "checkpoints": report.checkpointsChecked,
+                    "root": report.root.base64, "seconds": elapsed, "omittedFindings": report.omittedFindings,
+                    "findings": report.findings.map { finding -> [String: Any] in
+                        var object: [String: Any] = ["code": finding.code.rawValue, "message": finding.message]
+                        if let position = finding.position { object["position"] = position }
+                        if let stream = finding.stream { object["stream"] = stream }
+                        if let key = finding.key { object["key"] = key.base64 }
+                        return object
+                    },
+                ]))
         } else if report.isClean {
-            print("clean: \(report.entriesChecked) entries\(domain == nil ? "" : " (governance rules replayed)"), \(report.checkpointsChecked) checkpoints, root \(report.root.base64)")
+            print(
+                "clean: \(report.entriesChecked) entries\(domain == nil ? "" : " (governance rules replayed)"), \(report.checkpointsChecked) checkpoints, root \(report.root.base64)"
+            )
             print(String(format: "verified in %.2f s (%.0f entries/s)", elapsed, Double(report.entriesChecked) / max(elapsed, 0.001)))
         } else {
             let total = report.findings.count + report.omittedFindings
@@ -103,14 +110,19 @@ struct LogCommand: AsyncParsableCommand {
                 do {
                     entry = try LedgerEntry(bytes: stored.bytes)
                 } catch {
-                    print(json ? jsonString(["position": stored.position, "error": error.description]) : "\(stored.position)  <malformed: \(error.message)>")
+                    print(
+                        json
+                            ? jsonString(["position": stored.position, "error": error.description])
+                            : "\(stored.position)  <malformed: \(error.message)>")
                     continue
                 }
                 if json {
-                    print(jsonString(entry.jsonObject))
+                    print(jsonString(LedgerExport.view(of: entry, payload: GovernancePayloadView.view(of: entry))))
                 } else {
                     let content = entry.content
-                    print("\(entry.position)  \(entry.recordedAt)  \(content.stream)@\(entry.streamVersion)  \(content.kind)  by \(content.actorKey.fingerprint)  in \(content.place)  \(content.payload.count) B")
+                    print(
+                        "\(entry.position)  \(entry.recordedAt)  \(content.stream)@\(entry.streamVersion)  \(content.kind)  by \(content.actorKey.fingerprint)  in \(content.place)  \(content.payload.count) B"
+                    )
                 }
             }
             remaining -= page.count

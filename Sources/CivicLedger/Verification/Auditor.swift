@@ -1,0 +1,541 @@
+import Foundation
+
+/// Replays a ledger from its store and reports everything wrong with it: the
+/// supervisor's audit (督查).
+///
+/// An audit establishes three things, trusting nothing the store says:
+/// - **every event was signed by someone entitled to sign it**: each
+///   signature is re-verified, and each key's validity and each role's
+///   authority is checked at the entry's position (``LedgerRules``, the
+///   rules the ledger applied at append, with revocations dated back);
+/// - **every rule was followed**: the ledger's own rules (gapless
+///   positions, stream versions, idempotency, recorded times) and, when a
+///   ``domain`` is plugged in, the domain's rules for every entry and its
+///   closing checks over the whole log
+///   (``LedgerDomain/closingFindings(asOf:)``);
+/// - **the log was never rewritten**: every stored checkpoint is checked
+///   against the recomputed root and the log key, and, given a
+///   ``trustedCheckpoint`` saved earlier, the log's first entries must have
+///   exactly that checkpoint's root; the report then carries a consistency
+///   proof from it to the latest stored checkpoint.
+///
+/// It also recomputes each plugged-in projection up to the position of its
+/// stored snapshot and compares the two.
+///
+/// An audit from a trusted checkpoint re-verifies signatures and domain
+/// rules only for the entries after it: the entries it covers are the ones
+/// audited when it was saved, which its root proves. They are still folded,
+/// so that keys, roles and domain state are known for the new entries.
+///
+/// It does not stop at the first problem, and throws only when the store
+/// cannot be read. Memory grows with the replay state (streams, idempotency
+/// keys, the domain's and projections' state), not with entry bytes: the
+/// log is read a page at a time, and the next page is read, decoded and its
+/// signatures checked on every core while this one is replayed.
+///
+/// ```swift
+/// var auditor = Auditor(store: store, domain: GovernanceState())
+/// auditor.projections = [CaseBoard.self, PointsBalances.self]
+/// let report = try await auditor.audit()
+/// for finding in report.findings { print(finding) }
+/// ```
+public struct Auditor: Sendable {
+    /// The store to audit.
+    public let store: any EventStore
+    /// The auditor's clock: entries recorded later than its time plus
+    /// ``clockTolerance`` are reported.
+    public var clock: any LedgerClock
+    /// How far ahead of the clock a recorded time may be, in milliseconds.
+    /// Default ten minutes.
+    public var clockTolerance: Int64 = 600_000
+    /// The domain rules, as an empty state; `nil` checks the ledger's own
+    /// rules only.
+    public var domain: (any LedgerDomain)?
+    /// Projections to recompute and compare with their stored snapshots.
+    /// Types without a stored snapshot are skipped.
+    public var projections: [any Projection.Type] = []
+    /// A checkpoint saved earlier that the log must extend.
+    public var trustedCheckpoint: SignedCheckpoint?
+    /// Entries read at a time.
+    public var pageSize = 4096
+    /// Findings kept in the report; more are only counted.
+    public var maximumFindings = 10_000
+
+    /// An auditor of `store`, with the domain rules of `domain` (an empty
+    /// state) when one is given.
+    public init(
+        store: any EventStore, clock: any LedgerClock = SystemClock(), domain: (any LedgerDomain)? = nil,
+        projections: [any Projection.Type] = [], trustedCheckpoint: SignedCheckpoint? = nil
+    ) {
+        self.store = store
+        self.clock = clock
+        self.domain = domain
+        self.projections = projections
+        self.trustedCheckpoint = trustedCheckpoint
+    }
+
+    /// Runs the audit.
+    ///
+    /// - Parameter progress: called after each page with the entries
+    ///   replayed so far and the size the store's head claims.
+    /// - Throws: ``LedgerError`` `.notInitialised` for an empty store,
+    ///   `.invalidSnapshot` when ``domain`` is not empty; store errors.
+    public func audit(progress: (@Sendable (_ checked: UInt64, _ total: UInt64) -> Void)? = nil) async throws -> AuditReport {
+        let started = ContinuousClock.now
+        guard let head = try await store.head() else {
+            throw LedgerError(.notInitialised, "the store holds no ledger")
+        }
+        if let domain, domain.nextPosition != 0 {
+            throw LedgerError(
+                .invalidSnapshot, "the auditor needs an empty domain state; this one has folded \(domain.nextPosition) entries")
+        }
+        var findings = Findings(limit: maximumFindings)
+
+        // Pass 1: revocations recorded anywhere in the log, so that what a
+        // key signed after a compromise found late is reported.
+        var revocations: [PublicKey: UInt64] = [:]
+        for try await page in StoredPages(store: store, pageSize: pageSize) {
+            for stored in page {
+                guard let entry = try? LedgerEntry(bytes: stored.bytes),
+                    let revocation = AuthorityRegistry.revocation(in: entry.content, at: entry.position)
+                else { continue }
+                revocations[revocation.key] = min(revocations[revocation.key] ?? .max, revocation.from)
+            }
+        }
+
+        // The stored checkpoints, so the replay knows at which sizes to
+        // compute the root; the stored snapshots to compare.
+        let checkpoints = try await allCheckpoints()
+        var snapshots: [SnapshotCheck] = []
+        for type in projections {
+            guard let snapshot = try await store.snapshot(named: type.name) else { continue }
+            snapshots.append(SnapshotCheck(snapshot: snapshot, state: type.init()))
+        }
+        let trustedSize = trustedCheckpoint?.checkpoint.size ?? 0
+        var consistency: ProofCollector?
+        if trustedCheckpoint != nil, let latest = checkpoints.last, latest.size > trustedSize, trustedSize > 0 {
+            consistency = ProofCollector(plan: try .consistency(size1: trustedSize, size2: latest.size))
+        }
+
+        // Pass 2: every entry, in order. The reading task decodes the next
+        // page and checks its signatures on every core meanwhile.
+        var rootSizes = Set(checkpoints.map(\.size))
+        rootSizes.insert(trustedSize)
+        var replay = Replay(
+            revocations: revocations, checkpointSizes: rootSizes,
+            latestAcceptableTime: clock.now().adding(milliseconds: clockTolerance), domain: domain)
+        replay.trustedSize = trustedSize
+        for index in snapshots.indices where snapshots[index].snapshot.position == 0 {
+            snapshots[index].compare(findings: &findings)
+        }
+        let reader = PageReader(store: store, next: 0, end: nil, pageSize: pageSize) { stored in
+            CheckedPage(stored, signaturesFrom: trustedSize)
+        }
+        for try await page in CheckedPages(reader: reader) {
+            for index in page.stored.indices {
+                let stored = page.stored[index]
+                replay.check(
+                    stored, page.decoded[index], leafHash: page.leafHashes[index], signatureValid: page.signatures[index],
+                    findings: &findings)
+                consistency?.add(page.leafHashes[index], at: stored.position)
+                guard case .success(let entry) = page.decoded[index] else { continue }
+                for snapshot in snapshots.indices where snapshots[snapshot].needs(entry) {
+                    snapshots[snapshot].follow(entry)
+                    if snapshots[snapshot].state.nextPosition == snapshots[snapshot].snapshot.position {
+                        snapshots[snapshot].compare(findings: &findings)
+                    }
+                }
+            }
+            progress?(replay.frontier.size, head.size)
+        }
+
+        // The store's own head.
+        if head.size != replay.frontier.size {
+            findings.add(
+                AuditFinding(
+                    code: .headMismatch, message: "the store's head records \(head.size) entries but \(replay.frontier.size) are stored",
+                    position: min(head.size, replay.frontier.size)))
+        } else if let state = try? LedgerHeadState(decoding: head.state), state.frontier.root != replay.frontier.root {
+            findings.add(
+                AuditFinding(
+                    code: .headMismatch, message: "the store's recorded head root is not the root of its entries", position: head.size))
+        }
+
+        // Every stored checkpoint: signature by the log key, origin, root.
+        for stored in checkpoints {
+            replay.checkCheckpoint(stored, findings: &findings)
+        }
+        // Snapshots the log never reached.
+        for snapshot in snapshots where !snapshot.compared {
+            findings.add(
+                AuditFinding(
+                    code: .snapshotMismatch,
+                    message:
+                        "the snapshot of \(snapshot.snapshot.name) covers \(snapshot.snapshot.position) entries but the log holds \(replay.frontier.size)",
+                    position: replay.frontier.size))
+        }
+        // The trusted checkpoint, and the proof that the log only grew from it.
+        var consistencyProof: AuditReport.Consistency?
+        if let trustedCheckpoint {
+            consistencyProof = replay.checkTrusted(trustedCheckpoint, latest: checkpoints.last, proof: consistency, findings: &findings)
+        }
+        // The domain's checks over the whole log, as of its last entry.
+        if let domain = replay.domain {
+            for finding in domain.closingFindings(asOf: replay.lastRecordedAt) { findings.add(finding) }
+        }
+
+        var report = AuditReport(
+            origin: replay.registry?.origin,
+            logVerifierKey: replay.registry.map { NoteKey(name: $0.origin, publicKey: $0.logKey).verifierKey },
+            entries: replay.frontier.size, root: replay.frontier.root,
+            checkpointsChecked: checkpoints.count, snapshotsChecked: snapshots.count, signaturesChecked: replay.signaturesChecked,
+            actors: replay.actorCount, trustedSize: trustedCheckpoint.map { _ in trustedSize }, consistency: consistencyProof,
+            findings: findings.kept, omittedFindings: findings.omitted,
+            elapsedSeconds: Self.seconds(since: started))
+        if let registry = replay.registry {
+            for index in report.findings.indices {
+                if let key = report.findings[index].key { report.findings[index].actor = registry.keys[key]?.actor }
+            }
+        }
+        return report
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    private func allCheckpoints() async throws -> [StoredCheckpoint] {
+        var checkpoints: [StoredCheckpoint] = []
+        var from: UInt64 = 0
+        while true {
+            let page = try await store.checkpoints(fromSize: from, limit: 1000)
+            checkpoints.append(contentsOf: page)
+            guard let last = page.last, page.count == 1000 else { break }
+            from = last.size + 1
+        }
+        return checkpoints
+    }
+}
+
+/// A page as the reading task prepares it: decoded, hashed, and with its
+/// signatures checked on every core.
+struct CheckedPage: Sendable {
+    var stored: [StoredEntry]
+    var decoded: [Result<LedgerEntry, LedgerError>]
+    var leafHashes: [Digest]
+    var signatures: [Bool]
+
+    /// Checks signatures only at positions from `signaturesFrom` on (the
+    /// entries a trusted checkpoint covers were checked when it was saved).
+    init(_ stored: [StoredEntry], signaturesFrom: UInt64) {
+        self.stored = stored
+        let decoded = stored.map { stored in Result { () throws(LedgerError) in try Ledger.decode(stored) } }
+        self.decoded = decoded
+        leafHashes = stored.map { MerkleHash.leaf($0.bytes) }
+        signatures = ParallelVerification.checkBlocking(count: stored.count) { index in
+            guard stored[index].position >= signaturesFrom, case .success(let entry) = decoded[index] else { return true }
+            return entry.event.hasValidSignature
+        }
+    }
+}
+
+/// The checked pages of a store, one read ahead.
+struct CheckedPages: AsyncSequence, AsyncIteratorProtocol {
+    var reader: PageReader<CheckedPage>
+
+    func makeAsyncIterator() -> CheckedPages { self }
+
+    mutating func next() async throws -> CheckedPage? { try await reader.next() }
+}
+
+/// A stored snapshot and the projection recomputed to compare with it.
+struct SnapshotCheck {
+    let snapshot: ProjectionSnapshot
+    var state: any Projection
+    var compared = false
+
+    func needs(_ entry: LedgerEntry) -> Bool { !compared && entry.position < snapshot.position }
+
+    mutating func follow(_ entry: LedgerEntry) {
+        state.follow(entry)
+    }
+
+    mutating func compare(findings: inout Findings) {
+        compared = true
+        let name = snapshot.name
+        guard SHA256.hash(snapshot.data) == snapshot.digest else {
+            findings.add(
+                AuditFinding(
+                    code: .snapshotMismatch, message: "the stored snapshot of \(name) does not match its own digest",
+                    position: snapshot.position == 0 ? nil : snapshot.position - 1))
+            return
+        }
+        let recomputed: [UInt8]
+        do {
+            recomputed = try state.snapshotData()
+        } catch {
+            findings.add(AuditFinding(code: .snapshotMismatch, message: "\(name) cannot be encoded to compare: \(error)"))
+            return
+        }
+        // Equal states, compared as values when the projection is
+        // Equatable (an encoding may order a dictionary differently), and
+        // as bytes otherwise.
+        let same = recomputed == snapshot.data || Self.sameState(state, snapshot.data)
+        if !same {
+            findings.add(
+                AuditFinding(
+                    code: .snapshotMismatch,
+                    message:
+                        "the stored snapshot of \(name) at \(snapshot.position) entries differs from the projection recomputed from the log (SHA-256 \(SHA256.hash(recomputed).base64), stored \(snapshot.digest.base64))",
+                    position: snapshot.position == 0 ? nil : snapshot.position - 1))
+        }
+    }
+}
+
+extension SnapshotCheck {
+    /// `true` when `data` decodes to a state equal to `state`.
+    static func sameState<P: Projection>(_ state: P, _ data: [UInt8]) -> Bool {
+        guard let equatable = state as? any Equatable, let stored = try? P(snapshotData: data) else { return false }
+        return equal(equatable, stored)
+    }
+
+    static func equal<E: Equatable>(_ value: E, _ other: Any) -> Bool {
+        (other as? E) == value
+    }
+}
+
+extension Projection {
+    /// Folds an entry whatever its position and whatever ``apply(_:)``
+    /// throws: for auditors, which follow a log as stored.
+    mutating func follow(_ entry: LedgerEntry) {
+        try? apply(entry)
+        lastPosition = entry.position
+    }
+}
+
+/// Findings kept up to a limit, the rest counted.
+struct Findings {
+    let limit: Int
+    var kept: [AuditFinding] = []
+    var omitted = 0
+
+    mutating func add(_ finding: AuditFinding) {
+        if kept.count < limit { kept.append(finding) } else { omitted += 1 }
+    }
+}
+
+/// The state of a replay: the registry, every stream's head, the
+/// idempotency keys seen, and the Merkle tree so far.
+struct Replay {
+    let revocations: [PublicKey: UInt64]
+    let checkpointSizes: Set<UInt64>
+    let latestAcceptableTime: Timestamp
+    var trustedSize: UInt64 = 0
+    var registry: AuthorityRegistry?
+    var streams: [String: StreamHead] = [:]
+    var idempotency = Set<UInt128>()
+    var frontier = MerkleFrontier()
+    var rootsAtSize: [UInt64: Digest] = [:]
+    var lastRecordedAt = Timestamp(millisecondsSinceEpoch: .min)
+    var expectedPosition: UInt64 = 0
+    var domain: (any LedgerDomain)?
+    var signers = Set<PublicKey>()
+    var signaturesChecked: UInt64 = 0
+
+    init(revocations: [PublicKey: UInt64], checkpointSizes: Set<UInt64>, latestAcceptableTime: Timestamp, domain: (any LedgerDomain)?) {
+        self.revocations = revocations
+        self.checkpointSizes = checkpointSizes
+        self.latestAcceptableTime = latestAcceptableTime
+        self.domain = domain
+    }
+
+    /// Distinct actors that signed entries (keys of one actor count once;
+    /// keys the registry never knew count each).
+    var actorCount: Int {
+        Set(signers.map { registry?.keys[$0]?.actor ?? $0.base64 }).count
+    }
+
+    mutating func check(
+        _ stored: StoredEntry, _ decoded: Result<LedgerEntry, LedgerError>, leafHash: Digest, signatureValid: Bool, findings: inout Findings
+    ) {
+        if stored.position != expectedPosition {
+            let message =
+                stored.position > expectedPosition
+                ? "positions \(expectedPosition)..<\(stored.position) are missing"
+                : "position \(stored.position) appears again after \(expectedPosition - 1)"
+            findings.add(AuditFinding(code: .gap, message: message, position: min(stored.position, expectedPosition)))
+        }
+        expectedPosition = stored.position + 1
+        // The tree covers the bytes as stored, whatever they hold.
+        frontier.append(leafHash)
+        if checkpointSizes.contains(frontier.size) { rootsAtSize[frontier.size] = frontier.root }
+
+        let entry: LedgerEntry
+        switch decoded {
+        case .failure(let error):
+            findings.add(AuditFinding(error.at(position: stored.position)))
+            return
+        case .success(let value): entry = value
+        }
+        let content = entry.content
+        let trusted = entry.position < trustedSize
+        // The domain follows the log as stored, whatever is found below.
+        defer { domain?.follow(entry) }
+        guard signatureValid else {
+            findings.add(
+                AuditFinding(
+                    code: .invalidSignature, message: "the signature does not verify for the actor key",
+                    position: entry.position, stream: content.stream, key: content.actorKey))
+            return
+        }
+        if !trusted { signaturesChecked += 1 }
+        signers.insert(content.actorKey)
+        if entry.recordedAt > latestAcceptableTime {
+            findings.add(
+                AuditFinding(
+                    code: .timeInFuture, message: "recorded at \(entry.recordedAt), later than the auditor's clock allows",
+                    position: entry.position, stream: content.stream))
+        }
+        if entry.recordedAt < lastRecordedAt {
+            findings.add(
+                AuditFinding(
+                    code: .timeWentBackwards, message: "recorded at \(entry.recordedAt), before the previous entry's \(lastRecordedAt)",
+                    position: entry.position, stream: content.stream))
+        }
+        lastRecordedAt = max(lastRecordedAt, entry.recordedAt)
+        let digest = entry.idempotencyReference.digest.withUnsafeBytes { $0.loadUnaligned(as: UInt128.self) }
+        if !idempotency.insert(digest).inserted {
+            findings.add(
+                AuditFinding(
+                    code: .duplicateIdempotencyKey, message: "idempotency key \"\(content.idempotencyKey)\" was used before by this key",
+                    position: entry.position, stream: content.stream, key: content.actorKey))
+        }
+        let head = streams[content.stream]
+        do {
+            let newHead = try LedgerRules.admit(content, at: entry.position, registry: &registry, head: head, laterRevocations: revocations)
+            if newHead.version != entry.streamVersion {
+                findings.add(
+                    AuditFinding(
+                        code: .streamVersionMismatch,
+                        message: "the entry gives stream \(content.stream) version \(entry.streamVersion); it should be \(newHead.version)",
+                        position: entry.position, stream: content.stream))
+            }
+            streams[content.stream] = newHead
+            if let domain, !trusted {
+                do {
+                    try domain.check(entry)
+                } catch {
+                    var finding = AuditFinding(error.at(position: entry.position))
+                    finding.key = finding.key ?? content.actorKey
+                    findings.add(finding)
+                }
+            }
+        } catch {
+            var finding = AuditFinding(error.at(position: entry.position))
+            finding.key = finding.key ?? content.actorKey
+            findings.add(finding)
+            // Keep following the stream as stored, so one bad entry is one finding.
+            streams[content.stream] = StreamHead(version: entry.streamVersion, place: head?.place ?? content.place)
+        }
+    }
+
+    func checkCheckpoint(_ stored: StoredCheckpoint, findings: inout Findings) {
+        let signed: SignedCheckpoint
+        do {
+            signed = try SignedCheckpoint(parsing: stored.note)
+        } catch {
+            findings.add(
+                AuditFinding(
+                    code: .invalidCheckpoint, message: "checkpoint at size \(stored.size) does not parse: \(error.message)",
+                    position: stored.size))
+            return
+        }
+        guard signed.checkpoint.size == stored.size else {
+            findings.add(
+                AuditFinding(
+                    code: .invalidCheckpoint, message: "checkpoint stored at size \(stored.size) says size \(signed.checkpoint.size)",
+                    position: stored.size))
+            return
+        }
+        checkSigned(signed, what: "checkpoint at size \(stored.size)", code: .invalidCheckpoint, findings: &findings)
+        guard let root = root(at: stored.size) else {
+            findings.add(
+                AuditFinding(
+                    code: .checkpointMismatch,
+                    message: "checkpoint covers \(stored.size) entries but the log holds \(frontier.size): entries were removed",
+                    position: frontier.size))
+            return
+        }
+        if root != signed.checkpoint.root {
+            findings.add(
+                AuditFinding(
+                    code: .checkpointMismatch,
+                    message:
+                        "checkpoint at size \(stored.size) has root \(signed.checkpoint.root.base64); the log's root there is \(root.base64)",
+                    position: stored.size - 1))
+        }
+    }
+
+    /// The recomputed root of the first `size` entries, if the log has them.
+    func root(at size: UInt64) -> Digest? {
+        size == 0 ? MerkleHash.empty : rootsAtSize[size]
+    }
+
+    /// Checks a checkpoint's origin and its signature by the log key.
+    func checkSigned(_ signed: SignedCheckpoint, what: String, code: LedgerError.Code, findings: inout Findings) {
+        guard let registry else { return }
+        if signed.checkpoint.origin != registry.origin {
+            findings.add(
+                AuditFinding(
+                    code: code, message: "\(what) is for origin \"\(signed.checkpoint.origin)\", not \"\(registry.origin)\"",
+                    position: signed.checkpoint.size))
+        }
+        do {
+            try signed.verify(logKey: registry.logKey)
+        } catch {
+            findings.add(AuditFinding(code: code, message: "\(what): \(error.message)", position: signed.checkpoint.size))
+        }
+    }
+
+    /// Checks that the log extends the trusted checkpoint, and completes the
+    /// consistency proof from it to the latest stored checkpoint.
+    func checkTrusted(_ trusted: SignedCheckpoint, latest: StoredCheckpoint?, proof: ProofCollector?, findings: inout Findings)
+        -> AuditReport.Consistency?
+    {
+        let size = trusted.checkpoint.size
+        checkSigned(trusted, what: "the trusted checkpoint", code: .inconsistentHistory, findings: &findings)
+        guard let root = root(at: size) else {
+            findings.add(
+                AuditFinding(
+                    code: .inconsistentHistory,
+                    message: "the trusted checkpoint covers \(size) entries but the log holds \(frontier.size): entries were removed",
+                    position: frontier.size))
+            return nil
+        }
+        guard root == trusted.checkpoint.root else {
+            findings.add(
+                AuditFinding(
+                    code: .inconsistentHistory,
+                    message:
+                        "the log's first \(size) entries have root \(root.base64), not the trusted checkpoint's \(trusted.checkpoint.root.base64): history was rewritten",
+                    position: size == 0 ? nil : size - 1))
+            return nil
+        }
+        guard let proof, let latest, let hashes = try? proof.proof(),
+            let signed = try? SignedCheckpoint(parsing: latest.note)
+        else { return nil }
+        do {
+            try MerkleProof.verifyConsistency(
+                size1: size, size2: latest.size, proof: hashes, root1: trusted.checkpoint.root, root2: signed.checkpoint.root)
+            return AuditReport.Consistency(fromSize: size, toSize: latest.size, proof: hashes, toCheckpoint: latest.note)
+        } catch {
+            findings.add(
+                AuditFinding(
+                    code: .inconsistentHistory,
+                    message: "no consistency proof from the trusted checkpoint to the checkpoint at \(latest.size): \(error.message)",
+                    position: latest.size - 1))
+            return nil
+        }
+    }
+}

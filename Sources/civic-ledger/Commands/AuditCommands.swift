@@ -1,0 +1,319 @@
+import ArgumentParser
+import CivicGovernance
+import CivicLedger
+import Foundation
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract:
+            "Audit a ledger or an export: every signature, key, role, rule, projection snapshot and checkpoint, and consistency with a trusted checkpoint.",
+        discussion: """
+            SOURCE is a SQLite ledger or an export (civic-ledger export). A governance ledger is \
+            audited against the governance rules and its projection snapshots. With \
+            --trusted-checkpoint (a checkpoint saved earlier), the log must extend it: only the \
+            entries after it are re-verified, and the report carries a consistency proof from it \
+            to the latest checkpoint. Exit codes: 0 clean; 1 findings; 2 usage or I/O errors.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, html }
+
+    @Argument(help: "The SQLite ledger or export file to audit.")
+    var source: String
+    @Option(help: "A signed checkpoint saved earlier that the log must extend.")
+    var trustedCheckpoint: String?
+    @Option(help: "Report format: text, json or html.")
+    var format: Format = .text
+    @Option(help: "Write the report to this file instead of standard output.")
+    var out: String?
+
+    func run() async throws {
+        let opened = try LedgerSource.open(source)
+        var trusted: SignedCheckpoint?
+        if let trustedCheckpoint {
+            do {
+                trusted = try SignedCheckpoint(parsing: try readText(trustedCheckpoint, what: "trusted checkpoint"))
+            } catch let error as LedgerError {
+                throw CLIError.usage("the trusted checkpoint \(trustedCheckpoint) does not parse: \(error.message)")
+            }
+        }
+        let auditor = Auditor(
+            store: opened.store, domain: try await opened.domain(), projections: try await opened.projections(), trustedCheckpoint: trusted)
+        let progress = ProgressReporter("auditing")
+        let report = try await auditor.audit { done, total in progress.update(done: done, total: total) }
+        let text: String
+        switch format {
+        case .text: text = AuditText.text(report, source: source)
+        case .json: text = try AuditText.json(report)
+        case .html: text = AuditText.html(report, source: source)
+        }
+        try emit(text, to: out)
+        if let out { printError("wrote the \(format.rawValue) report to \(out)") }
+        if !report.isClean { throw ExitCode(1) }
+    }
+}
+
+/// The audit report in its three forms.
+enum AuditText {
+    static func summaryLines(_ report: AuditReport) -> [String] {
+        var lines = [
+            "origin: \(report.origin ?? "unknown (genesis unreadable)")",
+            "entries: \(report.entries); signatures verified: \(report.signaturesChecked); actors: \(report.actors)",
+            "checkpoints checked: \(report.checkpointsChecked); projection snapshots compared: \(report.snapshotsChecked)",
+            "root: \(report.root.base64)",
+            String(
+                format: "elapsed: %.2f s (%.0f entries/s)", report.elapsedSeconds,
+                Double(report.entries) / max(report.elapsedSeconds, 0.001)),
+        ]
+        if let key = report.logVerifierKey { lines.append("log key: \(key)") }
+        if let size = report.trustedSize {
+            if let proof = report.consistency {
+                lines.append(
+                    "trusted checkpoint at size \(size): the log extends it; consistency proof to size \(proof.toSize) (\(proof.proof.count) hashes) verified"
+                )
+            } else if !report.findings.contains(where: { $0.code == .inconsistentHistory }) {
+                lines.append("trusted checkpoint at size \(size): the log extends it (no later checkpoint to prove consistency to)")
+            }
+        }
+        return lines
+    }
+
+    static func verdict(_ report: AuditReport) -> String {
+        guard !report.isClean else { return "CLEAN: no findings" }
+        let total = report.findings.count + report.omittedFindings
+        let counts = AuditSeverity.allCases.reversed().map { "\(report.count($0)) \($0.rawValue)" }.joined(separator: ", ")
+        let first = report.firstFinding?.position.map { "; first at position \($0)" } ?? ""
+        return "FINDINGS: \(total) (\(counts)\(report.omittedFindings > 0 ? ", \(report.omittedFindings) more not kept" : ""))\(first)"
+    }
+
+    static func text(_ report: AuditReport, source: String) -> String {
+        var lines = ["Audit of \(source)"] + summaryLines(report).map { "  " + $0 } + ["", verdict(report)]
+        for finding in report.findings {
+            lines.append("  \(finding)\(finding.stream.map { " [stream \($0)]" } ?? "")")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func json(_ report: AuditReport) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        var object = try JSONSerialization.jsonObject(with: try encoder.encode(report)) as? [String: Any] ?? [:]
+        object["clean"] = report.isClean
+        return String(
+            decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]),
+            as: UTF8.self) + "\n"
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: ">", with: "&gt;"
+        )
+        .replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// One self-contained page: no scripts, nothing fetched.
+    static func html(_ report: AuditReport, source: String) -> String {
+        let rows = report.findings.map { finding in
+            "<tr class=\"\(finding.severity.rawValue)\"><td>\(finding.severity.rawValue)</td><td>\(finding.position.map(String.init) ?? "")</td><td><code>\(escape(finding.code.rawValue))</code></td><td>\(escape(finding.stream ?? ""))</td><td>\(escape(finding.actor ?? ""))</td><td>\(escape(finding.message))</td></tr>"
+        }.joined(separator: "\n")
+        return """
+            <!DOCTYPE html>
+            <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>审计报告 Audit report</title>
+            <style>
+            body{font-family:system-ui,sans-serif;margin:1rem;max-width:60rem;color:#222}
+            table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border:1px solid #ccc;padding:.3rem;text-align:left;vertical-align:top}
+            .verdict{font-weight:bold;padding:.5rem;border-radius:.3rem}.clean{background:#dfd}.dirty{background:#fdd}
+            tr.critical td:first-child{background:#f88}tr.error td:first-child{background:#fc8}tr.warning td:first-child{background:#ff8}
+            code{word-break:break-all}
+            </style></head><body>
+            <h1>审计报告 Audit report</h1>
+            <p><code>\(escape(source))</code></p>
+            <ul>\(summaryLines(report).map { "<li><code>\(escape($0))</code></li>" }.joined())</ul>
+            <p class="verdict \(report.isClean ? "clean" : "dirty")">\(escape(verdict(report)))</p>
+            \(report.findings.isEmpty ? "" : "<table><thead><tr><th>严重性 severity</th><th>位置 position</th><th>代码 code</th><th>流 stream</th><th>行为人 actor</th><th>说明 message</th></tr></thead><tbody>\n\(rows)\n</tbody></table>")
+            </body></html>
+
+            """
+    }
+}
+
+struct ProveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prove", abstract: "Print an offline-verifiable proof from a ledger or an export.",
+        subcommands: [ProveInclusionCommand.self, ProveConsistencyCommand.self])
+
+    /// The stored checkpoint of exactly `size` entries, or the latest when
+    /// `size` is nil.
+    static func checkpoint(_ store: any EventStore, size: UInt64?) async throws -> SignedCheckpoint {
+        guard let size else {
+            guard let stored = try await store.latestCheckpoint() else {
+                throw CLIError.usage("the ledger has no checkpoint to prove against")
+            }
+            return try SignedCheckpoint(parsing: stored.note)
+        }
+        guard let stored = try await store.checkpoints(fromSize: size, limit: 1).first, stored.size == size else {
+            let near = try await store.checkpoints(fromSize: size > 3 ? size - 3 : 0, limit: 6).map { String($0.size) }
+            throw CLIError.usage(
+                "no stored checkpoint covers exactly \(size) entries\(near.isEmpty ? "" : " (stored sizes near it: \(near.joined(separator: ", ")))")"
+            )
+        }
+        return try SignedCheckpoint(parsing: stored.note)
+    }
+}
+
+struct ProveInclusionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inclusion",
+        abstract: "Prove that the entry at --index is in the log (C2SP tlog-proof, carrying the entry and the signed checkpoint).")
+
+    @Argument(help: "The SQLite ledger or export file.")
+    var source: String
+    @Option(help: "The entry's position.")
+    var index: UInt64
+    @Option(help: "The size of the stored checkpoint to prove against (default: the latest).")
+    var size: UInt64?
+    @Option(help: "Write the proof to this file instead of standard output.")
+    var out: String?
+
+    func run() async throws {
+        let store = try LedgerSource.open(source).store
+        let checkpoint = try await ProveCommand.checkpoint(store, size: size)
+        guard index < checkpoint.checkpoint.size else {
+            throw CLIError.usage(
+                "entry \(index) is not covered by the checkpoint of \(checkpoint.checkpoint.size) entries; take a newer checkpoint (civic-ledger checkpoint) or pass --size"
+            )
+        }
+        try emit(try await LogProver.inclusion(store: store, index: index, checkpoint: checkpoint).serialized, to: out)
+    }
+}
+
+struct ProveConsistencyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consistency", abstract: "Prove that the log only grew from the checkpoint of --old entries to the one of --new.")
+
+    @Argument(help: "The SQLite ledger or export file.")
+    var source: String
+    @Option(help: "The older checkpoint's size.")
+    var old: UInt64
+    @Option(name: .customLong("new"), help: "The newer checkpoint's size (default: the latest).")
+    var newSize: UInt64?
+    @Option(help: "Write the proof to this file instead of standard output.")
+    var out: String?
+
+    func run() async throws {
+        let store = try LedgerSource.open(source).store
+        let oldCheckpoint = try await ProveCommand.checkpoint(store, size: old)
+        let newCheckpoint = try await ProveCommand.checkpoint(store, size: newSize)
+        guard old > 0, old <= newCheckpoint.checkpoint.size else {
+            throw CLIError.usage("--old must be 1 to the newer checkpoint's size \(newCheckpoint.checkpoint.size), got \(old)")
+        }
+        try emit(try await LogProver.consistency(store: store, old: oldCheckpoint, new: newCheckpoint).serialized, to: out)
+    }
+}
+
+struct VerifyProofCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-proof",
+        abstract: "Check an inclusion or consistency proof offline, against a checkpoint you trust.",
+        discussion: """
+            A checkpoint in the proof must be the one in --checkpoint, or carry a valid signature \
+            by --log-key (the C2SP verifier key string that audit prints). Exit codes: 0 the proof \
+            holds; 1 it does not; 2 unreadable input.
+            """)
+
+    @Argument(help: "The proof file (from civic-ledger prove).")
+    var proof: String
+    @Option(help: "A signed checkpoint you trust.")
+    var checkpoint: String
+    @Option(help: "The log's verifier key (name+id+key), to check checkpoints other than --checkpoint.")
+    var logKey: String?
+
+    func run() async throws {
+        let text = try readText(proof, what: "proof")
+        let trusted: SignedCheckpoint
+        var key: PublicKey?
+        do {
+            trusted = try SignedCheckpoint(parsing: try readText(checkpoint, what: "checkpoint"))
+            if let logKey {
+                let noteKey = try NoteKey(verifierKey: logKey)
+                guard noteKey.name == trusted.checkpoint.origin else {
+                    throw CLIError.usage(
+                        "the log key is named \"\(noteKey.name)\" but the checkpoint is for \"\(trusted.checkpoint.origin)\"")
+                }
+                key = noteKey.publicKey
+            }
+        } catch let error as LedgerError {
+            throw CLIError.usage(error.message)
+        }
+        if text.hasPrefix(InclusionProof.header + "\n") {
+            let parsed: InclusionProof
+            do { parsed = try InclusionProof(parsing: text) } catch { throw CLIError.usage("\(proof): \(error.message)") }
+            try parsed.verify(trusted: trusted, logKey: key)
+            print(
+                "verified: entry \(parsed.index) is in the log \(parsed.checkpoint.checkpoint.origin) of \(parsed.checkpoint.checkpoint.size) entries"
+            )
+            if let bytes = parsed.entry, let entry = try? LedgerEntry(bytes: bytes) {
+                let signature = entry.event.hasValidSignature ? "its signature verifies" : "ITS SIGNATURE DOES NOT VERIFY"
+                print(
+                    "  \(entry.kind) on \(entry.stream) at \(entry.recordedAt), signed by key \(entry.actorKey.fingerprint): \(signature)")
+                if !entry.event.hasValidSignature { throw ExitCode(1) }
+            }
+        } else if text.hasPrefix(ConsistencyProof.header + "\n") {
+            let parsed: ConsistencyProof
+            do { parsed = try ConsistencyProof(parsing: text) } catch { throw CLIError.usage("\(proof): \(error.message)") }
+            try parsed.verify(trusted: trusted, logKey: key)
+            print(
+                "verified: the log \(parsed.new.checkpoint.origin) of \(parsed.new.checkpoint.size) entries extends the one of \(parsed.old.checkpoint.size)"
+            )
+        } else {
+            throw CLIError.usage(
+                "\(proof) is not a proof: its first line is neither \(InclusionProof.header) nor \(ConsistencyProof.header)")
+        }
+    }
+}
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write every entry (exact bytes and a decoded view), checkpoint and projection snapshot as JSON lines.",
+        discussion: "The format is docs/format.md §11; tools/verify_export.py checks an export independently.")
+
+    @Argument(help: "The SQLite ledger or export file.")
+    var source: String
+    @Option(help: "The JSON-lines file to write.")
+    var out: String
+
+    func run() async throws {
+        let opened = try LedgerSource.open(source)
+        guard out != source else { throw CLIError.usage("--out must not be the source") }
+        let temporary = out + ".partial"
+        FileManager.default.createFile(atPath: temporary, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: temporary) else { throw CLIError.io("cannot write \(temporary)") }
+        let progress = ProgressReporter("exporting")
+        let summary: LedgerExport.Summary
+        do {
+            var buffer = Data()
+            summary = try await LedgerExport.write(
+                store: opened.store, snapshotNames: GovernanceProjections.all.map { $0.name }, payloadView: GovernancePayloadView.view(of:),
+                progress: { done, total in progress.update(done: done, total: total) }
+            ) { line in
+                buffer.append(contentsOf: line.utf8)
+                if buffer.count > 1 << 20 {
+                    try handle.write(contentsOf: buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            try handle.write(contentsOf: buffer)
+            try handle.synchronize()
+            try handle.close()
+            _ = try? FileManager.default.removeItem(atPath: out)
+            try FileManager.default.moveItem(atPath: temporary, toPath: out)
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        print("exported \(summary.entries) entries, \(summary.checkpoints) checkpoints, \(summary.snapshots) snapshots to \(out)")
+    }
+}

@@ -1,0 +1,72 @@
+import CivicGovernance
+import CivicLedger
+import CivicLedgerSQLite
+import Foundation
+
+/// What an audit or a proof reads: a SQLite ledger, or an export of one
+/// (`civic-ledger export`), told apart by the file's first bytes.
+struct LedgerSource {
+    let path: String
+    let store: any EventStore
+    let isExport: Bool
+
+    static func open(_ path: String) throws -> LedgerSource {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CLIError.io("cannot read \(path): no such file, or no permission")
+        }
+        let start = (try? handle.read(upToCount: 16)) ?? Data()
+        try? handle.close()
+        if start.starts(with: Data("SQLite format 3".utf8)) {
+            return LedgerSource(path: path, store: try LedgerFiles(path: path).openStore(readOnly: true), isExport: false)
+        }
+        if start.first == UInt8(ascii: "{") {
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path))
+            } catch {
+                throw CLIError.io("cannot read \(path): \(error.localizedDescription)")
+            }
+            do {
+                return LedgerSource(path: path, store: try ExportedLedgerStore(jsonLines: data), isExport: true)
+            } catch let error as LedgerError {
+                throw CLIError.io("\(path) is not a readable export: \(error.message)")
+            }
+        }
+        throw CLIError.io("\(path) is neither a SQLite ledger nor a civic-ledger export")
+    }
+
+    /// The governance rules when the ledger is a governance ledger.
+    func domain() async throws -> (any LedgerDomain)? {
+        try await LedgerFiles.domain(of: store)
+    }
+
+    /// The projections an audit compares with their snapshots.
+    func projections() async throws -> [any Projection.Type] {
+        try await domain() == nil ? [] : GovernanceProjections.all
+    }
+}
+
+/// Reads a file the user named, with an error that names it.
+func readText(_ path: String, what: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw CLIError.io("cannot read \(what) \(path)")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw CLIError.io("\(what) \(path) is not UTF-8 text")
+    }
+    return text
+}
+
+/// Writes `text` to `path` (replacing it), or to standard output when
+/// `path` is nil.
+func emit(_ text: String, to path: String?) throws {
+    guard let path else {
+        print(text, terminator: "")
+        return
+    }
+    do {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw CLIError.io("cannot write \(path): \(error.localizedDescription)")
+    }
+}
