@@ -1,7 +1,8 @@
 # CivicLedger: read this first.
 #
 #   make demo    install what is missing, build, run the demo on SQLite
-#   make test    install what is missing, build, run every test
+#   make test    install what is missing, build, run every test, and check
+#                that tools/verify_export.py agrees with the Swift audit
 #   make bench   run the benchmarks (Benchmarks/, a nested package)
 #   make docs    build the DocC catalogs into .build/docs (warnings are errors)
 #
@@ -12,7 +13,11 @@ SWIFT        ?= swift
 APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 DEMO_DB      ?= demo-ledger.sqlite
 
-.PHONY: demo test build deps bench docs clean
+.PHONY: demo test build deps bench docs clean check-export
+
+# The independent verifier's Python environment (PyNaCl from PyPI).
+VENV := .build/venv
+CHECK := .build/check-export
 
 deps:
 	@missing=""; \
@@ -42,6 +47,19 @@ demo: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) --no-print-directory check-export
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet pynacl==1.6.2
+
+# tools/verify_export.py (written from docs/format.md) and the Swift audit
+# must agree on a demo ledger's export, and both must reject a tampered copy.
+check-export: $(VENV)/bin/python
+	rm -rf $(CHECK) && mkdir -p $(CHECK)
+	.build/debug/civic-ledger demo --db $(CHECK)/demo.sqlite --days 90 --residents 1000 > $(CHECK)/demo.txt
+	.build/debug/civic-ledger export $(CHECK)/demo.sqlite --out $(CHECK)/demo.jsonl
+	$(VENV)/bin/python tools/compare_audits.py .build/debug/civic-ledger $(VENV)/bin/python $(CHECK)/demo.jsonl
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
