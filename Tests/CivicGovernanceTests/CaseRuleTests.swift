@@ -143,6 +143,28 @@ struct CaseRuleTests {
         }
     }
 
+    @Test("an audit warns of a case overdue past the grace with no reminder, and not once one is sent")
+    func unremindedOverdue() async throws {
+        let f = try await GovernanceFixture.make()
+        try await f.caseThrough("c1", until: .dispatched, urgency: .utilities)
+        // Overdue (24 h) but within the grace of a day: nothing yet.
+        f.clock.advance(milliseconds: 30 * 3_600_000)
+        #expect(try await f.state.closingFindings(asOf: f.clock.now()).isEmpty)
+        f.clock.advance(milliseconds: 24 * 3_600_000)
+        let late = try await f.state.closingFindings(asOf: f.clock.now())
+        #expect(late.map(\.code) == [.overdueUnreminded])
+        #expect(late.first?.stream == "case/c1" && late.first?.severity == .warning)
+        // The audit judges as of the log's last entry: once one is recorded
+        // after the grace, it reports the case too; a reminder clears it.
+        #expect(try await Auditor(store: f.store, clock: f.clock, domain: GovernanceState()).audit().isClean)
+        try await f.caseThrough("c2", until: .reported)
+        let audit = try await Auditor(store: f.store, clock: f.clock, domain: GovernanceState()).audit()
+        #expect(audit.findings.map(\.code) == [.overdueUnreminded])
+        try await f.run { try $0.step(GovernanceKind.remind, case: "c1", by: f.key("supervisor"), state: $1, at: $2) }
+        #expect(try await f.state.closingFindings(asOf: f.clock.now()).isEmpty)
+        #expect(try await Auditor(store: f.store, clock: f.clock, domain: GovernanceState()).audit().isClean)
+    }
+
     @Test("overdue cases draw reminders; a reminder before the deadline is refused")
     func reminders() async throws {
         let f = try await GovernanceFixture.make()

@@ -266,3 +266,62 @@ struct CLITests {
         #expect(try cli.run(["verify", "demo.sqlite"]).stdout.contains("governance rules replayed"))
     }
 }
+
+@Suite("The supervisor's commands: audit, export, prove, verify-proof")
+struct AuditCLITests {
+    @Test("audit, export, prove and verify-proof work on a demo ledger and its export, and say clearly what is wrong")
+    func supervisor() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["demo", "--db", "d.sqlite", "--residents", "120", "--days", "20"]).status == 0)
+        let audit = try cli.run(["audit", "d.sqlite", "--format", "json"])
+        #expect(audit.status == 0, "\(audit.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
+        #expect(report["clean"] as? Bool == true)
+        #expect(report["snapshotsChecked"] as? Int == 7)
+        let key = try #require(report["logVerifierKey"] as? String)
+
+        // The export alone audits to the same root; a changed byte fails it.
+        #expect(try cli.run(["export", "d.sqlite", "--out", "d.jsonl"]).status == 0)
+        let fromExport = try cli.run(["audit", "d.jsonl", "--format", "json"])
+        #expect(fromExport.status == 0)
+        let exported = try #require(try JSONSerialization.jsonObject(with: Data(fromExport.stdout.utf8)) as? [String: Any])
+        #expect(exported["root"] as? String == report["root"] as? String)
+        var lines = try String(contentsOfFile: cli.path("d.jsonl"), encoding: .utf8).components(separatedBy: "\n")
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(lines[40].utf8)) as? [String: Any])
+        let encoded = try #require(object["bytes"] as? String)
+        var bytes = try #require([UInt8](base64String: encoded))
+        bytes[bytes.count - 3] ^= 0x40
+        object["bytes"] = bytes.base64String
+        lines[40] = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        try lines.joined(separator: "\n").write(toFile: cli.path("t.jsonl"), atomically: true, encoding: .utf8)
+        let tampered = try cli.run(["audit", "t.jsonl"])
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("position \(object["position"] as? Int ?? -1): critical [invalid-signature]"))
+        let html = try cli.run(["audit", "t.jsonl", "--format", "html", "--out", "t.html"])
+        #expect(html.status == 1)
+        let page = try String(contentsOfFile: cli.path("t.html"), encoding: .utf8)
+        #expect(page.contains("invalid-signature") && !page.contains("<script"))
+
+        // An inclusion proof verifies offline against the checkpoint, and not against another log's key.
+        let checkpoint = try cli.run(["checkpoint", "d.sqlite"])
+        try checkpoint.stdout.write(toFile: cli.path("cp.txt"), atomically: true, encoding: .utf8)
+        #expect(try cli.run(["prove", "inclusion", "d.sqlite", "--index", "30", "--out", "p.proof"]).status == 0)
+        let verified = try cli.run(["verify-proof", "p.proof", "--checkpoint", "cp.txt", "--log-key", key])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.contains("entry 30 is in the log"))
+        let proof = try String(contentsOfFile: cli.path("p.proof"), encoding: .utf8)
+        let lastHash = try #require(proof.components(separatedBy: "\n").lastIndex { $0.count == 44 && !$0.contains(" ") })
+        var proofLines = proof.components(separatedBy: "\n")
+        proofLines[lastHash] = SHA256.hash(Array("x".utf8)).base64
+        try proofLines.joined(separator: "\n").write(toFile: cli.path("bad.proof"), atomically: true, encoding: .utf8)
+        #expect(try cli.run(["verify-proof", "bad.proof", "--checkpoint", "cp.txt"]).status == 1)
+
+        // Usage errors exit 2 and say what was wrong.
+        let missing = try cli.run(["audit", "nothing.sqlite"])
+        #expect(missing.status == 2 && missing.stderr.contains("nothing.sqlite"))
+        let noCheckpoint = try cli.run(["prove", "consistency", "d.sqlite", "--old", "3"])
+        #expect(noCheckpoint.status == 2 && noCheckpoint.stderr.contains("no stored checkpoint covers exactly 3 entries"))
+        try "not a checkpoint".write(toFile: cli.path("junk.txt"), atomically: true, encoding: .utf8)
+        #expect(try cli.run(["audit", "d.sqlite", "--trusted-checkpoint", "junk.txt"]).status == 2)
+    }
+}

@@ -162,8 +162,9 @@ public struct Auditor: Sendable {
         }
 
         // Every stored checkpoint: signature by the log key, origin, root.
-        for stored in checkpoints {
-            replay.checkCheckpoint(stored, findings: &findings)
+        var matchedUpTo: UInt64 = 0
+        for stored in checkpoints where replay.checkCheckpoint(stored, since: matchedUpTo, findings: &findings) {
+            matchedUpTo = stored.size
         }
         // Snapshots the log never reached.
         for snapshot in snapshots where !snapshot.compared {
@@ -440,7 +441,11 @@ struct Replay {
         }
     }
 
-    func checkCheckpoint(_ stored: StoredCheckpoint, findings: inout Findings) {
+    /// Checks a stored checkpoint; `true` when its root is the log's. A
+    /// root that differs places the change after `since`, the last
+    /// checkpoint whose root matched.
+    @discardableResult
+    func checkCheckpoint(_ stored: StoredCheckpoint, since: UInt64 = 0, findings: inout Findings) -> Bool {
         let signed: SignedCheckpoint
         do {
             signed = try SignedCheckpoint(parsing: stored.note)
@@ -449,14 +454,14 @@ struct Replay {
                 AuditFinding(
                     code: .invalidCheckpoint, message: "checkpoint at size \(stored.size) does not parse: \(error.message)",
                     position: stored.size))
-            return
+            return false
         }
         guard signed.checkpoint.size == stored.size else {
             findings.add(
                 AuditFinding(
                     code: .invalidCheckpoint, message: "checkpoint stored at size \(stored.size) says size \(signed.checkpoint.size)",
                     position: stored.size))
-            return
+            return false
         }
         checkSigned(signed, what: "checkpoint at size \(stored.size)", code: .invalidCheckpoint, findings: &findings)
         guard let root = root(at: stored.size) else {
@@ -465,16 +470,18 @@ struct Replay {
                     code: .checkpointMismatch,
                     message: "checkpoint covers \(stored.size) entries but the log holds \(frontier.size): entries were removed",
                     position: frontier.size))
-            return
+            return false
         }
         if root != signed.checkpoint.root {
             findings.add(
                 AuditFinding(
                     code: .checkpointMismatch,
                     message:
-                        "checkpoint at size \(stored.size) has root \(signed.checkpoint.root.base64); the log's root there is \(root.base64)",
+                        "checkpoint at size \(stored.size) has root \(signed.checkpoint.root.base64); the log's root there is \(root.base64): an entry in positions \(since)..<\(stored.size) was changed after it was checkpointed",
                     position: stored.size - 1))
+            return false
         }
+        return true
     }
 
     /// The recomputed root of the first `size` entries, if the log has them.
