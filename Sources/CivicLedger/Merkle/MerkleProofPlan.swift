@@ -83,7 +83,7 @@ public struct MerkleProofPlan: Hashable, Sendable {
 
 /// Computes a proof from leaf hashes given in position order: feed every
 /// leaf of the tree (or at least every leaf the plan's ranges cover) with
-/// ``add(_:at:)``, then read ``proof``.
+/// ``add(_:at:)``, then call ``proof()``.
 public struct ProofCollector: Sendable {
     /// The plan being filled.
     public let plan: MerkleProofPlan

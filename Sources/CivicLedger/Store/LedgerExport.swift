@@ -30,12 +30,14 @@ public enum LedgerExport {
     /// newline.
     ///
     /// - Parameters:
+    ///   - store: the ledger to export.
     ///   - snapshotNames: the projection snapshots to include, by name.
     ///   - payloadView: a JSON value (made of dictionaries, arrays, strings,
     ///     numbers, booleans) for an entry's payload, or `nil` to show the
     ///     payload as JSON when it is JSON and as base64 otherwise.
     ///   - progress: called after each page with the entries written and the
     ///     head's size.
+    ///   - write: receives each line.
     public static func write(
         store: any EventStore, snapshotNames: [String] = [], payloadView: (@Sendable (LedgerEntry) -> Any?)? = nil,
         progress: (@Sendable (UInt64, UInt64) -> Void)? = nil, to write: (String) throws -> Void
