@@ -35,14 +35,11 @@ struct LedgerSource {
         throw CLIError.io("\(path) is neither a SQLite ledger nor a civic-ledger export")
     }
 
-    /// The governance rules when the ledger is a governance ledger.
-    func domain() async throws -> (any LedgerDomain)? {
-        try await LedgerFiles.domain(of: store)
-    }
-
-    /// The projections an audit compares with their snapshots.
-    func projections() async throws -> [any Projection.Type] {
-        try await domain() == nil ? [] : GovernanceProjections.all
+    /// The governance rules when the ledger is a governance ledger, and
+    /// the projections whose snapshots an audit compares.
+    func rules() async throws -> (domain: (any LedgerDomain)?, projections: [any Projection.Type]) {
+        let domain = try await LedgerFiles.domain(of: store)
+        return (domain, domain == nil ? [] : GovernanceProjections.all)
     }
 }
 

@@ -28,6 +28,13 @@ struct CheckpointTests {
         let expected = SHA256.hash(Array("ledger.test/c".utf8) + [0x0a, 0x01] + Self.key.publicKey.bytes).bytes[0..<4]
         #expect(note.keyID == expected.reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
         #expect(try NoteKey(verifierKey: note.verifierKey) == note)
+        // Keys whose base64 holds a "+" (the separator) round-trip too.
+        let plus = (0..<200).map { NoteKey(name: "ledger.test/c", publicKey: FixtureKeys.key("k\($0)").publicKey) }
+            .filter { $0.verifierKey.split(separator: "+").count > 3 }
+        #expect(!plus.isEmpty)
+        for key in plus { #expect(try NoteKey(verifierKey: key.verifierKey) == key) }
+        let wrongID = note.verifierKey.replacingOccurrences(of: String(note.verifierKey.split(separator: "+")[1]), with: "0000000")
+        #expect(throws: LedgerError.self) { try NoteKey(verifierKey: wrongID) }
     }
 
     @Test("any single flipped bit in a signed checkpoint is detected")
@@ -48,12 +55,14 @@ struct CheckpointTests {
         }
     }
 
-    @Test("malformed checkpoint texts are rejected", arguments: [
-        "origin\n12\nroot\n\n\u{2014} k AAAA\n",
-        "origin\n012\n\(MerkleHash.empty.base64)\n\n\u{2014} k AAAAAAA=\n",
-        "origin\n12\n\(MerkleHash.empty.base64)\n",
-        "origin\n12\n\(MerkleHash.empty.base64)\n\n- k AAAAAAA=\n",
-    ])
+    @Test(
+        "malformed checkpoint texts are rejected",
+        arguments: [
+            "origin\n12\nroot\n\n\u{2014} k AAAA\n",
+            "origin\n012\n\(MerkleHash.empty.base64)\n\n\u{2014} k AAAAAAA=\n",
+            "origin\n12\n\(MerkleHash.empty.base64)\n",
+            "origin\n12\n\(MerkleHash.empty.base64)\n\n- k AAAAAAA=\n",
+        ])
     func malformed(_ text: String) {
         #expect(throws: LedgerError.self) { try SignedCheckpoint(parsing: text) }
     }

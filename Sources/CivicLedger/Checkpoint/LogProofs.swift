@@ -232,11 +232,11 @@ public enum LogProver {
         let size = checkpoint.checkpoint.size
         var collector = ProofCollector(plan: try .inclusion(index: index, size: size))
         var entry: [UInt8]?
-        let root = try await streamLeaves(store: store, size: size) { stored, leaf in
+        let roots = try await streamLeaves(store: store, size: size) { stored, leaf in
             collector.add(leaf, at: stored.position)
             if stored.position == index { entry = stored.bytes }
         }
-        try check(root, against: checkpoint)
+        try check(roots.root, against: checkpoint)
         return InclusionProof(index: index, entry: entry, hashes: try collector.proof(), checkpoint: checkpoint)
     }
 
@@ -246,20 +246,21 @@ public enum LogProver {
     ///   `0 < old ≤ new` or the store's entries do not have both roots.
     public static func consistency(store: any EventStore, old: SignedCheckpoint, new: SignedCheckpoint) async throws -> ConsistencyProof {
         var collector = ProofCollector(plan: try .consistency(size1: old.checkpoint.size, size2: new.checkpoint.size))
-        var frontier = MerkleFrontier()
-        var oldRoot: Digest?
-        let root = try await streamLeaves(store: store, size: new.checkpoint.size) { stored, leaf in
+        let roots = try await streamLeaves(store: store, size: new.checkpoint.size, earlier: old.checkpoint.size) { stored, leaf in
             collector.add(leaf, at: stored.position)
-            frontier.append(leaf)
-            if frontier.size == old.checkpoint.size { oldRoot = frontier.root }
         }
-        try check(oldRoot ?? MerkleHash.empty, against: old)
-        try check(root, against: new)
+        try check(roots.earlier ?? MerkleHash.empty, against: old)
+        try check(roots.root, against: new)
         return ConsistencyProof(hashes: try collector.proof(), old: old, new: new)
     }
 
-    static func streamLeaves(store: any EventStore, size: UInt64, _ body: (StoredEntry, Digest) -> Void) async throws -> Digest {
+    /// Feeds the first `size` leaves to `body`; returns the root of the
+    /// `size` leaves and of the first `earlier` ones.
+    static func streamLeaves(
+        store: any EventStore, size: UInt64, earlier: UInt64? = nil, _ body: (StoredEntry, Digest) -> Void
+    ) async throws -> (root: Digest, earlier: Digest?) {
         var frontier = MerkleFrontier()
+        var earlierRoot: Digest?
         for try await page in StoredPages(store: store, from: 0, to: size) {
             for stored in page {
                 guard stored.position == frontier.size else {
@@ -269,13 +270,14 @@ public enum LogProver {
                 }
                 let leaf = MerkleHash.leaf(stored.bytes)
                 frontier.append(leaf)
+                if frontier.size == earlier { earlierRoot = frontier.root }
                 body(stored, leaf)
             }
         }
         guard frontier.size == size else {
             throw LedgerError(.invalidProof, "the store holds \(frontier.size) entries, fewer than the checkpoint's \(size)")
         }
-        return frontier.root
+        return (frontier.root, earlierRoot)
     }
 
     static func check(_ root: Digest, against checkpoint: SignedCheckpoint) throws(LedgerError) {

@@ -110,15 +110,16 @@ public struct NoteKey: Hashable, Sendable {
 
     /// Parses a verifier key string.
     public init(verifierKey: String) throws(LedgerError) {
-        let parts = verifierKey.split(separator: "+", omittingEmptySubsequences: false)
+        // The name has no "+" (C2SP signed-note) and the id is hex; the
+        // base64 key may contain "+", so split twice only.
+        let parts = verifierKey.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let blob = [UInt8](base64String: String(parts[2])), blob.count == 33, blob[0] == 0x01,
             let key = PublicKey(blob[1...])
         else {
             throw LedgerError(.invalidCheckpoint, "not an Ed25519 verifier key: \"\(verifierKey)\"")
         }
         self.init(name: String(parts[0]), publicKey: key)
-        guard String(parts[1]).lowercased() == verifierKey.split(separator: "+")[1].lowercased(),
-            UInt32(parts[1], radix: 16) == keyID
+        guard parts[1].count == 8, UInt32(parts[1], radix: 16) == keyID
         else {
             throw LedgerError(.invalidCheckpoint, "verifier key's id \(parts[1]) does not match its name and key")
         }

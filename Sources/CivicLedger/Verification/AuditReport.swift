@@ -6,7 +6,7 @@
 ///   stored projection disagrees with the log.
 /// - ``warning``: an obligation not met in time (an overdue case nobody
 ///   reminded), or a recorded time out of line.
-public enum AuditSeverity: String, Hashable, Sendable, Codable, CaseIterable, Comparable {
+public enum AuditSeverity: String, Hashable, Sendable, Codable, CaseIterable {
     case warning
     case error
     case critical
@@ -24,10 +24,6 @@ public enum AuditSeverity: String, Hashable, Sendable, Codable, CaseIterable, Co
         default:
             self = .error
         }
-    }
-
-    public static func < (lhs: AuditSeverity, rhs: AuditSeverity) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }
 

@@ -120,7 +120,7 @@ public struct Auditor: Sendable {
         // Pass 2: every entry, in order. The reading task decodes the next
         // page and checks its signatures on every core meanwhile.
         var rootSizes = Set(checkpoints.map(\.size))
-        rootSizes.insert(trustedSize)
+        if trustedCheckpoint != nil { rootSizes.insert(trustedSize) }
         var replay = Replay(
             revocations: revocations, checkpointSizes: rootSizes,
             latestAcceptableTime: clock.now().adding(milliseconds: clockTolerance), domain: domain)
@@ -412,6 +412,12 @@ struct Replay {
                     code: .duplicateIdempotencyKey, message: "idempotency key \"\(content.idempotencyKey)\" was used before by this key",
                     position: entry.position, stream: content.stream, key: content.actorKey))
         }
+        // A refused entry names its signer, whatever the rule that refused it.
+        func refused(_ error: LedgerError) {
+            var finding = AuditFinding(error.at(position: entry.position))
+            finding.key = finding.key ?? content.actorKey
+            findings.add(finding)
+        }
         let head = streams[content.stream]
         do {
             let newHead = try LedgerRules.admit(content, at: entry.position, registry: &registry, head: head, laterRevocations: revocations)
@@ -424,18 +430,10 @@ struct Replay {
             }
             streams[content.stream] = newHead
             if let domain, !trusted {
-                do {
-                    try domain.check(entry)
-                } catch {
-                    var finding = AuditFinding(error.at(position: entry.position))
-                    finding.key = finding.key ?? content.actorKey
-                    findings.add(finding)
-                }
+                do { try domain.check(entry) } catch { refused(error) }
             }
         } catch {
-            var finding = AuditFinding(error.at(position: entry.position))
-            finding.key = finding.key ?? content.actorKey
-            findings.add(finding)
+            refused(error)
             // Keep following the stream as stored, so one bad entry is one finding.
             streams[content.stream] = StreamHead(version: entry.streamVersion, place: head?.place ?? content.place)
         }
@@ -444,8 +442,7 @@ struct Replay {
     /// Checks a stored checkpoint; `true` when its root is the log's. A
     /// root that differs places the change after `since`, the last
     /// checkpoint whose root matched.
-    @discardableResult
-    func checkCheckpoint(_ stored: StoredCheckpoint, since: UInt64 = 0, findings: inout Findings) -> Bool {
+    func checkCheckpoint(_ stored: StoredCheckpoint, since: UInt64, findings: inout Findings) -> Bool {
         let signed: SignedCheckpoint
         do {
             signed = try SignedCheckpoint(parsing: stored.note)

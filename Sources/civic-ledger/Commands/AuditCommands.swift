@@ -37,8 +37,8 @@ struct AuditCommand: AsyncParsableCommand {
                 throw CLIError.usage("the trusted checkpoint \(trustedCheckpoint) does not parse: \(error.message)")
             }
         }
-        let auditor = Auditor(
-            store: opened.store, domain: try await opened.domain(), projections: try await opened.projections(), trustedCheckpoint: trusted)
+        let rules = try await opened.rules()
+        let auditor = Auditor(store: opened.store, domain: rules.domain, projections: rules.projections, trustedCheckpoint: trusted)
         let progress = ProgressReporter("auditing")
         let report = try await auditor.audit { done, total in progress.update(done: done, total: total) }
         let text: String

@@ -21,24 +21,17 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try ledger.files.openStore(readOnly: true)
         let progress = ProgressReporter("verifying")
-        let started = Date()
         let domain = try await LedgerFiles.domain(of: store)
         let report = try await LedgerVerifier(store: store, domain: domain).verify { done, total in
             progress.update(done: done, total: total)
         }
-        let elapsed = Date().timeIntervalSince(started)
+        let elapsed = report.elapsedSeconds
         if json {
             print(
                 jsonString([
                     "clean": report.isClean, "entries": report.entriesChecked, "checkpoints": report.checkpointsChecked,
                     "root": report.root.base64, "seconds": elapsed, "omittedFindings": report.omittedFindings,
-                    "findings": report.findings.map { finding -> [String: Any] in
-                        var object: [String: Any] = ["code": finding.code.rawValue, "message": finding.message]
-                        if let position = finding.position { object["position"] = position }
-                        if let stream = finding.stream { object["stream"] = stream }
-                        if let key = finding.key { object["key"] = key.base64 }
-                        return object
-                    },
+                    "findings": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(report.findings)),
                 ]))
         } else if report.isClean {
             print(
