@@ -44,6 +44,37 @@ public struct SealedContact: Codable, Hashable, Sendable {
     public static func context(origin: String, resident: String, field: String) -> String {
         "\(origin)|\(GovernanceStream.resident(resident))|\(field)"
     }
+
+    /// The sealed fields.
+    public init(name: [UInt8], phone: [UInt8], address: [UInt8]) {
+        self.name = name
+        self.phone = phone
+        self.address = address
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, phone, address }
+
+    /// Decodes the fields from base64 strings.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func field(_ key: CodingKeys) throws -> [UInt8] {
+            let text = try container.decode(String.self, forKey: key)
+            guard let bytes = [UInt8](base64String: text) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not base64")
+            }
+            return bytes
+        }
+        self.init(name: try field(.name), phone: try field(.phone), address: try field(.address))
+    }
+
+    /// Encodes the fields as base64 strings (in a snapshot, a number per
+    /// byte would make the archive five times larger and slower to write).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name.base64String, forKey: .name)
+        try container.encode(phone.base64String, forKey: .phone)
+        try container.encode(address.base64String, forKey: .address)
+    }
 }
 
 /// Resident archives by resident id.
@@ -161,7 +192,8 @@ public struct VisitSchedule: Projection, Codable, Hashable {
             levels[resident] = update.level
             reschedule(resident)
         case .visit:
-            guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init), schedule[resident] != nil else { return }
+            guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init), schedule[resident] != nil
+            else { return }
             schedule[resident]!.since = entry.recordedAt
         case .erase:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init) else { return }
@@ -234,7 +266,9 @@ public struct VolunteerRecord: Projection, Codable, Hashable {
             return
         case .post:
             guard tasks[entry.stream] == nil, let post = try? TaskPost(payload: entry.payload) else { return }
-            tasks[entry.stream] = Task(category: post.category, organiser: entry.actorKey, state: .posted, postedAt: entry.recordedAt, version: entry.streamVersion)
+            tasks[entry.stream] = Task(
+                category: post.category, organiser: entry.actorKey, state: .posted, postedAt: entry.recordedAt, version: entry.streamVersion
+            )
         case .claim:
             guard tasks[entry.stream]?.state == .posted else { return }
             tasks[entry.stream]!.volunteer = entry.actorKey
@@ -243,7 +277,9 @@ public struct VolunteerRecord: Projection, Codable, Hashable {
             guard tasks[entry.stream]?.state == .claimed else { return }
             tasks[entry.stream]!.state = .done
         case .confirm:
-            guard let task = tasks[entry.stream], task.state == .claimed || task.state == .done, let volunteer = task.volunteer else { return }
+            guard let task = tasks[entry.stream], task.state == .claimed || task.state == .done, let volunteer = task.volunteer else {
+                return
+            }
             tasks[entry.stream]!.state = .confirmed
             tasks[entry.stream]!.confirmedAt = entry.recordedAt
             let year = CivilMonth(entry.recordedAt, offsetMinutes: utcOffsetMinutes).year
@@ -312,7 +348,8 @@ public struct CaseDossier: Projection, Codable, Hashable {
 
     public mutating func apply(_ entry: LedgerEntry) throws {
         guard let code = GovernanceKind.code(of: entry), code.isCaseStep else { return }
-        cases[entry.stream, default: []].append(Step(position: entry.position, kind: entry.kind, actor: entry.actorKey, recordedAt: entry.recordedAt))
+        cases[entry.stream, default: []].append(
+            Step(position: entry.position, kind: entry.kind, actor: entry.actorKey, recordedAt: entry.recordedAt))
     }
 
     /// A readable summary of a case step's payload.
@@ -320,7 +357,9 @@ public struct CaseDossier: Projection, Codable, Hashable {
         let payload = entry.payload
         switch entry.kind {
         case GovernanceKind.report:
-            return (try? CaseReport(payload: payload)).map { "\($0.urgency.rawValue) \($0.category) (\($0.source.rawValue)): \($0.summary)" } ?? ""
+            return (try? CaseReport(payload: payload)).map {
+                "\($0.urgency.rawValue) \($0.category) (\($0.source.rawValue)): \($0.summary)"
+            } ?? ""
         case GovernanceKind.dispatch:
             return (try? CaseDispatch(payload: payload)).map { "to \($0.department), \($0.deadlineMinutes) minutes" } ?? ""
         case GovernanceKind.approve:
@@ -332,7 +371,9 @@ public struct CaseDossier: Projection, Codable, Hashable {
         case GovernanceKind.verify:
             return (try? CaseVerification(payload: payload)).map { ($0.passed ? "passed: " : "failed: ") + $0.note } ?? ""
         case GovernanceKind.rate:
-            return (try? CaseRating(payload: payload)).map { "\($0.rating.rawValue)\($0.controllable ? " (controllable)" : ""): \($0.comment)" } ?? ""
+            return (try? CaseRating(payload: payload)).map {
+                "\($0.rating.rawValue)\($0.controllable ? " (controllable)" : ""): \($0.comment)"
+            } ?? ""
         default:
             return (try? CaseNote(payload: payload))?.note ?? ""
         }

@@ -231,11 +231,34 @@ public struct GovernanceState: LedgerDomain {
         default:
             break
         }
-        try board.apply(entry)
-        try points.apply(entry)
-        try archive.apply(entry)
-        try volunteers.apply(entry)
-        try supplies.apply(entry)
+        // Each projection folds the entry whatever the others make of it,
+        // so each is exactly the projection folded on its own
+        // (``projection(named:)``).
+        var failure: (any Error)?
+        do { try board.apply(entry) } catch { failure = failure ?? error }
+        do { try points.apply(entry) } catch { failure = failure ?? error }
+        do { try archive.apply(entry) } catch { failure = failure ?? error }
+        do { try volunteers.apply(entry) } catch { failure = failure ?? error }
+        do { try supplies.apply(entry) } catch { failure = failure ?? error }
+        if let failure { throw failure }
+    }
+
+    /// The case board, points balances, resident archive, volunteer
+    /// record and supply stock this state holds, as of its last entry.
+    public func projection(named name: String) -> (any Projection)? {
+        func positioned<P: Projection>(_ projection: P) -> P {
+            var copy = projection
+            copy.lastPosition = lastPosition
+            return copy
+        }
+        switch name {
+        case CaseBoard.name: return positioned(board)
+        case PointsBalances.name: return positioned(points)
+        case ResidentArchive.name: return positioned(archive)
+        case VolunteerRecord.name: return positioned(volunteers)
+        case SupplyStock.name: return positioned(supplies)
+        default: return nil
+        }
     }
 
     static func resident(of stream: String) -> String? {

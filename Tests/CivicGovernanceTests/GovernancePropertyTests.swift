@@ -9,7 +9,9 @@ import Testing
 
 @Suite("Governance properties")
 struct GovernancePropertyTests {
-    static let actors = ["r1", "r2", "worker", "leader", "secretary", "street", "water-sun", "water-li", "power-wu", "committee", "supervisor", "p1"]
+    static let actors = [
+        "r1", "r2", "worker", "leader", "secretary", "street", "water-sun", "water-li", "power-wu", "committee", "supervisor", "p1",
+    ]
     static let caseKinds = [
         GovernanceKind.accept, GovernanceKind.reject, GovernanceKind.approve, GovernanceKind.review, GovernanceKind.dispatch,
         GovernanceKind.deliveryFailed, GovernanceKind.deliveryRetried, GovernanceKind.acknowledge, GovernanceKind.progress,
@@ -21,7 +23,8 @@ struct GovernancePropertyTests {
     static func payload(_ kind: String, _ pick: Int) -> [UInt8] {
         switch kind {
         case GovernanceKind.approve: CaseApproval(skipsReview: pick % 3 == 0, note: "").encoded
-        case GovernanceKind.dispatch: CaseDispatch(department: pick % 4 == 0 ? "power" : "water", deadlineMinutes: pick % 5 == 0 ? 60 : 10080).encoded
+        case GovernanceKind.dispatch:
+            CaseDispatch(department: pick % 4 == 0 ? "power" : "water", deadlineMinutes: pick % 5 == 0 ? 60 : 10080).encoded
         case GovernanceKind.progress: CaseProgress(percent: UInt8(pick % 120), note: "p").encoded
         case GovernanceKind.extend: CaseExtension(minutes: UInt32(pick % 3 * 600), reason: "r").encoded
         case GovernanceKind.verify: CaseVerification(passed: pick % 4 != 0, note: "v").encoded
@@ -52,17 +55,25 @@ struct GovernancePropertyTests {
         switch kind % 26 {
         case 0...16:
             // Mostly a step that is legal from the case's state, so sequences go deep; sometimes any step.
-            let legal = CaseLifecycle.legalSteps(from: state.board["case/c\(target)"]?.state).map(\.description).filter { $0 != GovernanceKind.report }
+            let legal = CaseLifecycle.legalSteps(from: state.board["case/c\(target)"]?.state).map(\.description).filter {
+                $0 != GovernanceKind.report
+            }
             let caseKind = pick % 4 == 0 || legal.isEmpty ? caseKinds[kind % 26] : legal[pick % 5 == 1 ? kind % legal.count : 0]
             var bytes = payload(caseKind, pick)
             if caseKind == GovernanceKind.dispatch, pick % 5 != 0, let record = state.board["case/c\(target)"], let rules = state.rules {
-                bytes = CaseDispatch(department: pick % 4 == 0 ? "power" : "water", deadlineMinutes: rules.deadline(for: record.urgency, mode: state.mode)).encoded
+                bytes =
+                    CaseDispatch(
+                        department: pick % 4 == 0 ? "power" : "water",
+                        deadlineMinutes: rules.deadline(for: record.urgency, mode: state.mode)
+                    ).encoded
             }
             content = (caseKind, "case/c\(target)", bytes)
             switch caseKind {
             case GovernanceKind.accept, GovernanceKind.reject: actor = someone(["leader"])
             case GovernanceKind.approve: actor = someone(["secretary"])
-            case GovernanceKind.review, GovernanceKind.dispatch, GovernanceKind.deliveryFailed, GovernanceKind.deliveryRetried, GovernanceKind.shelve: actor = someone(["street"])
+            case GovernanceKind.review, GovernanceKind.dispatch, GovernanceKind.deliveryFailed, GovernanceKind.deliveryRetried,
+                GovernanceKind.shelve:
+                actor = someone(["street"])
             case GovernanceKind.verify: actor = someone(["leader", "worker", "water-sun"])
             case GovernanceKind.close: actor = someone(["secretary", "street"])
             case GovernanceKind.rate: actor = someone(["r1", "r2"])
@@ -71,7 +82,10 @@ struct GovernancePropertyTests {
             }
         case 17, 18:
             actor = someone(["r1", "worker"])
-            content = (GovernanceKind.report, "case/c\(target)", CaseReport(urgency: Urgency(code: UInt8(pick % 4))!, category: "drainage", source: .resident, summary: "s").encoded)
+            content = (
+                GovernanceKind.report, "case/c\(target)",
+                CaseReport(urgency: Urgency(code: UInt8(pick % 4))!, category: "drainage", source: .resident, summary: "s").encoded
+            )
         case 19:
             actor = someone(["secretary"])
             content = (GovernanceKind.issue, GovernanceKind.communityStream, PointsAmount(amount: Int64(pick % 40) - 5, note: "n").encoded)
@@ -82,18 +96,30 @@ struct GovernancePropertyTests {
             let account: PointsAccount = pick % 5 >= 2 && pick % 5 <= 3 ? .reputation : .contribution
             let evidence = pick % 7 == 0 ? nil : position(state.evidence.keys)
             actor = someone(["leader", "secretary", "committee"])
-            content = (kind % 26 == 20 ? GovernanceKind.award : GovernanceKind.deduct, "points/\(resident)", PointsMovement(account: account, amount: amount, rule: rule, evidence: evidence, reason: "r").encoded)
+            content = (
+                kind % 26 == 20 ? GovernanceKind.award : GovernanceKind.deduct, "points/\(resident)",
+                PointsMovement(account: account, amount: amount, rule: rule, evidence: evidence, reason: "r").encoded
+            )
             // Mostly, an award that fits the evidence at hand, so that awards happen.
             if kind % 26 == 20, pick % 3 != 0, let found = evidence.flatMap({ state.evidence[$0] }), found.kind == .caseClosed {
                 actor = someone(["leader", "secretary"])
-                content = (GovernanceKind.award, "points/\(found.subject)", PointsMovement(account: .contribution, amount: 3, rule: "report", evidence: evidence, reason: "r").encoded)
+                content = (
+                    GovernanceKind.award, "points/\(found.subject)",
+                    PointsMovement(account: .contribution, amount: 3, rule: "report", evidence: evidence, reason: "r").encoded
+                )
             }
         case 22:
             actor = someone([resident])
-            content = (GovernanceKind.appeal, "points/\(resident)", PointsAppeal(target: position(state.points.movementPositions), note: "g").encoded)
+            content = (
+                GovernanceKind.appeal, "points/\(resident)",
+                PointsAppeal(target: position(state.points.movementPositions), note: "g").encoded
+            )
         case 23:
             actor = someone(["committee"])
-            content = (GovernanceKind.appealDecision, "points/\(resident)", PointsAppeal(target: position(state.points.appeals.keys), upheld: pick % 2 == 0, note: "d").encoded)
+            content = (
+                GovernanceKind.appealDecision, "points/\(resident)",
+                PointsAppeal(target: position(state.points.appeals.keys), upheld: pick % 2 == 0, note: "d").encoded
+            )
         case 24:
             actor = someone([resident])
             content = (GovernanceKind.redeem, "points/\(resident)", PointsAmount(amount: Int64(pick % 4), note: "rice").encoded)
@@ -101,7 +127,10 @@ struct GovernancePropertyTests {
             f.clock.advance(milliseconds: Int64(pick % 72) * 3_600_000)
             if pick % 9 == 0 {
                 actor = someone(["secretary"])
-                content = (GovernanceKind.mode, GovernanceKind.communityStream, ModeChange(mode: pick % 2 == 0 ? .emergency : .peacetime, phase: .absorb, reason: "m").encoded)
+                content = (
+                    GovernanceKind.mode, GovernanceKind.communityStream,
+                    ModeChange(mode: pick % 2 == 0 ? .emergency : .peacetime, phase: .absorb, reason: "m").encoded
+                )
             } else {
                 return false
             }
@@ -141,7 +170,9 @@ struct GovernancePropertyTests {
                 }
                 #expect(caseState == record.state)
             }
-            #expect(state.points.isConserved, "pool \(state.points.pool), accounts \(state.points.accountsTotal), issued \(state.points.totals.issued)")
+            #expect(
+                state.points.isConserved,
+                "pool \(state.points.pool), accounts \(state.points.accountsTotal), issued \(state.points.totals.issued)")
             #expect(state.points.pool >= 0)
             // And an independent replay with the rules finds no broken rule:
             // at most warnings that a case went overdue and nobody reminded
@@ -151,20 +182,29 @@ struct GovernancePropertyTests {
             #expect(broken.isEmpty && report.omittedFindings == 0, "\(broken.prefix(3))")
             #expect(report.findings.allSatisfy { $0.severity == .warning })
             if ProcessInfo.processInfo.environment["PROPERTY_STATS"] != nil {
-                print("accepted \(accepted) of \(actions.count); cases \(state.board.cases.count) \(state.board.cases.values.map(\.state.rawValue).sorted()); points \(state.points.totals)")
+                print(
+                    "accepted \(accepted) of \(actions.count); cases \(state.board.cases.count) \(state.board.cases.values.map(\.state.rawValue).sorted()); points \(state.points.totals)"
+                )
             }
         }
     }
 
     /// A small simulated community in a SQLite file, shared by the rebuild properties.
     static let simulated: Task<(InMemoryEventStore, UInt64), any Error> = Task {
+        try await simulate(residents: 120, days: 50)
+    }
+
+    /// A simulated community of `residents` over `days`, in memory, and
+    /// its size.
+    static func simulate(residents: Int, days: Int) async throws -> (InMemoryEventStore, UInt64) {
         var profile = CommunityProfile()
-        profile.residents = 120
-        profile.partyMembers = 6
-        profile.volunteers = 3
-        profile.days = 50
+        profile.residents = residents
+        profile.partyMembers = max(3, residents / 20)
+        profile.volunteers = max(2, residents / 40)
+        profile.days = days
         let store = InMemoryEventStore()
-        let (ledger, _) = try await CommunitySimulator(profile: profile).run(store: store, vault: InMemoryKeyVault(), logSigner: FixtureKeys.key("log"))
+        let (ledger, _) = try await CommunitySimulator(profile: profile).run(
+            store: store, vault: InMemoryKeyVault(), logSigner: FixtureKeys.key("log"))
         return (store, await ledger.size)
     }
 
@@ -204,5 +244,45 @@ struct GovernancePropertyTests {
         #expect(state.modeChanges.map(\.phase) == [.absorb, .recover, .adapt, .plan])
         let report = try await LedgerVerifier(store: store, domain: GovernanceState()).verify()
         #expect(report.isClean, "\(report.findings.prefix(3))")
+    }
+}
+
+@Suite("Governance audit of projection snapshots")
+struct GovernanceSnapshotAuditTests {
+    /// Folds `type` over the first `position` entries of `store`, with
+    /// `extra` more entries folded in when it should be wrong, and saves
+    /// it as the snapshot at `position`.
+    static func save<P: Projection>(_ type: P.Type, _ store: InMemoryEventStore, at position: UInt64, extra: UInt64 = 0) async throws {
+        var projection = P()
+        for try await page in EntryPages(store: store, to: position + extra) { for entry in page { try projection.fold(entry) } }
+        projection.lastPosition = position - 1
+        let data = try projection.snapshotData()
+        try await store.saveSnapshot(ProjectionSnapshot(name: P.name, position: position, digest: SHA256.hash(data), data: data))
+    }
+
+    static func save<P: Projection>(dynamic type: P.Type, _ store: InMemoryEventStore, at position: UInt64) async throws {
+        try await save(type, store, at: position)
+    }
+
+    @Test("snapshots taken mid-log are compared, those the domain state holds and the others; a wrong one is reported by name")
+    func midLogSnapshots() async throws {
+        let (store, size) = try await GovernancePropertyTests.simulate(residents: 60, days: 20)
+        let middle = size / 2
+        for type in GovernanceProjections.all { try await Self.save(dynamic: type, store, at: middle) }
+        let auditor = Auditor(store: store, domain: GovernanceState(), projections: GovernanceProjections.all)
+        let honest = try await auditor.audit()
+        #expect(honest.findings.filter { $0.severity != .warning }.isEmpty, "\(honest.findings.prefix(3))")
+        #expect(honest.snapshotsChecked == GovernanceProjections.all.count)
+
+        // The case board (held by the domain state) and the dossier (folded
+        // on its own), each saved with a few more cases than it claims.
+        try await Self.save(CaseBoard.self, store, at: middle, extra: 40)
+        try await Self.save(CaseDossier.self, store, at: middle, extra: 40)
+        let report = try await auditor.audit()
+        let mismatches = report.findings.filter { $0.code == .snapshotMismatch }
+        #expect(mismatches.count == 2)
+        #expect(mismatches.allSatisfy { $0.position == middle - 1 })
+        #expect(mismatches.contains { $0.message.contains(CaseBoard.name) })
+        #expect(mismatches.contains { $0.message.contains(CaseDossier.name) })
     }
 }

@@ -44,7 +44,9 @@ struct CLI {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     func mode(_ name: String) throws -> Int {
@@ -60,7 +62,10 @@ struct CLI {
     func ledgerWithWorker() throws -> String {
         try #require(run(["init", "l.sqlite", "--origin", "test.example/cli"]).status == 0)
         try #require(run(["keygen", "--out", "worker.key"]).status == 0)
-        let enrol = try run(["enrol", "l.sqlite", "--key", "l.sqlite.authority.key", "--public-key", "worker.key.pub", "--role", "grid-worker", "--scope", "zhuji/dongsheng", "--actor", "worker-li"])
+        let enrol = try run([
+            "enrol", "l.sqlite", "--key", "l.sqlite.authority.key", "--public-key", "worker.key.pub", "--role", "grid-worker", "--scope",
+            "zhuji/dongsheng", "--actor", "worker-li",
+        ])
         try #require(enrol.status == 0, "\(enrol.stderr)")
         return "worker.key"
     }
@@ -100,12 +105,14 @@ struct CLITests {
     func appendLogVerify() throws {
         let cli = try CLI()
         let key = try cli.ledgerWithWorker()
-        let event = #"{"kind":"case.report","stream":"case/1","place":"zhuji/dongsheng/grid-03","expectedVersion":0,"payload":{"category":"drainage"}}"#
+        let event =
+            #"{"kind":"case.report","stream":"case/1","place":"zhuji/dongsheng/grid-03","expectedVersion":0,"payload":{"category":"drainage"}}"#
         try Data(event.utf8).write(to: URL(fileURLWithPath: cli.path("event.json")))
         let fromFile = try cli.run(["append", "l.sqlite", "--key", key, "--file", "event.json"])
         #expect(fromFile.status == 0, "\(fromFile.stderr)")
         #expect(fromFile.stdout.contains("position 2"))
-        let second = #"{"kind":"case.verify","stream":"case/1","place":"zhuji/dongsheng/grid-03","expectedVersion":1,"payload":{"result":"passed"}}"#
+        let second =
+            #"{"kind":"case.verify","stream":"case/1","place":"zhuji/dongsheng/grid-03","expectedVersion":1,"payload":{"result":"passed"}}"#
         let fromStdin = try cli.run(["append", "l.sqlite", "--key", key, "--json"], stdin: second)
         #expect(fromStdin.status == 0, "\(fromStdin.stderr)")
         #expect(fromStdin.stdout.contains(#""position":3"#))
@@ -118,16 +125,18 @@ struct CLITests {
         #expect(verify.stdout.hasPrefix("clean: 4 entries"))
     }
 
-    @Test("bad event input is a clear error, exit 2, and nothing is written", arguments: [
-        ("not json", "not valid JSON"),
-        (#"{"stream":"s","place":"p"}"#, #"field "kind": is required"#),
-        (#"{"kind":"case.report","stream":"s","place":"p","expectedVersion":-1}"#, #"field "expectedVersion""#),
-        (#"{"kind":"case.report","stream":"s","place":"p","expectedVersion":true}"#, #"field "expectedVersion""#),
-        (#"{"kind":"case.report","stream":"s","place":"a//b"}"#, #"field "place""#),
-        (#"{"kind":"Case Report","stream":"s","place":"p"}"#, "kind"),
-        (#"{"kind":"case.report","stream":"s","place":"p","colour":"red"}"#, #"field "colour": is not an event field"#),
-        (#"[{"kind":"case.report","stream":"s","place":"p"}, 3]"#, "element 1"),
-    ])
+    @Test(
+        "bad event input is a clear error, exit 2, and nothing is written",
+        arguments: [
+            ("not json", "not valid JSON"),
+            (#"{"stream":"s","place":"p"}"#, #"field "kind": is required"#),
+            (#"{"kind":"case.report","stream":"s","place":"p","expectedVersion":-1}"#, #"field "expectedVersion""#),
+            (#"{"kind":"case.report","stream":"s","place":"p","expectedVersion":true}"#, #"field "expectedVersion""#),
+            (#"{"kind":"case.report","stream":"s","place":"a//b"}"#, #"field "place""#),
+            (#"{"kind":"Case Report","stream":"s","place":"p"}"#, "kind"),
+            (#"{"kind":"case.report","stream":"s","place":"p","colour":"red"}"#, #"field "colour": is not an event field"#),
+            (#"[{"kind":"case.report","stream":"s","place":"p"}, 3]"#, "element 1"),
+        ])
     func badInput(_ input: String, _ expected: String) throws {
         let cli = try CLI()
         let key = try cli.ledgerWithWorker()
@@ -152,7 +161,8 @@ struct CLITests {
         let unknown = try cli.run(["append", "l.sqlite", "--key", "stranger.key"], stdin: first)
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("unknown-key"))
-        let outside = try cli.run(["append", "l.sqlite", "--key", key], stdin: #"{"kind":"case.report","stream":"case/9","place":"zhuji/other"}"#)
+        let outside = try cli.run(
+            ["append", "l.sqlite", "--key", key], stdin: #"{"kind":"case.report","stream":"case/9","place":"zhuji/other"}"#)
         #expect(outside.status == 1)
         #expect(outside.stderr.contains("not-authorised"))
         #expect(try cli.entryCount("l.sqlite") == 3)
@@ -163,7 +173,8 @@ struct CLITests {
         let cli = try CLI()
         let key = try cli.ledgerWithWorker()
         for index in 0..<5 {
-            let event = #"{"kind":"case.report","stream":"case/\#(index)","place":"zhuji/dongsheng","payload":{"marker":"ORIGINAL-\#(index)"}}"#
+            let event =
+                #"{"kind":"case.report","stream":"case/\#(index)","place":"zhuji/dongsheng","payload":{"marker":"ORIGINAL-\#(index)"}}"#
             try #require(cli.run(["append", "l.sqlite", "--key", key], stdin: event).status == 0)
         }
         // Flip one payload byte of position 4 in the file itself.
@@ -197,7 +208,8 @@ struct CLITests {
         let signed = try SignedCheckpoint(parsing: result.stdout)
         #expect(signed.checkpoint.size == 2)
         #expect(signed.checkpoint.origin == "test.example/cli")
-        let logPublic = try String(contentsOfFile: cli.path("l.sqlite.log.key.pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let logPublic = try String(contentsOfFile: cli.path("l.sqlite.log.key.pub"), encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         try signed.verify(logKey: try #require(PublicKey(base64: logPublic)))
     }
 
@@ -209,13 +221,23 @@ struct CLITests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Audit: clean"))
         #expect(result.stdout.contains(": conserved"))
-        let note = try #require(result.stdout.components(separatedBy: "\n\n").first { $0.hasPrefix("civic-ledger.example/zhuji/dongsheng\n") })
+        let note = try #require(
+            result.stdout.components(separatedBy: "\n\n").first { $0.hasPrefix("civic-ledger.example/zhuji/dongsheng\n") })
         #expect(note.split(separator: "\n").count == 3)
         #expect(try cli.run(["verify", "demo.sqlite"]).status == 0)
         #expect(try cli.run(["demo", "--db", "demo.sqlite"] + arguments).status == 2)
         #expect(try cli.mode("demo.sqlite.vault") == 0o600)
         #expect(try cli.run(["demo", "--db", "other.sqlite", "--residents", "5"]).status == 2)
         #expect(!FileManager.default.fileExists(atPath: cli.path("other.sqlite")))
+        let badStart = try cli.run(["demo", "--db", "other.sqlite", "--start", "2024-13-01"])
+        #expect(badStart.status == 2)
+        #expect(badStart.stderr.contains("--start \"2024-13-01\""))
+
+        // --start moves the whole simulation: its cases are numbered in that year.
+        #expect(try cli.run(["demo", "--db", "earlier.sqlite", "--start", "2023-03-01"] + arguments).status == 0)
+        let earlier = try cli.run(["dossier", "earlier.sqlite", "case/2023-00001"])
+        #expect(earlier.status == 0, "\(earlier.stderr)")
+        #expect(earlier.stdout.contains("2023-03-"))
 
         // The same seed builds the same community: the same cases and the same points.
         #expect(try cli.run(["demo", "--db", "again.sqlite"] + arguments).status == 0)
@@ -247,7 +269,8 @@ struct CLITests {
         #expect(sealed.status == 0)
         #expect(!sealed.stdout.contains("personal"))
         let revealed = try cli.run(["resident", "demo.sqlite", "r00002", "--json", "--reveal"])
-        let personal = try #require((try JSONSerialization.jsonObject(with: Data(revealed.stdout.utf8)) as? [String: Any])?["personal"] as? [String: String])
+        let personal = try #require(
+            (try JSONSerialization.jsonObject(with: Data(revealed.stdout.utf8)) as? [String: Any])?["personal"] as? [String: String])
         #expect(personal["phone"]?.hasPrefix("13") == true)
         #expect(try cli.run(["volunteers", "demo.sqlite", "--json"]).status == 0)
 
@@ -255,7 +278,8 @@ struct CLITests {
         // signed, authorised event that breaks them is refused, nothing written.
         let before = try cli.run(["checkpoint", "demo.sqlite"]).stdout
         let rulesEntry = try cli.run(["log", "demo.sqlite", "--from", "1", "--limit", "1", "--json"])
-        var rules = try #require((try JSONSerialization.jsonObject(with: Data(rulesEntry.stdout.utf8)) as? [String: Any])?["payload"] as? [String: Any])
+        var rules = try #require(
+            (try JSONSerialization.jsonObject(with: Data(rulesEntry.stdout.utf8)) as? [String: Any])?["payload"] as? [String: Any])
         rules["community"] = "zhuji/elsewhere"
         let event: [String: Any] = ["kind": "community.rules", "stream": "community", "place": "zhuji/dongsheng", "payload": rules]
         let bad = String(decoding: try JSONSerialization.data(withJSONObject: event), as: UTF8.self)

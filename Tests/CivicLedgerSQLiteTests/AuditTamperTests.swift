@@ -76,6 +76,31 @@ struct AuditTamperTests {
         #expect(first.severity == .error)
     }
 
+    @Test("a dated-back revocation hidden from the store's stream index is still applied, and the hiding reported")
+    func hiddenRevocation() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("ledger.sqlite")
+        let fixture = try await Self.makeLedger(path)
+        // w1 signed the 20 entries before the revocation; it was
+        // compromised from position 20.
+        let revocation = try await fixture.ledger.append(
+            fixture.systemEvent(
+                kind: SystemEvent.Kind.revoke,
+                payload: SystemEvent.Revoke(key: FixtureKeys.key("w1").publicKey, effectiveFrom: 20, reason: "compromised")))
+        let honest = try await Self.audit(path)
+        #expect(honest.findings.map(\.position) == Array(20..<revocation.position))
+        #expect(honest.findings.allSatisfy { $0.code == .keyNotValid })
+        // The operator moves the revocation out of the index's system stream.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE entry SET stream = 'case/hidden' WHERE position = ?", arguments: [Int64(revocation.position)])
+        }
+        let report = try await Self.audit(path)
+        let hidden = try #require(report.findings.first { $0.code == .indexMismatch })
+        #expect(hidden.position == revocation.position)
+        #expect(hidden.severity == .critical)
+        #expect(report.findings.filter { $0.code == .keyNotValid }.map(\.position) == honest.findings.map(\.position))
+    }
+
     @Test("an event signed by a key outside its scope is reported at its position")
     func outOfScope() async throws {
         let directory = try TemporaryDirectory()

@@ -258,4 +258,5 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     governanceBenchmarks()
+    auditBenchmarks()
 }

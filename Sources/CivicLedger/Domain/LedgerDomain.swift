@@ -31,11 +31,21 @@ public protocol LedgerDomain: Projection {
     /// obligations not met by `time` (the last entry's recorded time).
     /// The default finds nothing.
     func closingFindings(asOf time: Timestamp) -> [AuditFinding]
+
+    /// The projection named `name` as this state holds it, folded from the
+    /// same entries exactly as that projection folds them on its own, or
+    /// `nil` when the state holds no such projection. An audit compares a
+    /// stored snapshot with this copy instead of folding a second one.
+    /// The default holds none.
+    func projection(named name: String) -> (any Projection)?
 }
 
 extension LedgerDomain {
     /// Finds nothing: a domain without closing checks.
     public func closingFindings(asOf time: Timestamp) -> [AuditFinding] { [] }
+
+    /// Holds no projection.
+    public func projection(named name: String) -> (any Projection)? { nil }
 }
 
 extension LedgerError.Code {

@@ -13,21 +13,25 @@ enum ParallelVerification {
         await check(count: events.count) { events[$0].hasValidSignature }
     }
 
-    /// `result[i]` is `isValid(i)`, computed for `0..<count` on every core,
-    /// blocking the caller until done: for work already off the caller's
-    /// path (the auditor's read-ahead task).
-    static func checkBlocking(count: Int, _ isValid: @Sendable (Int) -> Bool) -> [Bool] {
+    /// `result[i]` is `transform(i)`, computed for `0..<count` on every
+    /// core, blocking the caller until done: for work already off the
+    /// caller's path (the auditor's read-ahead task).
+    static func mapBlocking<T>(count: Int, _ transform: @Sendable (Int) -> T) -> [T] {
         if count < 8 || cores == 1 {
-            return (0..<count).map(isValid)
+            return (0..<count).map(transform)
         }
-        let chunk = (count + cores - 1) / cores
-        return [Bool](unsafeUninitializedCapacity: count) { buffer, initialized in
+        // Small parts, handed out as threads come free: a core that also
+        // runs the caller's other work (the auditor's replay) takes fewer
+        // of them, and no core waits idle for a slower one's half.
+        let chunk = max(16, count / (cores * 16))
+        let parts = (count + chunk - 1) / chunk
+        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
             // Each part writes its own disjoint slice of the buffer.
             nonisolated(unsafe) let base = buffer.baseAddress!
-            withoutActuallyEscaping(isValid) { isValid in
-                DispatchQueue.concurrentPerform(iterations: cores) { part in
+            withoutActuallyEscaping(transform) { transform in
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
                     for index in part * chunk..<min(count, (part + 1) * chunk) {
-                        (base + index).initialize(to: isValid(index))
+                        (base + index).initialize(to: transform(index))
                     }
                 }
             }

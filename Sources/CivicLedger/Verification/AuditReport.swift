@@ -16,8 +16,8 @@ public enum AuditSeverity: String, Hashable, Sendable, Codable, CaseIterable {
     /// a domain's included, is an error.
     public init(code: LedgerError.Code) {
         switch code {
-        case .invalidSignature, .malformed, .gap, .checkpointMismatch, .headMismatch, .invalidCheckpoint, .inconsistentHistory,
-            .wrongOrigin:
+        case .invalidSignature, .malformed, .gap, .checkpointMismatch, .headMismatch, .indexMismatch, .invalidCheckpoint,
+            .inconsistentHistory, .wrongOrigin:
             self = .critical
         case .timeInFuture, .timeWentBackwards:
             self = .warning
@@ -114,6 +114,9 @@ extension LedgerError.Code {
     public static let checkpointMismatch = LedgerError.Code(rawValue: "checkpoint-mismatch")
     /// The store's recorded head disagrees with its entries.
     public static let headMismatch = LedgerError.Code(rawValue: "head-mismatch")
+    /// The store's stream index disagrees with its entries: it did not
+    /// return an entry of the stream.
+    public static let indexMismatch = LedgerError.Code(rawValue: "index-mismatch")
     /// Two entries share an actor key and idempotency key.
     public static let duplicateIdempotencyKey = LedgerError.Code(rawValue: "duplicate-idempotency-key")
     /// An entry gives its stream a version other than the next one.

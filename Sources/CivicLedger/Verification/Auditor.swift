@@ -81,6 +81,14 @@ public struct Auditor: Sendable {
     /// - Throws: ``LedgerError`` `.notInitialised` for an empty store,
     ///   `.invalidSnapshot` when ``domain`` is not empty; store errors.
     public func audit(progress: (@Sendable (_ checked: UInt64, _ total: UInt64) -> Void)? = nil) async throws -> AuditReport {
+        try await audit(progress: progress, scanningForRevocations: false)
+    }
+
+    /// The audit, with revocations found through the store's stream index
+    /// or, when `scanningForRevocations`, by reading the whole log.
+    private func audit(
+        progress: (@Sendable (_ checked: UInt64, _ total: UInt64) -> Void)?, scanningForRevocations: Bool
+    ) async throws -> AuditReport {
         let started = ContinuousClock.now
         guard let head = try await store.head() else {
             throw LedgerError(.notInitialised, "the store holds no ledger")
@@ -92,16 +100,10 @@ public struct Auditor: Sendable {
         var findings = Findings(limit: maximumFindings)
 
         // Pass 1: revocations recorded anywhere in the log, so that what a
-        // key signed after a compromise found late is reported.
-        var revocations: [PublicKey: UInt64] = [:]
-        for try await page in StoredPages(store: store, pageSize: pageSize) {
-            for stored in page {
-                guard let entry = try? LedgerEntry(bytes: stored.bytes),
-                    let revocation = AuthorityRegistry.revocation(in: entry.content, at: entry.position)
-                else { continue }
-                revocations[revocation.key] = min(revocations[revocation.key] ?? .max, revocation.from)
-            }
-        }
+        // key signed after a compromise found late is reported. They are
+        // system events, read through the store's stream index; the replay
+        // checks that the index hid none.
+        let revocations = scanningForRevocations ? try await scannedRevocations() : try await indexedRevocations()
 
         // The stored checkpoints, so the replay knows at which sizes to
         // compute the root; the stored snapshots to compare.
@@ -109,7 +111,12 @@ public struct Auditor: Sendable {
         var snapshots: [SnapshotCheck] = []
         for type in projections {
             guard let snapshot = try await store.snapshot(named: type.name) else { continue }
-            snapshots.append(SnapshotCheck(snapshot: snapshot, state: type.init()))
+            // Only the position is kept: the data is read again when the
+            // replay gets there, so it is in memory for one comparison.
+            // A projection the domain state holds is compared from there,
+            // not folded a second time.
+            let held = domain?.projection(named: type.name) != nil
+            snapshots.append(SnapshotCheck(name: snapshot.name, position: snapshot.position, state: held ? nil : type.init()))
         }
         let trustedSize = trustedCheckpoint?.checkpoint.size ?? 0
         var consistency: ProofCollector?
@@ -125,8 +132,8 @@ public struct Auditor: Sendable {
             revocations: revocations, checkpointSizes: rootSizes,
             latestAcceptableTime: clock.now().adding(milliseconds: clockTolerance), domain: domain)
         replay.trustedSize = trustedSize
-        for index in snapshots.indices where snapshots[index].snapshot.position == 0 {
-            snapshots[index].compare(findings: &findings)
+        for index in snapshots.indices where snapshots[index].position == 0 {
+            try await snapshots[index].compare(store: store, domain: domain, findings: &findings)
         }
         let reader = PageReader(store: store, next: 0, end: nil, pageSize: pageSize) { stored in
             CheckedPage(stored, signaturesFrom: trustedSize)
@@ -138,15 +145,28 @@ public struct Auditor: Sendable {
                     stored, page.decoded[index], leafHash: page.leafHashes[index], signatureValid: page.signatures[index],
                     findings: &findings)
                 consistency?.add(page.leafHashes[index], at: stored.position)
-                guard case .success(let entry) = page.decoded[index] else { continue }
-                for snapshot in snapshots.indices where snapshots[snapshot].needs(entry) {
-                    snapshots[snapshot].follow(entry)
-                    if snapshots[snapshot].state.nextPosition == snapshots[snapshot].snapshot.position {
-                        snapshots[snapshot].compare(findings: &findings)
+                for snapshot in snapshots.indices where !snapshots[snapshot].compared {
+                    if case .success(let entry) = page.decoded[index] { snapshots[snapshot].follow(entry) }
+                    if stored.position + 1 == snapshots[snapshot].position {
+                        try await snapshots[snapshot].compare(store: store, domain: replay.domain, findings: &findings)
                     }
                 }
             }
             progress?(replay.frontier.size, head.size)
+        }
+
+        // A revocation the stream index did not return: the store hid it.
+        // Audit again with every entry read for revocations, and say so.
+        if let hidden = replay.unlistedRevocation, !scanningForRevocations {
+            var report = try await audit(progress: progress, scanningForRevocations: true)
+            report.findings.insert(
+                AuditFinding(
+                    code: .indexMismatch,
+                    message:
+                        "the store's index of stream \(SystemEvent.stream) did not return the revocation at position \(hidden); the audit read every entry for revocations instead",
+                    position: hidden), at: 0)
+            report.elapsedSeconds = Self.seconds(since: started)
+            return report
         }
 
         // The store's own head.
@@ -172,7 +192,7 @@ public struct Auditor: Sendable {
                 AuditFinding(
                     code: .snapshotMismatch,
                     message:
-                        "the snapshot of \(snapshot.snapshot.name) covers \(snapshot.snapshot.position) entries but the log holds \(replay.frontier.size)",
+                        "the snapshot of \(snapshot.name) covers \(snapshot.position) entries but the log holds \(replay.frontier.size)",
                     position: replay.frontier.size))
         }
         // The trusted checkpoint, and the proof that the log only grew from it.
@@ -206,6 +226,44 @@ public struct Auditor: Sendable {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
+    /// Revocations, from the system stream as the store's index gives it.
+    private func indexedRevocations() async throws -> [PublicKey: UInt64] {
+        var revocations: [PublicKey: UInt64] = [:]
+        var version: UInt64 = 1
+        while true {
+            let page = try await store.entries(inStream: SystemEvent.stream, fromVersion: version, limit: pageSize)
+            var next = version
+            for stored in page {
+                guard let entry = try? LedgerEntry(bytes: stored.bytes) else { continue }
+                next = max(next, entry.streamVersion + 1)
+                Self.note(entry, in: &revocations)
+            }
+            // A page that does not move forward ends the reading: the
+            // replay reports what the index left out.
+            guard page.count == pageSize, next > version else { break }
+            version = next
+        }
+        return revocations
+    }
+
+    /// Revocations, from every entry of the log.
+    private func scannedRevocations() async throws -> [PublicKey: UInt64] {
+        var revocations: [PublicKey: UInt64] = [:]
+        for try await page in StoredPages(store: store, pageSize: pageSize) {
+            for stored in page {
+                guard let entry = try? LedgerEntry(bytes: stored.bytes) else { continue }
+                Self.note(entry, in: &revocations)
+            }
+        }
+        return revocations
+    }
+
+    /// Adds `entry`'s revocation, if it is one, keeping each key's earliest.
+    static func note(_ entry: LedgerEntry, in revocations: inout [PublicKey: UInt64]) {
+        guard let revocation = AuthorityRegistry.revocation(in: entry.content, at: entry.position) else { return }
+        revocations[revocation.key] = min(revocations[revocation.key] ?? .max, revocation.from)
+    }
+
     private func allCheckpoints() async throws -> [StoredCheckpoint] {
         var checkpoints: [StoredCheckpoint] = []
         var from: UInt64 = 0
@@ -220,7 +278,7 @@ public struct Auditor: Sendable {
 }
 
 /// A page as the reading task prepares it: decoded, hashed, and with its
-/// signatures checked on every core.
+/// signatures checked, on every core.
 struct CheckedPage: Sendable {
     var stored: [StoredEntry]
     var decoded: [Result<LedgerEntry, LedgerError>]
@@ -231,13 +289,19 @@ struct CheckedPage: Sendable {
     /// entries a trusted checkpoint covers were checked when it was saved).
     init(_ stored: [StoredEntry], signaturesFrom: UInt64) {
         self.stored = stored
-        let decoded = stored.map { stored in Result { () throws(LedgerError) in try Ledger.decode(stored) } }
-        self.decoded = decoded
-        leafHashes = stored.map { MerkleHash.leaf($0.bytes) }
-        signatures = ParallelVerification.checkBlocking(count: stored.count) { index in
-            guard stored[index].position >= signaturesFrom, case .success(let entry) = decoded[index] else { return true }
-            return entry.event.hasValidSignature
+        let checked = ParallelVerification.mapBlocking(count: stored.count) { index in
+            let decoded = Result { () throws(LedgerError) in try Ledger.decode(stored[index]) }
+            let valid: Bool
+            if stored[index].position >= signaturesFrom, case .success(let entry) = decoded {
+                valid = entry.event.hasValidSignature
+            } else {
+                valid = true
+            }
+            return (decoded, MerkleHash.leaf(stored[index].bytes), valid)
         }
+        decoded = checked.map(\.0)
+        leafHashes = checked.map(\.1)
+        signatures = checked.map(\.2)
     }
 }
 
@@ -252,44 +316,56 @@ struct CheckedPages: AsyncSequence, AsyncIteratorProtocol {
 
 /// A stored snapshot and the projection recomputed to compare with it.
 struct SnapshotCheck {
-    let snapshot: ProjectionSnapshot
-    var state: any Projection
+    let name: String
+    /// The entries the stored snapshot covers.
+    let position: UInt64
+    /// The projection folded for the comparison; `nil` when the domain
+    /// state holds it.
+    var state: (any Projection)?
     var compared = false
 
-    func needs(_ entry: LedgerEntry) -> Bool { !compared && entry.position < snapshot.position }
-
     mutating func follow(_ entry: LedgerEntry) {
-        state.follow(entry)
+        state?.follow(entry)
     }
 
-    mutating func compare(findings: inout Findings) {
+    /// Compares the recomputed state (``state``, or the domain's copy) with
+    /// the stored snapshot, read again now, then lets the state go.
+    mutating func compare(store: any EventStore, domain: (any LedgerDomain)?, findings: inout Findings) async throws {
         compared = true
-        let name = snapshot.name
-        guard SHA256.hash(snapshot.data) == snapshot.digest else {
+        defer { state = nil }
+        let at = position == 0 ? nil : position - 1
+        guard let state = state ?? domain?.projection(named: name) else { return }
+        guard let snapshot = try await store.snapshot(named: name), snapshot.position == position else {
             findings.add(
                 AuditFinding(
-                    code: .snapshotMismatch, message: "the stored snapshot of \(name) does not match its own digest",
-                    position: snapshot.position == 0 ? nil : snapshot.position - 1))
+                    code: .snapshotMismatch, message: "the stored snapshot of \(name) at \(position) entries changed during the audit",
+                    position: at))
             return
         }
+        guard SHA256.hash(snapshot.data) == snapshot.digest else {
+            findings.add(
+                AuditFinding(code: .snapshotMismatch, message: "the stored snapshot of \(name) does not match its own digest", position: at)
+            )
+            return
+        }
+        // Equal states, compared as values when the projection is
+        // Equatable (an encoding may order a dictionary differently, and
+        // decoding holds less than encoding), and as bytes otherwise.
+        if Self.sameState(state, snapshot.data) { return }
         let recomputed: [UInt8]
         do {
             recomputed = try state.snapshotData()
         } catch {
-            findings.add(AuditFinding(code: .snapshotMismatch, message: "\(name) cannot be encoded to compare: \(error)"))
+            findings.add(AuditFinding(code: .snapshotMismatch, message: "\(name) cannot be encoded to compare: \(error)", position: at))
             return
         }
-        // Equal states, compared as values when the projection is
-        // Equatable (an encoding may order a dictionary differently), and
-        // as bytes otherwise.
-        let same = recomputed == snapshot.data || Self.sameState(state, snapshot.data)
-        if !same {
+        if recomputed != snapshot.data {
             findings.add(
                 AuditFinding(
                     code: .snapshotMismatch,
                     message:
-                        "the stored snapshot of \(name) at \(snapshot.position) entries differs from the projection recomputed from the log (SHA-256 \(SHA256.hash(recomputed).base64), stored \(snapshot.digest.base64))",
-                    position: snapshot.position == 0 ? nil : snapshot.position - 1))
+                        "the stored snapshot of \(name) at \(position) entries differs from the projection recomputed from the log (SHA-256 \(SHA256.hash(recomputed).base64), stored \(snapshot.digest.base64))",
+                    position: at))
         }
     }
 }
@@ -343,6 +419,8 @@ struct Replay {
     var domain: (any LedgerDomain)?
     var signers = Set<PublicKey>()
     var signaturesChecked: UInt64 = 0
+    /// The first revocation met that ``revocations`` lacks.
+    var unlistedRevocation: UInt64?
 
     init(revocations: [PublicKey: UInt64], checkpointSizes: Set<UInt64>, latestAcceptableTime: Timestamp, domain: (any LedgerDomain)?) {
         self.revocations = revocations
@@ -381,6 +459,11 @@ struct Replay {
         }
         let content = entry.content
         let trusted = entry.position < trustedSize
+        if unlistedRevocation == nil, let revocation = AuthorityRegistry.revocation(in: content, at: entry.position),
+            revocations[revocation.key] ?? .max > revocation.from
+        {
+            unlistedRevocation = entry.position
+        }
         // The domain follows the log as stored, whatever is found below.
         defer { domain?.follow(entry) }
         guard signatureValid else {

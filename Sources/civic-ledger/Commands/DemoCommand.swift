@@ -27,10 +27,21 @@ struct DemoCommand: AsyncParsableCommand {
     var days: Int = 365
     @Option(help: "The simulation's seed.")
     var seed: UInt64 = 2026
+    @Option(help: "The first simulated day, YYYY-MM-DD (from midnight China Standard Time, UTC+8).")
+    var start: String = "2025-01-01"
+
+    /// `--start` as the first day's midnight in China Standard Time.
+    var startTime: Timestamp? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        return formatter.date(from: start).map { Timestamp(millisecondsSinceEpoch: Int64(($0.timeIntervalSince1970 * 1000).rounded())) }
+    }
 
     func validate() throws {
         guard (20...500_000).contains(residents) else { throw CLIError.usage("--residents must be 20 to 500000, got \(residents)") }
         guard (1...3660).contains(days) else { throw CLIError.usage("--days must be 1 to 3660, got \(days)") }
+        guard startTime != nil else { throw CLIError.usage("--start \"\(start)\" is not a date such as 2025-01-01") }
     }
 
     func run() async throws {
@@ -43,6 +54,7 @@ struct DemoCommand: AsyncParsableCommand {
         profile.residents = residents
         profile.days = days
         profile.seed = seed
+        if let startTime { profile.start = startTime }
         profile.partyMembers = max(3, residents / 50)
         profile.volunteers = max(2, residents / 150)
         let simulator = CommunitySimulator(profile: profile)
