@@ -38,12 +38,25 @@ struct AuditLedgerMissing: Error, CustomStringConvertible {
 /// Entries per second of a whole-ledger run, as a custom metric.
 let entriesPerSecond = BenchmarkMetric.custom("entries/s", polarity: .prefersLarger, useScalingFactor: false)
 
-/// One iteration is a whole-ledger run (a minute or so); three at most.
-let wholeLedger = Benchmark.Configuration(
-    metrics: [.wallClock, .cpuTotal, .peakMemoryResident, entriesPerSecond], scalingFactor: .one, maxDuration: .seconds(300),
-    maxIterations: 3)
+/// Runs `auditor` once, requires a clean report that passes `expected`,
+/// and records the entries `audited` per second of the audit's own time.
+func measure(
+    _ benchmark: Benchmark, _ auditor: Auditor, audited: (AuditReport) -> UInt64, expected: (AuditReport) -> Bool
+) async throws {
+    let report = try await auditor.audit()
+    precondition(
+        report.isClean && expected(report),
+        "audit of \(report.entriesChecked) entries (\(report.signaturesChecked) signatures, \(report.snapshotsChecked) snapshots); first finding: \(String(describing: report.firstFinding))"
+    )
+    benchmark.measurement(entriesPerSecond, Int(Double(audited(report)) / report.elapsedSeconds))
+}
 
 func auditBenchmarks() {
+    // One iteration is a whole-ledger run (a minute or so); three at most.
+    let wholeLedger = Benchmark.Configuration(
+        metrics: [.wallClock, .cpuTotal, .peakMemoryResident, entriesPerSecond], scalingFactor: .one, maxDuration: .seconds(300),
+        maxIterations: 3)
+
     // A full audit of the million-event governance ledger. One iteration
     // is the whole ledger; entries/s is its entries over the wall-clock
     // time. Peak memory is the process's (the ledger's pages, the replay's
@@ -53,14 +66,9 @@ func auditBenchmarks() {
         "Audit a 1M-event governance ledger: signatures, rules, 7 projections (whole ledger)",
         configuration: wholeLedger
     ) { benchmark in
-        let started = ContinuousClock.now
-        let report = try await AuditLedger.auditor(auditStore!).audit()
-        let elapsed = ContinuousClock.now - started
-        precondition(
-            report.isClean && report.entriesChecked >= 1_000_000 && report.snapshotsChecked == GovernanceProjections.all.count,
-            "audit: \(report.entriesChecked) entries, \(report.snapshotsChecked) snapshots, first finding \(String(describing: report.firstFinding))"
-        )
-        benchmark.measurement(entriesPerSecond, Int(Double(report.entriesChecked) / elapsed.seconds))
+        try await measure(benchmark, AuditLedger.auditor(auditStore!), audited: \.entriesChecked) { report in
+            report.entriesChecked >= 1_000_000 && report.snapshotsChecked == GovernanceProjections.all.count
+        }
     } setup: {
         auditStore = try AuditLedger.open()
     }
@@ -74,15 +82,10 @@ func auditBenchmarks() {
         "Audit the last 10% of the 1M-event ledger from a trusted checkpoint (whole ledger)",
         configuration: wholeLedger
     ) { benchmark in
-        let started = ContinuousClock.now
-        let report = try await AuditLedger.auditor(auditStore!, trusted: trusted!).audit()
-        let elapsed = ContinuousClock.now - started
-        let suffix = report.entriesChecked - trusted!.checkpoint.size
-        precondition(
-            report.isClean && report.consistency != nil && report.signaturesChecked == suffix,
-            "audit: \(report.signaturesChecked) signatures for a suffix of \(suffix), first finding \(String(describing: report.firstFinding))"
-        )
-        benchmark.measurement(entriesPerSecond, Int(Double(suffix) / elapsed.seconds))
+        let size = trusted!.checkpoint.size
+        try await measure(benchmark, AuditLedger.auditor(auditStore!, trusted: trusted!), audited: { $0.entriesChecked - size }) { report in
+            report.consistency != nil && report.signaturesChecked == report.entriesChecked - size
+        }
     } setup: {
         let store = try AuditLedger.open()
         guard let size = try await store.head()?.size,

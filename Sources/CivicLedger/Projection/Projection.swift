@@ -36,7 +36,8 @@ extension Projection {
     ///   next position; whatever ``apply(_:)`` throws.
     public mutating func fold(_ entry: LedgerEntry) throws {
         guard entry.position == nextPosition else {
-            throw LedgerError(.invalidSnapshot, "\(Self.name) expects position \(nextPosition), was given \(entry.position)", position: entry.position)
+            throw LedgerError(
+                .invalidSnapshot, "\(Self.name) expects position \(nextPosition), was given \(entry.position)", position: entry.position)
         }
         try apply(entry)
         lastPosition = entry.position
@@ -53,6 +54,12 @@ extension Projection where Self: Codable {
 
     /// Restores a state from its JSON snapshot.
     public init(snapshotData: [UInt8]) throws {
-        self = try JSONDecoder().decode(Self.self, from: Data(snapshotData))
+        // Decoded in place: a snapshot can be tens of megabytes, and a copy
+        // would be held beside it for the whole decode.
+        self = try snapshotData.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return try JSONDecoder().decode(Self.self, from: Data()) }
+            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none)
+            return try JSONDecoder().decode(Self.self, from: data)
+        }
     }
 }
