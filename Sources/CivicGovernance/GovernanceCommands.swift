@@ -50,26 +50,37 @@ public struct GovernanceCommands: Sendable {
         _ signer: any Signer, _ state: GovernanceState, _ time: Timestamp, _ key: String?
     ) throws -> SignedEvent {
         try make(
-            kind: kind, stream: stream, place: place, expectedVersion: expected, payload: payload.encoded, by: signer, state: state, at: time,
+            kind: kind, stream: stream, place: place, expectedVersion: expected, payload: payload.encoded, by: signer, state: state,
+            at: time,
             idempotencyKey: key)
     }
 
     // MARK: Community
 
     /// `community.rules`: sets the rules (the first one names the community).
-    public func setRules(_ rules: GovernanceRules, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
+    public func setRules(
+        _ rules: GovernanceRules, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
         try make(
-            kind: GovernanceKind.rules, stream: GovernanceKind.communityStream, place: rules.community, payload: rules.encoded, by: signer, state: state,
+            kind: GovernanceKind.rules, stream: GovernanceKind.communityStream, place: rules.community, payload: rules.encoded, by: signer,
+            state: state,
             at: time, idempotencyKey: idempotencyKey)
     }
 
     /// `community.mode`: switches mode or phase.
-    public func setMode(_ mode: CommunityMode, phase: ResiliencePhase, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try make(GovernanceKind.mode, GovernanceKind.communityStream, try community(state), .any, ModeChange(mode: mode, phase: phase, reason: reason), signer, state, time, idempotencyKey)
+    public func setMode(
+        _ mode: CommunityMode, phase: ResiliencePhase, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try make(
+            GovernanceKind.mode, GovernanceKind.communityStream, try community(state), .any,
+            ModeChange(mode: mode, phase: phase, reason: reason), signer, state, time, idempotencyKey)
     }
 
     func community(_ state: GovernanceState) throws(LedgerError) -> Place {
-        guard let rules = state.rules else { throw LedgerError(.domainRule, "the community has no rules yet; append community.rules first") }
+        guard let rules = state.rules else {
+            throw LedgerError(.domainRule, "the community has no rules yet; append community.rules first")
+        }
         return rules.community
     }
 
@@ -98,95 +109,156 @@ public struct GovernanceCommands: Sendable {
     }
 
     /// A step on an existing case that carries only a note.
-    public func step(_ kind: String, case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
+    public func step(
+        _ kind: String, case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
         try step(kind, case: id, payload: CaseNote(note), by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
     }
 
     /// `case.approve`: skips the second review exactly in emergency mode.
-    public func approve(case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try step(GovernanceKind.approve, case: id, payload: CaseApproval(skipsReview: state.mode == .emergency, note: note), by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    public func approve(
+        case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(
+            GovernanceKind.approve, case: id, payload: CaseApproval(skipsReview: state.mode == .emergency, note: note), by: signer,
+            state: state, at: time, idempotencyKey: idempotencyKey)
     }
 
     /// `case.dispatch` to `department`, with the deadline the rules give.
-    public func dispatch(case id: String, to department: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
+    public func dispatch(
+        case id: String, to department: String, by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
         let urgency = state.board[GovernanceStream.case(id)]?.urgency ?? .general
         let minutes = try rules(state).deadline(for: urgency, mode: state.mode)
-        return try step(GovernanceKind.dispatch, case: id, payload: CaseDispatch(department: department, deadlineMinutes: minutes), by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+        return try step(
+            GovernanceKind.dispatch, case: id, payload: CaseDispatch(department: department, deadlineMinutes: minutes), by: signer,
+            state: state, at: time, idempotencyKey: idempotencyKey)
     }
 
     /// `case.verify`.
-    public func verify(case id: String, passed: Bool, note: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try step(GovernanceKind.verify, case: id, payload: CaseVerification(passed: passed, note: note), by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    public func verify(
+        case id: String, passed: Bool, note: String, by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(
+            GovernanceKind.verify, case: id, payload: CaseVerification(passed: passed, note: note), by: signer, state: state, at: time,
+            idempotencyKey: idempotencyKey)
     }
 
     /// `case.rate`, by the reporter.
-    public func rate(case id: String, _ rating: Rating, controllable: Bool = false, comment: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try step(GovernanceKind.rate, case: id, payload: CaseRating(rating: rating, controllable: controllable, comment: comment), by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    public func rate(
+        case id: String, _ rating: Rating, controllable: Bool = false, comment: String = "", by signer: any Signer, state: GovernanceState,
+        at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(
+            GovernanceKind.rate, case: id, payload: CaseRating(rating: rating, controllable: controllable, comment: comment), by: signer,
+            state: state, at: time, idempotencyKey: idempotencyKey)
     }
 
     /// `case.extend`, before the deadline.
-    public func extend(case id: String, minutes: UInt32, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try step(GovernanceKind.extend, case: id, payload: CaseExtension(minutes: minutes, reason: reason), by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    public func extend(
+        case id: String, minutes: UInt32, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(
+            GovernanceKind.extend, case: id, payload: CaseExtension(minutes: minutes, reason: reason), by: signer, state: state, at: time,
+            idempotencyKey: idempotencyKey)
     }
 
     /// `case.progress`.
-    public func progress(case id: String, percent: UInt8, note: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try step(GovernanceKind.progress, case: id, payload: CaseProgress(percent: percent, note: note), by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    public func progress(
+        case id: String, percent: UInt8, note: String, by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(
+            GovernanceKind.progress, case: id, payload: CaseProgress(percent: percent, note: note), by: signer, state: state, at: time,
+            idempotencyKey: idempotencyKey)
     }
 
     func rules(_ state: GovernanceState) throws(LedgerError) -> GovernanceRules {
-        guard let rules = state.rules else { throw LedgerError(.domainRule, "the community has no rules yet; append community.rules first") }
+        guard let rules = state.rules else {
+            throw LedgerError(.domainRule, "the community has no rules yet; append community.rules first")
+        }
         return rules
     }
 
     // MARK: Points
 
     /// `points.issue`: adds points to the community pool.
-    public func issue(_ amount: Int64, note: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try make(GovernanceKind.issue, GovernanceKind.communityStream, try community(state), .any, PointsAmount(amount: amount, note: note), signer, state, time, idempotencyKey)
+    public func issue(
+        _ amount: Int64, note: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try make(
+            GovernanceKind.issue, GovernanceKind.communityStream, try community(state), .any, PointsAmount(amount: amount, note: note),
+            signer, state, time, idempotencyKey)
     }
 
     /// `points.award` under `rule` (its amount and account), citing the
     /// evidence at log position `evidence`.
-    public func award(_ resident: String, rule: String, evidence: UInt64, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
+    public func award(
+        _ resident: String, rule: String, evidence: UInt64, reason: String, by signer: any Signer, state: GovernanceState,
+        at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
         try movement(GovernanceKind.award, resident, rule, evidence, reason, signer, state, time, idempotencyKey)
     }
 
     /// `points.deduct` under `rule`.
-    public func deduct(_ resident: String, rule: String, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
+    public func deduct(
+        _ resident: String, rule: String, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
         try movement(GovernanceKind.deduct, resident, rule, nil, reason, signer, state, time, idempotencyKey)
     }
 
     func movement(
-        _ kind: String, _ resident: String, _ ruleID: String, _ evidence: UInt64?, _ reason: String, _ signer: any Signer, _ state: GovernanceState,
+        _ kind: String, _ resident: String, _ ruleID: String, _ evidence: UInt64?, _ reason: String, _ signer: any Signer,
+        _ state: GovernanceState,
         _ time: Timestamp, _ key: String?
     ) throws -> SignedEvent {
         guard let rule = try rules(state).pointRules[ruleID] else {
             throw LedgerError(.domainRule, "there is no points rule \"\(ruleID)\"", stream: GovernanceStream.points(resident))
         }
         let payload = PointsMovement(account: rule.account, amount: abs(rule.amount), rule: ruleID, evidence: evidence, reason: reason)
-        return try make(kind, GovernanceStream.points(resident), try residentPlace(resident, state), .any, payload, signer, state, time, key)
+        return try make(
+            kind, GovernanceStream.points(resident), try residentPlace(resident, state), .any, payload, signer, state, time, key)
     }
 
     /// `points.appeal` of the award or deduction at `target`, by the resident.
-    public func appeal(_ resident: String, target: UInt64, grounds: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try make(GovernanceKind.appeal, GovernanceStream.points(resident), try residentPlace(resident, state), .any, PointsAppeal(target: target, note: grounds), signer, state, time, idempotencyKey)
+    public func appeal(
+        _ resident: String, target: UInt64, grounds: String, by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try make(
+            GovernanceKind.appeal, GovernanceStream.points(resident), try residentPlace(resident, state), .any,
+            PointsAppeal(target: target, note: grounds), signer, state, time, idempotencyKey)
     }
 
     /// `points.appeal-decision` on the appeal at `appeal`; upheld, it reverses the entry.
-    public func decideAppeal(_ resident: String, appeal: UInt64, upheld: Bool, reasoning: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
+    public func decideAppeal(
+        _ resident: String, appeal: UInt64, upheld: Bool, reasoning: String, by signer: any Signer, state: GovernanceState,
+        at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
         try make(
             GovernanceKind.appealDecision, GovernanceStream.points(resident), try residentPlace(resident, state), .any,
             PointsAppeal(target: appeal, upheld: upheld, note: reasoning), signer, state, time, idempotencyKey)
     }
 
     /// `points.redeem`, by the resident.
-    public func redeem(_ resident: String, amount: Int64, item: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try make(GovernanceKind.redeem, GovernanceStream.points(resident), try residentPlace(resident, state), .any, PointsAmount(amount: amount, note: item), signer, state, time, idempotencyKey)
+    public func redeem(
+        _ resident: String, amount: Int64, item: String, by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try make(
+            GovernanceKind.redeem, GovernanceStream.points(resident), try residentPlace(resident, state), .any,
+            PointsAmount(amount: amount, note: item), signer, state, time, idempotencyKey)
     }
 
     /// `points.period-close` for `year`.
-    public func closeYear(_ year: Int32, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
+    public func closeYear(_ year: Int32, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil)
+        throws -> SignedEvent
+    {
         try make(
             GovernanceKind.periodClose, GovernanceKind.communityStream, try community(state), .any,
             PeriodClose(year: year, expiresContribution: try rules(state).contributionExpiresYearly), signer, state, time, idempotencyKey)
@@ -205,51 +277,82 @@ public struct GovernanceCommands: Sendable {
     /// `archive.register`: seals the personal fields under `key` (the
     /// resident's key from the `KeyVault`) before signing.
     public func register(
-        _ resident: String, household: String, in place: Place, level: RiskLevel, tags: [String], name: String, phone: String, address: String,
+        _ resident: String, household: String, in place: Place, level: RiskLevel, tags: [String], name: String, phone: String,
+        address: String,
         key: FieldKey, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
     ) throws -> SignedEvent {
         func seal(_ value: String, _ field: String) -> SealedField {
             SealedField(sealing: value, with: key, context: SealedContact.context(origin: origin, resident: resident, field: field))
         }
         let payload = ResidentRegistration(
-            household: household, level: level, tags: tags, name: seal(name, "name"), phone: seal(phone, "phone"), address: seal(address, "address"))
-        return try make(GovernanceKind.register, GovernanceStream.resident(resident), place, .any, payload, signer, state, time, idempotencyKey)
+            household: household, level: level, tags: tags, name: seal(name, "name"), phone: seal(phone, "phone"),
+            address: seal(address, "address"))
+        return try make(
+            GovernanceKind.register, GovernanceStream.resident(resident), place, .any, payload, signer, state, time, idempotencyKey)
     }
 
     /// `archive.update`.
-    public func update(_ resident: String, level: RiskLevel, tags: [String], by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try make(GovernanceKind.update, GovernanceStream.resident(resident), try residentPlace(resident, state), .any, ResidentUpdate(level: level, tags: tags), signer, state, time, idempotencyKey)
+    public func update(
+        _ resident: String, level: RiskLevel, tags: [String], by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try make(
+            GovernanceKind.update, GovernanceStream.resident(resident), try residentPlace(resident, state), .any,
+            ResidentUpdate(level: level, tags: tags), signer, state, time, idempotencyKey)
     }
 
     /// `archive.visit` with a note sealed under the resident's key.
-    public func visit(_ resident: String, note: String, key: FieldKey, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        let sealed = SealedField(sealing: note, with: key, context: SealedContact.context(origin: origin, resident: resident, field: "visit"))
-        return try make(GovernanceKind.visit, GovernanceStream.resident(resident), try residentPlace(resident, state), .any, SealedNote(note: sealed), signer, state, time, idempotencyKey)
+    public func visit(
+        _ resident: String, note: String, key: FieldKey, by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        let sealed = SealedField(
+            sealing: note, with: key, context: SealedContact.context(origin: origin, resident: resident, field: "visit"))
+        return try make(
+            GovernanceKind.visit, GovernanceStream.resident(resident), try residentPlace(resident, state), .any, SealedNote(note: sealed),
+            signer, state, time, idempotencyKey)
     }
 
     /// `health.record` with a note sealed under the resident's key.
-    public func health(_ resident: String, _ kind: HealthEntryKind, note: String, key: FieldKey, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        let sealed = SealedField(sealing: note, with: key, context: SealedContact.context(origin: origin, resident: resident, field: "health"))
+    public func health(
+        _ resident: String, _ kind: HealthEntryKind, note: String, key: FieldKey, by signer: any Signer, state: GovernanceState,
+        at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        let sealed = SealedField(
+            sealing: note, with: key, context: SealedContact.context(origin: origin, resident: resident, field: "health"))
         return try make(
-            GovernanceKind.health, GovernanceStream.health(resident), try residentPlace(resident, state), .any, SealedNote(kind: kind, note: sealed), signer, state, time,
+            GovernanceKind.health, GovernanceStream.health(resident), try residentPlace(resident, state), .any,
+            SealedNote(kind: kind, note: sealed), signer, state, time,
             idempotencyKey)
     }
 
     /// `archive.erase`. Destroy the resident's key in the vault as well
     /// (``Erasure`` does both).
-    public func erase(_ resident: String, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try make(GovernanceKind.erase, GovernanceStream.resident(resident), try residentPlace(resident, state), .any, CaseNote(reason), signer, state, time, idempotencyKey)
+    public func erase(
+        _ resident: String, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try make(
+            GovernanceKind.erase, GovernanceStream.resident(resident), try residentPlace(resident, state), .any, CaseNote(reason), signer,
+            state, time, idempotencyKey)
     }
 
     // MARK: Volunteer tasks and supplies
 
     /// `volunteer.post`.
-    public func post(task id: String, in place: Place, category: String, title: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try make(GovernanceKind.post, GovernanceStream.task(id), place, .exactly(0), TaskPost(category: category, title: title), signer, state, time, idempotencyKey)
+    public func post(
+        task id: String, in place: Place, category: String, title: String, by signer: any Signer, state: GovernanceState,
+        at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try make(
+            GovernanceKind.post, GovernanceStream.task(id), place, .exactly(0), TaskPost(category: category, title: title), signer, state,
+            time, idempotencyKey)
     }
 
     /// `volunteer.claim`, `volunteer.complete` or `volunteer.confirm` on a posted task.
-    public func task(_ kind: String, task id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
+    public func task(
+        _ kind: String, task id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
         let stream = GovernanceStream.task(id)
         guard let task = state.volunteers.tasks[stream], let place = state.taskPlaces[stream] else {
             throw LedgerError(.domainRule, "task \(id) was not posted", stream: stream)
@@ -258,8 +361,40 @@ public struct GovernanceCommands: Sendable {
     }
 
     /// `supplies.in` or `supplies.out` at `store`.
-    public func stock(_ kind: String, store: String, item: String, quantity: Int64, note: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil) throws -> SignedEvent {
-        try make(kind, GovernanceStream.supplies(store), try community(state), .any, StockMovement(item: item, quantity: quantity, note: note), signer, state, time, idempotencyKey)
+    public func stock(
+        _ kind: String, store: String, item: String, quantity: Int64, note: String, by signer: any Signer, state: GovernanceState,
+        at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try make(
+            kind, GovernanceStream.supplies(store), try community(state), .any, StockMovement(item: item, quantity: quantity, note: note),
+            signer, state, time, idempotencyKey)
+    }
+
+    // MARK: Decisions in public
+
+    /// A step of the decision `deliberation/ID` (三上三下三公开): the
+    /// committee's steps on that stream in the community's place; a
+    /// proposal or comment on the signer's own stream
+    /// (`deliberation/ID/from/ACTOR`) in `place`, by default where the
+    /// signer is enrolled. Refused now, with the reason, when it may not
+    /// come next (a step out of order, a vote without quorum).
+    public func deliberate(
+        _ step: DeliberationStep, decision id: String, in place: Place? = nil, by signer: any Signer, state: GovernanceState,
+        at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        let community = try community(state)
+        guard step.isVoice else {
+            return try make(
+                kind: step.kind, stream: GovernanceStream.deliberation(id), place: place ?? community, payload: step.payload, by: signer,
+                state: state, at: time, idempotencyKey: idempotencyKey)
+        }
+        guard let actor = state.registry?.keys[signer.publicKey]?.actor, let record = state.registry?.actors[actor] else {
+            throw LedgerError(.unknownKey, "the signer's key is not enrolled")
+        }
+        let scope = place ?? record.roles.map(\.scope).first { $0.isWithin(community) } ?? community
+        return try make(
+            kind: step.kind, stream: GovernanceStream.deliberationVoice(id, actor: actor), place: scope, payload: step.payload, by: signer,
+            state: state, at: time, idempotencyKey: idempotencyKey)
     }
 }
 
@@ -270,7 +405,8 @@ public enum Erasure {
     /// Destroys `resident`'s key in `vault` and returns the signed
     /// `archive.erase` event to append.
     public static func erase(
-        _ resident: String, reason: String, vault: any KeyVault, commands: GovernanceCommands, by signer: any Signer, state: GovernanceState,
+        _ resident: String, reason: String, vault: any KeyVault, commands: GovernanceCommands, by signer: any Signer,
+        state: GovernanceState,
         at time: Timestamp
     ) async throws -> SignedEvent {
         let event = try commands.erase(resident, reason: reason, by: signer, state: state, at: time)

@@ -13,6 +13,8 @@ import Foundation
 /// | `health/RESIDENT` | `health.record` |
 /// | `task/ID` | `volunteer.*` |
 /// | `supplies/STORE` | `supplies.in`, `supplies.out` |
+/// | `deliberation/ID` | `deliberation.*` but proposals and comments |
+/// | `deliberation/ID/from/ACTOR` | `deliberation.propose`, `deliberation.comment`, in the actor's own place |
 ///
 /// Payloads are compact binary (``GovernancePayload``); `community.rules`
 /// is JSON.
@@ -99,6 +101,30 @@ public enum GovernanceKind {
     /// Emergency supplies counted out of a store.
     public static let stockOut = "supplies.out"
 
+    /// The community committee opens a decision in public (三上三下三公开);
+    /// round 1, collecting topics, begins.
+    public static let deliberationOpen = "deliberation.open"
+    /// A resident or organisation proposes a topic (一上).
+    public static let propose = "deliberation.propose"
+    /// The committee publishes the shortlist and the chosen topic (一下).
+    public static let shortlist = "deliberation.shortlist"
+    /// A plan is drafted and published for comment (二上).
+    public static let draft = "deliberation.draft"
+    /// A comment on the draft plan.
+    public static let comment = "deliberation.comment"
+    /// The plan put to the vote is published (二下).
+    public static let publishPlan = "deliberation.publish-plan"
+    /// The representatives' meeting votes on the plan (三上).
+    public static let vote = "deliberation.vote"
+    /// The vote result is published (三下; the first of 三公开).
+    public static let publishResult = "deliberation.publish-result"
+    /// The implementation plan, with milestones, is published (the second).
+    public static let implement = "deliberation.implement"
+    /// A milestone's per-cent progress.
+    public static let implementationProgress = "deliberation.progress"
+    /// The evaluation is published (the third).
+    public static let evaluate = "deliberation.evaluate"
+
     /// The stream of community-wide events.
     public static let communityStream = "community"
 }
@@ -117,6 +143,19 @@ public enum GovernanceStream {
     public static func task(_ id: String) -> String { "task/" + id }
     /// `supplies/STORE`.
     public static func supplies(_ store: String) -> String { "supplies/" + store }
+    /// `deliberation/ID`: the committee's steps of a decision.
+    public static func deliberation(_ id: String) -> String { "deliberation/" + id }
+    /// `deliberation/ID/from/ACTOR`: one participant's proposals and
+    /// comments on a decision, in the participant's own place (a resident
+    /// signs where they are enrolled, not community-wide).
+    public static func deliberationVoice(_ id: String, actor: String) -> String { "deliberation/\(id)/from/\(actor)" }
+    /// The decision stream (`deliberation/ID`) of a deliberation stream,
+    /// and the participant when it is a voice stream.
+    public static func decision(of stream: String) -> (stream: String, participant: String?)? {
+        guard stream.hasPrefix("deliberation/") else { return nil }
+        guard let range = stream.range(of: "/from/") else { return (stream, nil) }
+        return (String(stream[..<range.lowerBound]), String(stream[range.upperBound...]))
+    }
 
     /// The part of `stream` after `prefix/`, if it has that prefix.
     public static func subject(of stream: String, prefix: String) -> Substring? {
@@ -139,6 +178,8 @@ extension GovernanceKind {
         case register, update, visit, erase, health
         case post, claim, complete, confirm
         case stockIn, stockOut
+        case deliberationOpen, propose, shortlist, draft, comment, publishPlan, vote, publishResult, implement, implementationProgress,
+            evaluate
 
         /// The kind string.
         public var kind: String { GovernanceKind.kinds[Int(rawValue)] }
@@ -158,6 +199,8 @@ extension GovernanceKind {
         register, update, visit, erase, health,
         post, claim, complete, confirm,
         stockIn, stockOut,
+        deliberationOpen, propose, shortlist, draft, comment, publishPlan, vote, publishResult, implement, implementationProgress,
+        evaluate,
     ]
 
     /// A perfect hash of the kinds: each kind's first and last eight bytes

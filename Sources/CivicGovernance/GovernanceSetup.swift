@@ -9,19 +9,26 @@ public enum GovernancePermissions {
     /// The roles of DOMAIN.md §1 and the kinds each signs.
     public static let defaults = try! PermissionTable([
         "ledger-authority": ["community.rules"],
-        "resident": ["case.report", "case.rate", "volunteer.claim", "volunteer.complete", "points.appeal", "points.redeem"],
+        "resident": [
+            "case.report", "case.rate", "volunteer.claim", "volunteer.complete", "points.appeal", "points.redeem", "deliberation.propose",
+            "deliberation.comment",
+        ],
         "grid-informant": ["case.report"],
-        "grid-worker": ["case.report", "case.verify", "archive.register", "archive.update", "archive.visit", "health.record", "volunteer.post", "volunteer.confirm", "points.award"],
+        "grid-worker": [
+            "case.report", "case.verify", "archive.register", "archive.update", "archive.visit", "health.record", "volunteer.post",
+            "volunteer.confirm", "points.award",
+        ],
         "grid-leader": ["case.report", "case.accept", "case.reject", "case.verify", "volunteer.post", "volunteer.confirm", "points.award"],
         "community-secretary": [
-            "case.approve", "case.close", "case.shelve", "points.issue", "points.award", "points.deduct", "points.period-close", "community.mode",
+            "case.approve", "case.close", "case.shelve", "points.issue", "points.award", "points.deduct", "points.period-close",
+            "community.mode",
             "archive.erase", "volunteer.post", "volunteer.confirm", "supplies.*", "deliberation.*",
         ],
         "street-office": ["case.review", "case.dispatch", "case.delivery-failed", "case.delivery-retried", "case.shelve", "case.close"],
         "department-staff": ["case.acknowledge", "case.progress", "case.resolve", "case.return", "case.extend"],
         "points-committee": ["points.award", "points.deduct", "points.appeal-decision"],
         "supervisor": ["case.remind"],
-        "party-member": ["volunteer.claim", "volunteer.complete"],
+        "party-member": ["volunteer.claim", "volunteer.complete", "deliberation.propose", "deliberation.comment"],
         "volunteer": ["volunteer.claim", "volunteer.complete"],
     ])
 }
@@ -40,7 +47,8 @@ public enum GovernanceLedger {
             store: store, origin: origin, authority: authority, logSigner: logSigner, permissions: permissions, domain: GovernanceState(),
             clock: clock, configuration: configuration)
         let state = try await state(of: ledger)
-        let event = try GovernanceCommands(origin: origin).setRules(rules, by: authority, state: state, at: clock.now(), idempotencyKey: "rules-1")
+        let event = try GovernanceCommands(origin: origin).setRules(
+            rules, by: authority, state: state, at: clock.now(), idempotencyKey: "rules-1")
         _ = try await ledger.append(event)
         return ledger
     }

@@ -27,6 +27,7 @@ extension GovernanceState {
         if kind.hasPrefix("archive.") || kind.hasPrefix("health.") { return try checkArchive(context) }
         if kind.hasPrefix("volunteer.") { return try checkTask(context) }
         if kind.hasPrefix("supplies.") { return try checkSupplies(context) }
+        if kind.hasPrefix("deliberation.") { return try checkDeliberation(context) }
         if kind == GovernanceKind.mode {
             try context.onStream(GovernanceKind.communityStream)
             let change = try context.decode(ModeChange.self)
@@ -39,7 +40,7 @@ extension GovernanceState {
     }
 
     /// The kind prefixes the domain owns: a kind under them must be known.
-    static let domainPrefixes = ["case.", "points.", "archive.", "health.", "volunteer.", "supplies.", "community."]
+    static let domainPrefixes = ["case.", "points.", "archive.", "health.", "volunteer.", "supplies.", "community.", "deliberation."]
 
     /// What every check needs: the entry, its signer's actor id, the rules.
     struct Context {
@@ -84,6 +85,53 @@ extension GovernanceState {
 
         func needText(_ text: String, _ what: String) throws(LedgerError) {
             guard !text.allSatisfy(\.isWhitespace) else { throw error(.domainRule, "\(kind) needs \(what)") }
+        }
+    }
+
+    // MARK: Decisions in public
+
+    /// A step of a decision (DOMAIN.md §7): the state machine of
+    /// ``Deliberation`` decides; a meeting's representatives must be
+    /// enrolled actors.
+    private func checkDeliberation(_ context: Context) throws(LedgerError) {
+        guard let decision = GovernanceStream.decision(of: context.stream),
+            let id = GovernanceStream.subject(of: decision.stream, prefix: "deliberation")
+        else { throw context.error(.domainRule, "\(context.kind) goes on a deliberation/ID stream, not \(context.stream)") }
+        let decoded: DeliberationStep?
+        do {
+            decoded = try DeliberationStep.decode(kind: context.kind, payload: context.entry.payload)
+        } catch {
+            throw context.error(.malformed, "\(context.kind) payload: \(error.message)")
+        }
+        guard let step = decoded else { throw context.error(.domainRule, "\(context.kind) is not a kind of the governance domain") }
+        guard context.entry.content.place.isWithin(context.rules.community) else {
+            throw context.error(
+                .domainRule,
+                "decision \(id) is the community's (\(context.rules.community)); the event names \(context.entry.content.place)")
+        }
+        if step.isVoice {
+            guard decision.participant == context.signer else {
+                throw context.error(
+                    .domainRule,
+                    "\(context.kind) goes on the signer's own stream \(GovernanceStream.deliberationVoice(String(id), actor: context.signer)), not \(context.stream)"
+                )
+            }
+        } else if decision.participant != nil {
+            throw context.error(
+                .domainRule, "\(context.kind) is the committee's step; it goes on \(decision.stream), not \(context.stream)")
+        }
+        if case .vote(let meeting) = step {
+            let unknown = meeting.entitled.filter { registry?.actors[$0] == nil }
+            guard unknown.isEmpty else {
+                throw context.error(
+                    .domainRule,
+                    "decision \(id): the entitled representatives must be enrolled; unknown: \(unknown.prefix(5).joined(separator: ", "))")
+            }
+        }
+        do {
+            _ = try Deliberation.next(deliberations[decision.stream], step, by: context.entry.actorKey, at: context.time)
+        } catch {
+            throw context.error(error.code, "decision \(id): \(error.message)")
         }
     }
 
@@ -137,7 +185,9 @@ extension GovernanceState {
                 let expected = rules.deadline(for: record.urgency, mode: mode)
                 guard dispatch.deadlineMinutes == expected else {
                     throw context.error(
-                        .deadline, "case \(id): a \(record.urgency.rawValue) case in \(mode.rawValue) mode has \(expected) minutes, not \(dispatch.deadlineMinutes)")
+                        .deadline,
+                        "case \(id): a \(record.urgency.rawValue) case in \(mode.rawValue) mode has \(expected) minutes, not \(dispatch.deadlineMinutes)"
+                    )
                 }
             }
             step = .dispatch
@@ -196,9 +246,13 @@ extension GovernanceState {
                 throw context.error(.domainRule, "case \(id): delivery to \(department) failed; retry it before it can be acknowledged")
             }
         case .deliveryFailed:
-            guard record.delivery == .sent else { throw context.error(.domainRule, "case \(id): delivery is \(record.delivery.rawValue), not sent") }
+            guard record.delivery == .sent else {
+                throw context.error(.domainRule, "case \(id): delivery is \(record.delivery.rawValue), not sent")
+            }
         case .deliveryRetried:
-            guard record.delivery == .failed else { throw context.error(.domainRule, "case \(id): delivery is \(record.delivery.rawValue), not failed") }
+            guard record.delivery == .failed else {
+                throw context.error(.domainRule, "case \(id): delivery is \(record.delivery.rawValue), not failed")
+            }
         case .verify:
             if let resolver = record.resolver, actorID(of: resolver) == context.signer {
                 throw context.error(.wrongActor, "case \(id): \(context.signer) resolved it and may not verify it (核查 is by someone else)")
@@ -209,7 +263,8 @@ extension GovernanceState {
             }
         case .remind:
             guard record.isOverdue(at: context.time) else {
-                throw context.error(.deadline, "case \(id) is not overdue until \(record.deadline.map(\.description) ?? "it has a deadline")")
+                throw context.error(
+                    .deadline, "case \(id) is not overdue until \(record.deadline.map(\.description) ?? "it has a deadline")")
             }
         default:
             break
@@ -224,7 +279,9 @@ extension GovernanceState {
         switch kind {
         case GovernanceKind.issue:
             try context.onStream(GovernanceKind.communityStream)
-            guard try context.decode(PointsAmount.self).amount > 0 else { throw context.error(.domainRule, "an issuance is at least 1 point") }
+            guard try context.decode(PointsAmount.self).amount > 0 else {
+                throw context.error(.domainRule, "an issuance is at least 1 point")
+            }
             return
         case GovernanceKind.periodClose:
             try context.onStream(GovernanceKind.communityStream)
@@ -234,7 +291,9 @@ extension GovernanceState {
                 throw context.error(.deadline, "the year \(close.year) has not ended (it is \(year(of: context.time)) in the community)")
             }
             guard close.expiresContribution == rules.contributionExpiresYearly else {
-                throw context.error(.domainRule, "the rules say contribution points \(rules.contributionExpiresYearly ? "expire" : "do not expire") at the year's close")
+                throw context.error(
+                    .domainRule,
+                    "the rules say contribution points \(rules.contributionExpiresYearly ? "expire" : "do not expire") at the year's close")
             }
             return
         default:
@@ -252,34 +311,56 @@ extension GovernanceState {
         case GovernanceKind.award, GovernanceKind.deduct:
             let movement = try context.decode(PointsMovement.self)
             guard let rule = rules.pointRules[movement.rule] else {
-                throw context.error(.domainRule, "there is no points rule \"\(movement.rule)\"; every \(kind == GovernanceKind.award ? "award" : "deduction") cites a rule")
+                throw context.error(
+                    .domainRule,
+                    "there is no points rule \"\(movement.rule)\"; every \(kind == GovernanceKind.award ? "award" : "deduction") cites a rule"
+                )
             }
             let isAward = kind == GovernanceKind.award
             guard rule.isDeduction != isAward else {
-                throw context.error(.domainRule, "rule \(movement.rule) is \(rule.isDeduction ? "a deduction" : "an award"), not \(isAward ? "an award" : "a deduction")")
+                throw context.error(
+                    .domainRule,
+                    "rule \(movement.rule) is \(rule.isDeduction ? "a deduction" : "an award"), not \(isAward ? "an award" : "a deduction")"
+                )
             }
             guard movement.account == rule.account, movement.amount == abs(rule.amount) else {
-                throw context.error(.domainRule, "rule \(movement.rule) moves \(abs(rule.amount)) \(rule.account.rawValue) points, not \(movement.amount) \(movement.account.rawValue)")
+                throw context.error(
+                    .domainRule,
+                    "rule \(movement.rule) moves \(abs(rule.amount)) \(rule.account.rawValue) points, not \(movement.amount) \(movement.account.rawValue)"
+                )
             }
             guard context.signerHolds(anyOf: rule.grantors) else {
-                throw context.error(.wrongActor, "rule \(movement.rule) is granted by \(rule.grantors.joined(separator: " or ")) covering \(context.entry.content.place); \(context.signer) is neither")
+                throw context.error(
+                    .wrongActor,
+                    "rule \(movement.rule) is granted by \(rule.grantors.joined(separator: " or ")) covering \(context.entry.content.place); \(context.signer) is neither"
+                )
             }
             try context.needText(movement.reason, "a reason")
             guard isAward else { return }
             guard let position = movement.evidence, let found = evidence[position] else {
-                throw context.error(.domainRule, "an award under \(movement.rule) cites evidence: the position of a \(rule.evidence.map(\.rawValue).joined(separator: " or "))")
+                throw context.error(
+                    .domainRule,
+                    "an award under \(movement.rule) cites evidence: the position of a \(rule.evidence.map(\.rawValue).joined(separator: " or "))"
+                )
             }
             guard rule.evidence.contains(found.kind), found.subject == resident else {
-                throw context.error(.domainRule, "the evidence at position \(position) is a \(found.kind.rawValue) crediting \(found.subject); rule \(movement.rule) needs a \(rule.evidence.map(\.rawValue).joined(separator: " or ")) crediting \(resident)")
+                throw context.error(
+                    .domainRule,
+                    "the evidence at position \(position) is a \(found.kind.rawValue) crediting \(found.subject); rule \(movement.rule) needs a \(rule.evidence.map(\.rawValue).joined(separator: " or ")) crediting \(resident)"
+                )
             }
             guard !awarded.contains(AwardKey(rule: movement.rule, evidence: position, resident: resident)) else {
-                throw context.error(.domainRule, "\(resident) was already awarded \(movement.rule) for the evidence at position \(position)")
+                throw context.error(
+                    .domainRule, "\(resident) was already awarded \(movement.rule) for the evidence at position \(position)")
             }
             if let cap = rule.monthlyCap {
                 let month = CivilMonth(context.time, offsetMinutes: rules.utcOffsetMinutes)
                 let used = capUsage[CapKey(resident: resident, rule: movement.rule, month: month)] ?? 0
                 guard used + movement.amount <= cap else {
-                    throw context.error(.capExceeded, "\(resident) has \(used) of the \(cap) points rule \(movement.rule) allows in \(month.year)-\(month.month); \(movement.amount) more exceeds it")
+                    throw context.error(
+                        .capExceeded,
+                        "\(resident) has \(used) of the \(cap) points rule \(movement.rule) allows in \(month.year)-\(month.month); \(movement.amount) more exceeds it"
+                    )
                 }
             }
             guard points.pool >= movement.amount else {
@@ -292,9 +373,14 @@ extension GovernanceState {
             guard let movement = points.movement(at: appeal.target), movement.stream == context.stream else {
                 throw context.error(.domainRule, "position \(appeal.target) is not an award or deduction on \(resident)'s account")
             }
-            guard !appealedTargets.contains(appeal.target) else { throw context.error(.domainRule, "the entry at position \(appeal.target) was already appealed") }
-            if let at = movementTimes[appeal.target], context.time.millisecondsSinceEpoch - at.millisecondsSinceEpoch > Int64(rules.appealWindowDays) * 86_400_000 {
-                throw context.error(.deadline, "the appeal window of \(rules.appealWindowDays) days for position \(appeal.target) has passed")
+            guard !appealedTargets.contains(appeal.target) else {
+                throw context.error(.domainRule, "the entry at position \(appeal.target) was already appealed")
+            }
+            if let at = movementTimes[appeal.target],
+                context.time.millisecondsSinceEpoch - at.millisecondsSinceEpoch > Int64(rules.appealWindowDays) * 86_400_000
+            {
+                throw context.error(
+                    .deadline, "the appeal window of \(rules.appealWindowDays) days for position \(appeal.target) has passed")
             }
             try context.needText(appeal.note, "grounds")
         case GovernanceKind.appealDecision:
@@ -305,7 +391,9 @@ extension GovernanceState {
             guard points.movement(at: points.appeals[decision.target]!)?.stream == context.stream else {
                 throw context.error(.domainRule, "the appeal at \(decision.target) is about another account")
             }
-            guard !decidedAppeals.contains(decision.target) else { throw context.error(.domainRule, "the appeal at \(decision.target) was already decided") }
+            guard !decidedAppeals.contains(decision.target) else {
+                throw context.error(.domainRule, "the appeal at \(decision.target) was already decided")
+            }
             try context.needText(decision.note, "reasoning")
         case GovernanceKind.redeem:
             let redemption = try context.decode(PointsAmount.self)
@@ -315,7 +403,8 @@ extension GovernanceState {
                 throw context.error(.domainRule, "\(resident)'s redemption is suspended for \(through) after a violation")
             }
             guard balance.contribution >= redemption.amount else {
-                throw context.error(.insufficient, "\(resident) has \(balance.contribution) contribution points; the redemption needs \(redemption.amount)")
+                throw context.error(
+                    .insufficient, "\(resident) has \(balance.contribution) contribution points; the redemption needs \(redemption.amount)")
             }
             try context.needText(redemption.note, "what is redeemed")
         default:
@@ -332,7 +421,9 @@ extension GovernanceState {
         if kind == GovernanceKind.register {
             _ = try context.decode(ResidentRegistration.self)
             guard record == nil else {
-                throw context.error(record!.isErased ? .erased : .domainRule, "\(resident) already has an archive\(record!.isErased ? " and was erased" : "")")
+                throw context.error(
+                    record!.isErased ? .erased : .domainRule,
+                    "\(resident) already has an archive\(record!.isErased ? " and was erased" : "")")
             }
             return
         }
@@ -365,11 +456,19 @@ extension GovernanceState {
         guard let task else { throw context.error(.domainRule, "task \(id) was not posted") }
         switch context.kind {
         case GovernanceKind.claim:
-            guard task.state == .posted else { throw context.error(.illegalTransition, "task \(id) is \(task.state.rawValue); only a posted task is claimed") }
-            guard actorID(of: task.organiser) != context.signer else { throw context.error(.wrongActor, "task \(id): its organiser cannot claim it") }
+            guard task.state == .posted else {
+                throw context.error(.illegalTransition, "task \(id) is \(task.state.rawValue); only a posted task is claimed")
+            }
+            guard actorID(of: task.organiser) != context.signer else {
+                throw context.error(.wrongActor, "task \(id): its organiser cannot claim it")
+            }
         case GovernanceKind.complete:
-            guard task.state == .claimed else { throw context.error(.illegalTransition, "task \(id) is \(task.state.rawValue), not claimed") }
-            guard task.volunteer.flatMap(actorID(of:)) == context.signer else { throw context.error(.wrongActor, "task \(id): only its volunteer reports it done") }
+            guard task.state == .claimed else {
+                throw context.error(.illegalTransition, "task \(id) is \(task.state.rawValue), not claimed")
+            }
+            guard task.volunteer.flatMap(actorID(of:)) == context.signer else {
+                throw context.error(.wrongActor, "task \(id): only its volunteer reports it done")
+            }
         default:
             guard task.state == .claimed || task.state == .done else {
                 throw context.error(.illegalTransition, "task \(id) is \(task.state.rawValue); only a claimed or done task is confirmed")

@@ -53,6 +53,8 @@ public struct GovernanceState: LedgerDomain {
     public private(set) var volunteers = VolunteerRecord()
     /// Emergency supplies.
     public private(set) var supplies = SupplyStock()
+    /// Decisions in public (三上三下三公开).
+    public private(set) var deliberations = DeliberationBoard()
     /// The place of each task stream.
     public private(set) var taskPlaces: [String: Place] = [:]
 
@@ -240,11 +242,13 @@ public struct GovernanceState: LedgerDomain {
         do { try archive.apply(entry) } catch { failure = failure ?? error }
         do { try volunteers.apply(entry) } catch { failure = failure ?? error }
         do { try supplies.apply(entry) } catch { failure = failure ?? error }
+        do { try deliberations.apply(entry) } catch { failure = failure ?? error }
         if let failure { throw failure }
     }
 
     /// The case board, points balances, resident archive, volunteer
-    /// record and supply stock this state holds, as of its last entry.
+    /// record, supply stock and deliberations this state holds, as of its
+    /// last entry.
     public func projection(named name: String) -> (any Projection)? {
         func positioned<P: Projection>(_ projection: P) -> P {
             var copy = projection
@@ -257,6 +261,7 @@ public struct GovernanceState: LedgerDomain {
         case ResidentArchive.name: return positioned(archive)
         case VolunteerRecord.name: return positioned(volunteers)
         case SupplyStock.name: return positioned(supplies)
+        case DeliberationBoard.name: return positioned(deliberations)
         default: return nil
         }
     }

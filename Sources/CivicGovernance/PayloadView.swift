@@ -35,6 +35,12 @@ public enum GovernancePayloadView {
         case GovernanceKind.visit, GovernanceKind.health: SealedNote.self
         case GovernanceKind.post: TaskPost.self
         case GovernanceKind.stockIn, GovernanceKind.stockOut: StockMovement.self
+        case GovernanceKind.deliberationOpen: DeliberationOpen.self
+        case GovernanceKind.propose, GovernanceKind.comment, GovernanceKind.publishResult, GovernanceKind.evaluate: DeliberationText.self
+        case GovernanceKind.shortlist: DeliberationShortlist.self
+        case GovernanceKind.draft, GovernanceKind.publishPlan, GovernanceKind.implement: DeliberationPlan.self
+        case GovernanceKind.vote: DeliberationMeeting.self
+        case GovernanceKind.implementationProgress: DeliberationProgress.self
         default: nil
         }
     }
@@ -66,7 +72,7 @@ public enum GovernancePayloadView {
             return mirror.children.first.map { json($0.value) } ?? NSNull()
         case .collection, .set:
             return mirror.children.map { json($0.value) }
-        case .struct, .class:
+        case .struct, .class, .tuple:
             var object: [String: Any] = [:]
             for child in mirror.children {
                 guard let label = child.label else { continue }

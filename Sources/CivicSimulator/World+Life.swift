@@ -21,8 +21,13 @@ extension World {
     mutating func live(day: Int) async throws {
         for tick in 0..<6 {
             setTime(day: day, tick: tick)
-            if tick == 0 { try await phases(day) }
-            let reports = inFlood(day) ? 8.0 : day >= floodDay && day < floodDay + absorbDays + recoverDays ? 3.0 : Double(profile.residents) / 375 / 6
+            if tick == 0 {
+                try await phases(day)
+                try deliberate(day: day)
+            }
+            let reports =
+                inFlood(day)
+                ? 8.0 : day >= floodDay && day < floodDay + absorbDays + recoverDays ? 3.0 : Double(profile.residents) / 375 / 6
             var count = Int(reports)
             if rng.chance(reports - Double(count)) { count += 1 }
             for _ in 0..<count { try report(day: day) }
@@ -51,20 +56,28 @@ extension World {
         if inFlood(day) {
             for (item, quantity) in [("sandbag", 300), ("food-pack", 120), ("life-jacket", 20)] {
                 try emit(by: "secretary") {
-                    try $0.stock(GovernanceKind.stockOut, store: "depot-1", item: item, quantity: Int64(quantity), note: "防汛 flood defence", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                    try $0.stock(
+                        GovernanceKind.stockOut, store: "depot-1", item: item, quantity: Int64(quantity), note: "防汛 flood defence", by: $4,
+                        state: $1, at: $2, idempotencyKey: $3)
                 }
             }
             for _ in 0..<10 { try postTask(category: "patrol", title: "防汛巡查 flood patrol") }
             if rng.chance(0.6) {
                 let resident = pick(residents).id
-                try emit(by: "secretary") { try $0.deduct(resident, rule: "obstruction", reason: "阻挡沙袋车 blocked the sandbag truck", by: $4, state: $1, at: $2, idempotencyKey: $3) }
-                    .map { deductions.append((resident, $0, tick + 6)) }
+                try emit(by: "secretary") {
+                    try $0.deduct(
+                        resident, rule: "obstruction", reason: "阻挡沙袋车 blocked the sandbag truck", by: $4, state: $1, at: $2,
+                        idempotencyKey: $3)
+                }
+                .map { deductions.append((resident, $0, tick + 6)) }
             }
         }
         if day == floodDay + absorbDays + 1 {
             for (item, quantity) in [("sandbag", 1000), ("food-pack", 400)] {
                 try emit(by: "secretary") {
-                    try $0.stock(GovernanceKind.stockIn, store: "depot-1", item: item, quantity: Int64(quantity), note: "补充 replenished", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                    try $0.stock(
+                        GovernanceKind.stockIn, store: "depot-1", item: item, quantity: Int64(quantity), note: "补充 replenished", by: $4,
+                        state: $1, at: $2, idempotencyKey: $3)
                 }
             }
         }
@@ -75,7 +88,9 @@ extension World {
             let signer = key("secretary")
             counter += 1
             do {
-                let event = try commands.erase(resident, reason: "迁出并申请删除 moved away, asked for deletion", by: signer, state: state, at: now, idempotencyKey: "sim-\(counter)")
+                let event = try commands.erase(
+                    resident, reason: "迁出并申请删除 moved away, asked for deletion", by: signer, state: state, at: now,
+                    idempotencyKey: "sim-\(counter)")
                 try plan(event)
                 // The key goes first: if the append then failed, the
                 // fields would stay unreadable, never the other way round.
@@ -122,8 +137,19 @@ extension World {
         let urgency = kind.urgency
         let category = kind.category
         let summary = "\(category) near \(place.path.split(separator: "/").last!)"
-        guard try emit(by: reporter, { try $0.report(case: id, in: place, urgency: urgency, category: category, source: source, summary: summary, by: $4, state: $1, at: $2, idempotencyKey: $3) }) != nil else { return }
-        cases.append(CaseAgent(id: id, urgency: urgency, category: category, department: kind.department, reporter: reporter, grid: resident.grid, due: tick + (urgency == .emergency ? 0 : Int.random(in: 0...2, using: &rng))))
+        guard
+            try emit(
+                by: reporter,
+                {
+                    try $0.report(
+                        case: id, in: place, urgency: urgency, category: category, source: source, summary: summary, by: $4, state: $1,
+                        at: $2, idempotencyKey: $3)
+                }) != nil
+        else { return }
+        cases.append(
+            CaseAgent(
+                id: id, urgency: urgency, category: category, department: kind.department, reporter: reporter, grid: resident.grid,
+                due: tick + (urgency == .emergency ? 0 : Int.random(in: 0...2, using: &rng))))
     }
 
     /// Ticks a department takes to resolve, by urgency, with a late tail.
@@ -174,16 +200,23 @@ extension World {
         switch record.state {
         case .reported:
             if rng.chance(0.04) {
-                result = try emit(by: leader) { try $0.step(GovernanceKind.reject, case: id, note: "重复上报 duplicate report", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                result = try emit(by: leader) {
+                    try $0.step(
+                        GovernanceKind.reject, case: id, note: "重复上报 duplicate report", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                }
                 return result == nil ? nil : true
             }
             result = try emit(by: leader) { try $0.step(GovernanceKind.accept, case: id, by: $4, state: $1, at: $2, idempotencyKey: $3) }
             agent.due = next(0...1)
         case .accepted:
-            result = try emit(by: "secretary") { try $0.approve(case: id, note: "吹哨 whistle", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+            result = try emit(by: "secretary") {
+                try $0.approve(case: id, note: "吹哨 whistle", by: $4, state: $1, at: $2, idempotencyKey: $3)
+            }
             agent.due = next(0...1)
         case .awaitingReview:
-            result = try emit(by: "street-1") { try $0.step(GovernanceKind.review, case: id, by: $4, state: $1, at: $2, idempotencyKey: $3) }
+            result = try emit(by: "street-1") {
+                try $0.step(GovernanceKind.review, case: id, by: $4, state: $1, at: $2, idempotencyKey: $3)
+            }
             agent.due = next(0...2)
         case .approved, .returned, .reopened:
             var department = agent.department
@@ -195,40 +228,66 @@ extension World {
             agent.due = next(0...1)
         case .dispatched:
             if record.delivery == .failed {
-                result = try emit(by: "street-1") { try $0.step(GovernanceKind.deliveryRetried, case: id, by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                result = try emit(by: "street-1") {
+                    try $0.step(GovernanceKind.deliveryRetried, case: id, by: $4, state: $1, at: $2, idempotencyKey: $3)
+                }
             } else if !agent.deliveryFailedOnce, rng.chance(0.03) {
                 agent.deliveryFailedOnce = true
-                result = try emit(by: "street-1") { try $0.step(GovernanceKind.deliveryFailed, case: id, note: "系统未送达 not delivered", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                result = try emit(by: "street-1") {
+                    try $0.step(
+                        GovernanceKind.deliveryFailed, case: id, note: "系统未送达 not delivered", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                }
             } else if record.department != agent.department {
                 let wrong = "\(record.department ?? agent.department)-1"
                 agent.returnedOnce = true
-                result = try emit(by: wrong) { try $0.step(GovernanceKind.returned, case: id, note: "非本部门职责 not our duty", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                result = try emit(by: wrong) {
+                    try $0.step(
+                        GovernanceKind.returned, case: id, note: "非本部门职责 not our duty", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                }
             } else if rng.chance(0.015) {
-                result = try emit(by: "street-2") { try $0.step(GovernanceKind.shelve, case: id, note: "需立项资金 needs a budget line", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                result = try emit(by: "street-2") {
+                    try $0.step(
+                        GovernanceKind.shelve, case: id, note: "需立项资金 needs a budget line", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                }
                 return result == nil ? nil : true
             } else {
-                result = try emit(by: staff) { try $0.step(GovernanceKind.acknowledge, case: id, by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                result = try emit(by: staff) {
+                    try $0.step(GovernanceKind.acknowledge, case: id, by: $4, state: $1, at: $2, idempotencyKey: $3)
+                }
                 agent.due = tick + resolutionDelay(agent.urgency)
                 return result == nil ? nil : false
             }
             agent.due = next(0...1)
         case .acknowledged, .inProgress:
             if agent.urgency != .emergency, record.extensions == 0, rng.chance(0.05), let deadline = record.deadline, now < deadline {
-                result = try emit(by: staff) { try $0.extend(case: id, minutes: 2 * 24 * 60, reason: "等待配件 waiting for parts", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                result = try emit(by: staff) {
+                    try $0.extend(
+                        case: id, minutes: 2 * 24 * 60, reason: "等待配件 waiting for parts", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                }
                 agent.due = next(1...3)
             } else if agent.urgency == .complex, record.state == .acknowledged {
-                result = try emit(by: staff) { try $0.progress(case: id, percent: 50, note: "施工中 works under way", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                result = try emit(by: staff) {
+                    try $0.progress(case: id, percent: 50, note: "施工中 works under way", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                }
                 agent.due = next(2...10)
             } else {
-                result = try emit(by: staff) { try $0.step(GovernanceKind.resolve, case: id, note: "已处置 handled", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                result = try emit(by: staff) {
+                    try $0.step(GovernanceKind.resolve, case: id, note: "已处置 handled", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                }
                 agent.due = next(0...2)
             }
         case .resolved:
             let passed = !rng.chance(0.06)
-            result = try emit(by: leader) { try $0.verify(case: id, passed: passed, note: passed ? "现场核查通过 checked on site" : "仍未解决 still not fixed", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+            result = try emit(by: leader) {
+                try $0.verify(
+                    case: id, passed: passed, note: passed ? "现场核查通过 checked on site" : "仍未解决 still not fixed", by: $4, state: $1, at: $2,
+                    idempotencyKey: $3)
+            }
             agent.due = next(0...1)
         case .verified:
-            result = try emit(by: "secretary") { try $0.step(GovernanceKind.close, case: id, note: "销号 closed", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+            result = try emit(by: "secretary") {
+                try $0.step(GovernanceKind.close, case: id, note: "销号 closed", by: $4, state: $1, at: $2, idempotencyKey: $3)
+            }
             if let position = result, agent.reporter.hasPrefix("r0"), rng.chance(0.7) {
                 pendingAwards.append((agent.reporter, "report", position, leader))
             }
@@ -238,7 +297,9 @@ extension World {
             let roll = Double.random(in: 0..<1, using: &rng)
             let rating: Rating = roll < 0.75 ? .satisfied : roll < 0.93 ? .basic : .dissatisfied
             let controllable = rating == .dissatisfied && rng.chance(0.5)
-            result = try emit(by: agent.reporter) { try $0.rate(case: id, rating, controllable: controllable, comment: "", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+            result = try emit(by: agent.reporter) {
+                try $0.rate(case: id, rating, controllable: controllable, comment: "", by: $4, state: $1, at: $2, idempotencyKey: $3)
+            }
             if controllable {
                 agent.due = next(1...2)
                 return result == nil ? nil : false
@@ -255,7 +316,9 @@ extension World {
             let stream = GovernanceStream.case(agent.id)
             guard let record = state.board[stream], record.reminders == 0, record.isOverdue(at: now) else { continue }
             let id = agent.id
-            try emit(by: "supervisor") { try $0.step(GovernanceKind.remind, case: id, note: "催办 overdue", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+            try emit(by: "supervisor") {
+                try $0.step(GovernanceKind.remind, case: id, note: "催办 overdue", by: $4, state: $1, at: $2, idempotencyKey: $3)
+            }
         }
     }
 
@@ -267,7 +330,12 @@ extension World {
         let grid = Int.random(in: 0..<grids.count, using: &rng)
         let organiser = grids[grid].leader
         let place = grids[grid].place
-        guard try emit(by: organiser, { try $0.post(task: id, in: place, category: category, title: title, by: $4, state: $1, at: $2, idempotencyKey: $3) }) != nil else { return }
+        guard
+            try emit(
+                by: organiser,
+                { try $0.post(task: id, in: place, category: category, title: title, by: $4, state: $1, at: $2, idempotencyKey: $3) })
+                != nil
+        else { return }
         tasks.append(TaskAgent(id: id, organiser: organiser, category: category, due: tick + Int.random(in: 1...3, using: &rng)))
     }
 
@@ -285,7 +353,9 @@ extension World {
             let posts = Int.random(in: 2...4, using: &rng)
             for _ in 0..<posts {
                 let category = rng.chance(0.5) ? "elderly-visit" : rng.chance(0.5) ? "patrol" : "tutoring"
-                try postTask(category: category, title: category == "patrol" ? "社区巡防 patrol" : category == "tutoring" ? "辅导留守儿童 tutoring" : "探访独居老人 visit")
+                try postTask(
+                    category: category,
+                    title: category == "patrol" ? "社区巡防 patrol" : category == "tutoring" ? "辅导留守儿童 tutoring" : "探访独居老人 visit")
             }
         }
         guard !partyMembers.isEmpty else { return }
@@ -300,16 +370,22 @@ extension World {
             switch record.state {
             case .posted:
                 let volunteer = chooseVolunteer()
-                if try emit(by: volunteer, { try $0.task(GovernanceKind.claim, task: id, by: $4, state: $1, at: $2, idempotencyKey: $3) }) != nil {
+                if try emit(by: volunteer, { try $0.task(GovernanceKind.claim, task: id, by: $4, state: $1, at: $2, idempotencyKey: $3) })
+                    != nil
+                {
                     task.volunteer = volunteer
                 }
                 task.due = self.tick + Int.random(in: 1...6, using: &rng)
             case .claimed:
                 let volunteer = task.volunteer ?? ""
-                try emit(by: volunteer) { try $0.task(GovernanceKind.complete, task: id, note: "已完成 done", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                try emit(by: volunteer) {
+                    try $0.task(GovernanceKind.complete, task: id, note: "已完成 done", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                }
                 task.due = self.tick + 1
             case .done:
-                if let position = try emit(by: task.organiser, { try $0.task(GovernanceKind.confirm, task: id, note: "已核实 confirmed", by: $4, state: $1, at: $2, idempotencyKey: $3) }),
+                if let position = try emit(
+                    by: task.organiser,
+                    { try $0.task(GovernanceKind.confirm, task: id, note: "已核实 confirmed", by: $4, state: $1, at: $2, idempotencyKey: $3) }),
                     let volunteer = task.volunteer
                 {
                     pendingAwards.append((volunteer, task.category == "patrol" ? "patrol" : "care", position, "secretary"))
@@ -336,12 +412,20 @@ extension World {
                 guard !resident.erased, !resident.neglected, resident.nextVisit <= day else { continue }
                 guard let fieldKey = fieldKeys[resident.id] else { continue }
                 let id = resident.id
-                guard let position = try emit(by: worker, { try $0.visit(id, note: "走访：情况稳定 visit: stable", key: fieldKey, by: $4, state: $1, at: $2, idempotencyKey: $3) }) else { continue }
+                guard
+                    let position = try emit(
+                        by: worker,
+                        { try $0.visit(id, note: "走访：情况稳定 visit: stable", key: fieldKey, by: $4, state: $1, at: $2, idempotencyKey: $3) })
+                else { continue }
                 visited += 1
                 let interval = state.rules?.visitInterval(tags: resident.tags, level: resident.level) ?? 365
                 residents[index].nextVisit = day + max(1, interval - Int.random(in: 0...min(10, interval / 3), using: &rng))
                 if resident.tags.contains("chronic-illness") {
-                    try emit(by: worker) { try $0.health(id, .followup, note: "血压随访 blood pressure follow-up", key: fieldKey, by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                    try emit(by: worker) {
+                        try $0.health(
+                            id, .followup, note: "血压随访 blood pressure follow-up", key: fieldKey, by: $4, state: $1, at: $2,
+                            idempotencyKey: $3)
+                    }
                 }
                 if rng.chance(0.1) { pendingAwards.append((id, "screening", position, worker)) }
             }
@@ -355,7 +439,9 @@ extension World {
         pendingAwards.removeAll()
         for award in awards where !residents.isEmpty {
             try emit(by: award.grantor) {
-                try $0.award(award.resident, rule: award.rule, evidence: award.evidence, reason: "按规则 \(award.rule)", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                try $0.award(
+                    award.resident, rule: award.rule, evidence: award.evidence, reason: "按规则 \(award.rule)", by: $4, state: $1, at: $2,
+                    idempotencyKey: $3)
             }
         }
     }
@@ -363,7 +449,13 @@ extension World {
     mutating func pointsLife(day: Int) throws {
         if rng.chance(0.1) {
             let resident = pick(residents).id
-            if let position = try emit(by: "secretary", { try $0.deduct(resident, rule: "littering", reason: "高空抛物 littering from height", by: $4, state: $1, at: $2, idempotencyKey: $3) }) {
+            if let position = try emit(
+                by: "secretary",
+                {
+                    try $0.deduct(
+                        resident, rule: "littering", reason: "高空抛物 littering from height", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                })
+            {
                 deductions.append((resident, position, tick + Int.random(in: 6...30, using: &rng)))
             }
         }
@@ -374,7 +466,14 @@ extension World {
                 continue
             }
             guard rng.chance(0.3) else { continue }
-            if let position = try emit(by: deduction.resident, { try $0.appeal(deduction.resident, target: deduction.position, grounds: "不是我 it was not me", by: $4, state: $1, at: $2, idempotencyKey: $3) }) {
+            if let position = try emit(
+                by: deduction.resident,
+                {
+                    try $0.appeal(
+                        deduction.resident, target: deduction.position, grounds: "不是我 it was not me", by: $4, state: $1, at: $2,
+                        idempotencyKey: $3)
+                })
+            {
                 appeals.append((deduction.resident, position, tick + Int.random(in: 6...18, using: &rng)))
             }
         }
@@ -387,7 +486,9 @@ extension World {
             }
             let upheld = rng.chance(0.4)
             try emit(by: "committee-\(Int.random(in: 1...3, using: &rng))") {
-                try $0.decideAppeal(appeal.resident, appeal: appeal.position, upheld: upheld, reasoning: upheld ? "证据不足 not enough evidence" : "维持 deduction stands", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                try $0.decideAppeal(
+                    appeal.resident, appeal: appeal.position, upheld: upheld,
+                    reasoning: upheld ? "证据不足 not enough evidence" : "维持 deduction stands", by: $4, state: $1, at: $2, idempotencyKey: $3)
             }
         }
         appeals = waiting
@@ -395,7 +496,9 @@ extension World {
             let rich = state.points.accounts.filter { $0.value.contribution >= 30 }.keys.sorted()
             for stream in rich where rng.chance(0.5) {
                 let resident = String(stream.dropFirst("points/".count))
-                try emit(by: resident) { try $0.redeem(resident, amount: 20, item: "米油兑换 rice and oil", by: $4, state: $1, at: $2, idempotencyKey: $3) }
+                try emit(by: resident) {
+                    try $0.redeem(resident, amount: 20, item: "米油兑换 rice and oil", by: $4, state: $1, at: $2, idempotencyKey: $3)
+                }
             }
         }
     }

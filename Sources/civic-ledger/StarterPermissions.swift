@@ -5,7 +5,7 @@ import CivicLedger
 /// with a `ledger.permissions.set` event.
 enum StarterPermissions {
     static let table = try! PermissionTable([
-        "resident": ["case.report", "case.rate", "volunteer.claim", "points.appeal"],
+        "resident": ["case.report", "case.rate", "volunteer.claim", "points.appeal", "deliberation.propose", "deliberation.comment"],
         "grid-informant": ["case.report"],
         "grid-worker": ["case.report", "case.verify", "visit.*", "archive.*"],
         "grid-leader": ["case.report", "case.triage", "case.return", "case.verify"],
