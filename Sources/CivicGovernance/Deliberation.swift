@@ -120,7 +120,7 @@ public enum DeliberationStep: Sendable, Equatable {
 /// One decision taken in public, as the log holds it: every round and
 /// publication with who signed it and when.
 ///
-/// ``next(_:by:at:)`` is the state machine: it says whether a step may come
+/// ``next(_:_:by:at:)`` is the state machine: it says whether a step may come
 /// next and what the decision becomes; the ledger's check and the
 /// projections call the same function.
 public struct Deliberation: Codable, Hashable, Sendable {
