@@ -14,6 +14,7 @@
 SWIFT        ?= swift
 APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 DEMO_DB      ?= demo-ledger.sqlite
+DEMO_REPORT  ?= demo-report.md
 
 .PHONY: demo test build deps bench bench-ledger docs clean check-export
 
@@ -45,6 +46,8 @@ demo: deps
 	$(SWIFT) build -c release --product civic-ledger
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_DB).vault $(DEMO_DB).authority.key $(DEMO_DB).authority.key.pub $(DEMO_DB).log.key $(DEMO_DB).log.key.pub
 	.build/release/civic-ledger demo --db $(DEMO_DB)
+	.build/release/civic-ledger report $(DEMO_DB) --community zhuji/dongsheng --out $(DEMO_REPORT)
+	@echo "The transparency report: $(DEMO_REPORT)"
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -348,4 +348,46 @@ struct AuditCLITests {
         try "not a checkpoint".write(toFile: cli.path("junk.txt"), atomically: true, encoding: .utf8)
         #expect(try cli.run(["audit", "d.sqlite", "--trusted-checkpoint", "junk.txt"]).status == 2)
     }
+
+    @Test(
+        "report writes the transparency report in Markdown and as signed JSON; verify-report checks it; bad input exits 2 and writes nothing"
+    )
+    func transparencyReport() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["demo", "--db", "d.sqlite", "--residents", "120", "--days", "60"]).status == 0)
+        let markdown = try cli.run(["report", "d.sqlite", "--community", "zhuji/dongsheng"])
+        #expect(markdown.status == 0, "\(markdown.stderr)")
+        #expect(markdown.stdout.contains("三上三下三公开 Decisions in public"))
+        #expect(markdown.stdout.contains("低洼楼栋水位传感器"))
+        #expect(markdown.stdout.contains("上报 reported"))
+        let json = try cli.run(["report", "d.sqlite", "--community", "zhuji/dongsheng", "--format", "json", "--out", "r.json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let checkpoint = try cli.run(["checkpoint", "d.sqlite"])
+        try checkpoint.stdout.write(toFile: cli.path("cp.txt"), atomically: true, encoding: .utf8)
+        let audit = try cli.run(["audit", "d.sqlite", "--format", "json"])
+        let key = try #require(
+            (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["logVerifierKey"] as? String)
+        let verified = try cli.run(["verify-report", "r.json", "--checkpoint", "cp.txt", "--log-key", key])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.hasPrefix("verified:"))
+
+        // One changed figure: the signature no longer holds.
+        let text = try String(contentsOfFile: cli.path("r.json"), encoding: .utf8)
+        try text.replacingOccurrences(of: "\"conserved\":true", with: "\"conserved\":false").write(
+            toFile: cli.path("changed.json"), atomically: true, encoding: .utf8)
+        let changed = try cli.run(["verify-report", "changed.json", "--checkpoint", "cp.txt", "--log-key", key])
+        #expect(changed.status == 1)
+        #expect(changed.stderr.contains("NOT VERIFIED"))
+
+        // Bad input: a wrong community, an impossible date, a missing key; nothing is written.
+        let other = try cli.run(["report", "d.sqlite", "--community", "zhuji/other", "--out", "o.md"])
+        #expect(other.status == 2 && other.stderr.contains("it is zhuji/dongsheng"))
+        let date = try cli.run(["report", "d.sqlite", "--community", "zhuji/dongsheng", "--from", "2025-02-30", "--out", "o.md"])
+        #expect(date.status == 2 && date.stderr.contains("--from \"2025-02-30\""))
+        let noKey = try cli.run([
+            "report", "d.sqlite", "--community", "zhuji/dongsheng", "--format", "json", "--log-key-file", "missing.key", "--out", "o.md",
+        ])
+        #expect(noKey.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: cli.path("o.md")))
+    }
 }

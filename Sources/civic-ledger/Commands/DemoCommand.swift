@@ -31,12 +31,7 @@ struct DemoCommand: AsyncParsableCommand {
     var start: String = "2025-01-01"
 
     /// `--start` as the first day's midnight in China Standard Time.
-    var startTime: Timestamp? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate]
-        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        return formatter.date(from: start).map { Timestamp(millisecondsSinceEpoch: Int64(($0.timeIntervalSince1970 * 1000).rounded())) }
-    }
+    var startTime: Timestamp? { try? parseTime(start, option: "--start") }
 
     func validate() throws {
         guard (20...500_000).contains(residents) else { throw CLIError.usage("--residents must be 20 to 500000, got \(residents)") }

@@ -1,0 +1,144 @@
+import CivicGovernance
+import CivicLedger
+import CivicLedgerTesting
+import CivicSimulator
+import Foundation
+import PropertyBased
+import Testing
+
+@Suite("Transparency report")
+struct TransparencyReportTests {
+    static let origin = "civic-ledger.example/zhuji/dongsheng"
+
+    /// A simulated community of 120 residents over 60 days (the flood, and
+    /// the flood-sensor decision after it), with a checkpoint at its end;
+    /// the log key is a fixture key, so the report is the same every run.
+    static let community: Task<(InMemoryEventStore, SignedCheckpoint), any Error> = Task {
+        var profile = CommunityProfile()
+        profile.residents = 120
+        profile.partyMembers = 6
+        profile.volunteers = 3
+        profile.days = 60
+        let store = InMemoryEventStore()
+        let (ledger, _) = try await CommunitySimulator(profile: profile, origin: origin).run(
+            store: store, vault: InMemoryKeyVault(), logSigner: FixtureKeys.key("log"))
+        return (store, try await ledger.checkpoint())
+    }
+
+    static func build(from: Timestamp? = nil, to: Timestamp? = nil) async throws -> (TransparencyReportBuilder, TransparencyReport) {
+        let (store, checkpoint) = try await community.value
+        var builder = TransparencyReportBuilder(origin: origin, from: from, to: to)
+        for try await page in EntryPages(store: store, to: checkpoint.checkpoint.size) { for entry in page { try builder.fold(entry) } }
+        return (builder, try builder.report(checkpoint: checkpoint))
+    }
+
+    /// Compares `text` with the stored snapshot `name`; with
+    /// `UPDATE_SNAPSHOTS=1` in the environment it writes the snapshot instead.
+    static func matchSnapshot(_ text: String, _ name: String) throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("__Snapshots__/\(name)")
+        if ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] != nil {
+            try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: path)
+        }
+        let stored = try String(contentsOf: path, encoding: .utf8)
+        #expect(text == stored, "\(name) differs from its snapshot; run with UPDATE_SNAPSHOTS=1 to accept the change and review the diff")
+    }
+
+    @Test("the Markdown and JSON forms match their snapshots")
+    func snapshots() async throws {
+        var (_, report) = try await Self.build()
+        // Sealed fields carry random nonces, so the log's root differs from
+        // run to run; every figure does not. The checkpoint is compared by
+        // size only.
+        report.checkpoint.root = "ROOT"
+        report.checkpoint.note = "NOTE\n"
+        try Self.matchSnapshot(report.markdown(), "transparency-report.md")
+        try Self.matchSnapshot(try report.jsonText() + "\n", "transparency-report.json")
+    }
+
+    @Test("the report's totals are the sums over the projections")
+    func totalsMatchProjections() async throws {
+        let (builder, report) = try await Self.build()
+        let state = builder.state
+        #expect(report.cases.funnel.first { $0.stage == "reported" }?.cases == state.board.cases.count)
+        #expect(report.cases.byState.values.reduce(0, +) == state.board.cases.count)
+        for caseState in CaseState.allCases {
+            #expect((report.cases.byState[caseState.rawValue] ?? 0) == state.board.count(caseState))
+        }
+        #expect(report.cases.shelved.count == state.board.count(.shelved))
+        // The funnel only narrows.
+        let funnel = report.cases.funnel.map(\.cases)
+        #expect(zip(funnel, funnel.dropFirst()).allSatisfy { $0 >= $1 })
+        #expect(report.cases.onTime.map(\.resolved).reduce(0, +) == state.board.cases.values.filter { $0.resolvedOnTime != nil }.count)
+        #expect(report.cases.timeToClose.map(\.closed).reduce(0, +) == state.board.cases.values.filter { $0.closedAt != nil }.count)
+        let months = report.points.months
+        #expect(months.map(\.issued).reduce(0, +) == state.points.totals.issued)
+        #expect(months.map(\.awarded).reduce(0, +) == state.points.totals.awarded)
+        #expect(months.map(\.deducted).reduce(0, +) == state.points.totals.deducted)
+        #expect(months.map(\.redeemed).reduce(0, +) == state.points.totals.redeemed)
+        #expect(report.points.conserved)
+        #expect(report.decisions.count == state.deliberations.decisions.count)
+        #expect(report.decisions.first?.stage == "implementing")
+        #expect(report.care.erased == state.archive.erasedCount)
+    }
+
+    @Test("any period's case figures and monthly points add up to the whole report's")
+    func periodsAddUp() async throws {
+        let (_, whole) = try await Self.build()
+        let start = CommunityProfile().start
+        await propertyCheck(count: 8, input: Gen.int(in: 1...59)) { day in
+            let split = start.adding(milliseconds: Int64(day) * 86_400_000)
+            let (_, before) = try await Self.build(to: split)
+            let (_, after) = try await Self.build(from: split)
+            for (index, stage) in whole.cases.funnel.enumerated() {
+                #expect(
+                    before.cases.funnel[index].cases + after.cases.funnel[index].cases == stage.cases, "\(stage.stage) split at day \(day)")
+            }
+            let awarded = (before.points.months + after.points.months).map(\.awarded).reduce(0, +)
+            #expect(awarded == whole.points.totals.awarded)
+        }
+    }
+
+    @Test("residents appear under pseudonyms; no actor id of a resident and no sealed field is in the report")
+    func privacy() async throws {
+        let (builder, report) = try await Self.build()
+        let json = try report.jsonText()
+        let residents = builder.state.archive.residents.keys
+        #expect(!residents.isEmpty)
+        for resident in residents {
+            #expect(!json.contains("\"\(resident)\""), "\(resident) appears by id")
+        }
+        #expect(report.points.ranking.allSatisfy { $0.resident.hasPrefix("居民-") || $0.resident.contains("erased") })
+        #expect(!json.contains("sealed"))
+        // Pseudonyms are the ledger's own: another origin gives others.
+        let first = try #require(residents.sorted().first)
+        #expect(Pseudonym.of(first, origin: Self.origin) != Pseudonym.of(first, origin: "other.example/ledger"))
+    }
+
+    @Test("the signed JSON verifies against its checkpoint and log key, and not when anything differs")
+    func signedReport() async throws {
+        let (_, checkpoint) = try await Self.community.value
+        let (_, report) = try await Self.build()
+        let logKey = FixtureKeys.key("log")
+        let signed = try report.signed(with: logKey).serialized
+        #expect(try TransparencyReport.verify(signed: signed, checkpoint: checkpoint, logKey: logKey.publicKey) == report)
+
+        let changed = signed.replacingOccurrences(of: "\"conserved\":true", with: "\"conserved\":false")
+        #expect(changed != signed)
+        #expect(throws: LedgerError.self) {
+            try TransparencyReport.verify(signed: changed, checkpoint: checkpoint, logKey: logKey.publicKey)
+        }
+        #expect(throws: LedgerError.self) {
+            try TransparencyReport.verify(signed: signed, checkpoint: checkpoint, logKey: FixtureKeys.key("other").publicKey)
+        }
+        // A checkpoint of another size, signed by the log key: the report is not tied to it.
+        let earlier = try SignedCheckpoint(
+            signing: Checkpoint(origin: Self.origin, size: checkpoint.checkpoint.size - 1, root: checkpoint.checkpoint.root), with: logKey)
+        let mismatch = #expect(throws: LedgerError.self) {
+            try TransparencyReport.verify(signed: signed, checkpoint: earlier, logKey: logKey.publicKey)
+        }
+        #expect(mismatch?.code == .checkpointMismatch)
+        // A builder refuses a checkpoint that does not cover what it folded.
+        #expect(throws: LedgerError.self) { try TransparencyReportBuilder(origin: Self.origin).report(checkpoint: checkpoint) }
+    }
+}
