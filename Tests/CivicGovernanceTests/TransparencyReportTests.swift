@@ -141,4 +141,24 @@ struct TransparencyReportTests {
         // A builder refuses a checkpoint that does not cover what it folded.
         #expect(throws: LedgerError.self) { try TransparencyReportBuilder(origin: Self.origin).report(checkpoint: checkpoint) }
     }
+
+    @Test("every case exports as an Open311 service request: open exactly when work is owed, our state in the notes, no reporter")
+    func open311() async throws {
+        let (builder, _) = try await Self.build()
+        let board = builder.state.board
+        let requests = Open311.requests(from: board, rules: builder.state.rules)
+        #expect(requests.count == board.cases.count)
+        #expect(requests.filter { $0.status == "open" }.count == board.openCases().count)
+        for request in requests {
+            let record = try #require(board["case/" + request.serviceRequestID])
+            #expect(request.status == (record.state.isOpen ? "open" : "closed"))
+            #expect(request.statusNotes.hasPrefix("state: \(record.state.rawValue);"))
+            #expect(request.serviceCode == record.category)
+            #expect(request.updatedDatetime >= request.requestedDatetime)
+        }
+        let json = String(decoding: try JSONEncoder().encode(requests), as: UTF8.self)
+        #expect(json.contains("\"service_request_id\"") && json.contains("\"status_notes\""))
+        let reporters = Set(board.cases.values.map(\.reporter.base64))
+        #expect(!reporters.contains { json.contains($0) })
+    }
 }

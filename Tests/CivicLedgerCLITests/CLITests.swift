@@ -389,5 +389,13 @@ struct AuditCLITests {
         ])
         #expect(noKey.status == 2)
         #expect(!FileManager.default.fileExists(atPath: cli.path("o.md")))
+
+        // The cases as Open311 service requests.
+        let open311 = try cli.run(["export", "d.sqlite", "--format", "open311", "--out", "requests.json"])
+        #expect(open311.status == 0, "\(open311.stderr)")
+        let requests = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cli.path("requests.json")))) as? [[String: Any]])
+        #expect(!requests.isEmpty)
+        #expect(requests.allSatisfy { ["open", "closed"].contains($0["status"] as? String) && $0["service_request_id"] is String })
     }
 }

@@ -276,19 +276,29 @@ struct VerifyProofCommand: AsyncParsableCommand {
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write every entry (exact bytes and a decoded view), checkpoint and projection snapshot as JSON lines.",
-        discussion: "The format is docs/format.md §11; tools/verify_export.py checks an export independently.")
+        abstract:
+            "Write every entry (exact bytes and a decoded view), checkpoint and projection snapshot as JSON lines, or the cases as Open311.",
+        discussion: """
+            --format jsonl (the default) is docs/format.md §11; tools/verify_export.py checks such an \
+            export independently. --format open311 writes every case as an Open311 GeoReport v2 \
+            service request (a JSON array; docs/format.md §13), without the reporter.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case jsonl, open311 }
 
     @Argument(help: "The SQLite ledger or export file.")
     var source: String
-    @Option(help: "The JSON-lines file to write.")
+    @Option(help: "The file to write.")
     var out: String
+    @Option(help: "jsonl (the whole ledger) or open311 (the cases).")
+    var format: Format = .jsonl
 
     func run() async throws {
         let opened = try LedgerSource.open(source)
         guard out != source else { throw CLIError.usage("--out must not be the source") }
+        if format == .open311 { return try await exportOpen311(opened) }
         let temporary = out + ".partial"
-        FileManager.default.createFile(atPath: temporary, contents: nil)
+        _ = FileManager.default.createFile(atPath: temporary, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: temporary) else { throw CLIError.io("cannot write \(temporary)") }
         let progress = ProgressReporter("exporting")
         let summary: LedgerExport.Summary
@@ -315,5 +325,22 @@ struct ExportCommand: AsyncParsableCommand {
             throw error
         }
         print("exported \(summary.entries) entries, \(summary.checkpoints) checkpoints, \(summary.snapshots) snapshots to \(out)")
+    }
+
+    /// Every case as an Open311 service request.
+    func exportOpen311(_ opened: LedgerSource) async throws {
+        var state = GovernanceState()
+        let progress = ProgressReporter("reading")
+        let total = try await opened.store.head()?.size ?? 0
+        for try await page in EntryPages(store: opened.store) {
+            for entry in page { try state.fold(entry) }
+            progress.update(done: state.nextPosition, total: total)
+        }
+        guard state.rules != nil else { throw CLIError.usage("\(source) is not a governance ledger: it has no cases to export") }
+        let requests = Open311.requests(from: state.board, rules: state.rules)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        try emit(String(decoding: try encoder.encode(requests), as: UTF8.self) + "\n", to: out)
+        print("exported \(requests.count) cases as Open311 service requests to \(out)")
     }
 }
