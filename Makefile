@@ -14,9 +14,9 @@
 SWIFT        ?= swift
 APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 DEMO_DB      ?= demo-ledger.sqlite
-DEMO_REPORT  ?= demo-report.md
+DEMO_REPORT  ?= demo-report.html
 
-.PHONY: demo test build deps bench bench-ledger docs clean check-export
+.PHONY: demo test build deps test-deps bench bench-ledger docs clean check-export check-report
 
 # The independent verifier's Python environment (PyNaCl from PyPI).
 VENV := .build/venv
@@ -49,22 +49,38 @@ demo: deps
 	.build/release/civic-ledger report $(DEMO_DB) --community zhuji/dongsheng --out $(DEMO_REPORT)
 	@echo "The transparency report: $(DEMO_REPORT)"
 
-test: deps
+test: deps test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory check-export
+	$(MAKE) --no-print-directory check-report
 
-$(VENV)/bin/python:
+# What only the tests need: a real headless Chromium for the HTML report.
+TEST_APT_PACKAGES := chromium fonts-noto-cjk
+test-deps:
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
+
+# A stamp named after the pinned packages: changing a pin reinstalls.
+VENV_READY := $(VENV)/ready-pynacl-1.6.2-pillow-13.0.0
+$(VENV_READY):
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet pynacl==1.6.2
+	$(VENV)/bin/pip install --quiet pynacl==1.6.2 pillow==13.0.0
+	touch $(VENV_READY)
 
 # tools/verify_export.py (written from docs/format.md) and the Swift audit
 # must agree on a demo ledger's export, and both must reject a tampered copy.
-check-export: $(VENV)/bin/python
+check-export: $(VENV_READY)
 	rm -rf $(CHECK) && mkdir -p $(CHECK)
 	.build/debug/civic-ledger demo --db $(CHECK)/demo.sqlite --days 90 --residents 1000 > $(CHECK)/demo.txt
 	.build/debug/civic-ledger export $(CHECK)/demo.sqlite --out $(CHECK)/demo.jsonl
 	$(VENV)/bin/python tools/compare_audits.py .build/debug/civic-ledger $(VENV)/bin/python $(CHECK)/demo.jsonl
+
+# The HTML transparency report of the same demo ledger, in headless
+# Chromium: no console errors, a screenshot that is not blank, every chart
+# with a title and a data table, nothing fetched.
+check-report: $(VENV_READY)
+	.build/debug/civic-ledger report $(CHECK)/demo.sqlite --community zhuji/dongsheng --out $(CHECK)/report.html
+	$(VENV)/bin/python tools/check_report_html.py $(CHECK)/report.html $(CHECK)/report.png
 
 bench: deps bench-ledger
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark

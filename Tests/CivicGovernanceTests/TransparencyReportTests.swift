@@ -161,4 +161,24 @@ struct TransparencyReportTests {
         let reporters = Set(board.cases.values.map(\.reporter.base64))
         #expect(!reporters.contains { json.contains($0) })
     }
+
+    @Test("the HTML page is self-contained, escapes text, and gives every chart a title and a data table")
+    func htmlPage() async throws {
+        var (_, report) = try await Self.build()
+        report.communityName = "<b>东盛村</b> & co"
+        let page = report.html()
+        #expect(page.hasPrefix("<!DOCTYPE html>"))
+        #expect(page.contains("&lt;b&gt;东盛村&lt;/b&gt; &amp; co"))
+        #expect(!page.contains("<b>东盛村</b>"))
+        for forbidden in ["<script", "<link", "src=", "href=", "url(", "http://", "https://"] {
+            #expect(!page.contains(forbidden), "\(forbidden)")
+        }
+        let figures = page.components(separatedBy: "<figure").dropFirst()
+        // The funnel, time to close, on-time rate, two points charts, and one per decision with milestones.
+        #expect(figures.count == 5 + report.decisions.filter { !$0.milestones.isEmpty }.count)
+        for figure in figures {
+            #expect(figure.contains("<figcaption>") && figure.contains("<svg") && figure.contains("<title") && figure.contains("<table"))
+        }
+        #expect(page.contains("viewport"))
+    }
 }

@@ -15,7 +15,7 @@ struct ReportCommand: AsyncParsableCommand {
             8601 times; --to is exclusive.
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case md, json }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case html, md, json }
 
     @Argument(help: "The SQLite ledger or export file.")
     var source: String
@@ -25,8 +25,8 @@ struct ReportCommand: AsyncParsableCommand {
     var from: String?
     @Option(help: "The day after the period (default: the checkpoint).")
     var to: String?
-    @Option(help: "Report format: md or json (signed).")
-    var format: Format = .md
+    @Option(help: "Report format: html (one self-contained page), md or json (signed).")
+    var format: Format = .html
     @Option(help: "Write the report to this file instead of standard output.")
     var out: String?
     @Option(help: "The log key that signs the JSON form (default: SOURCE.log.key).")
@@ -64,6 +64,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let report = try builder.report(checkpoint: checkpoint)
         switch format {
+        case .html: try emit(report.html(), to: out)
         case .md: try emit(report.markdown(), to: out)
         case .json: try emit(try report.signed(with: signer!).serialized, to: out)
         }
