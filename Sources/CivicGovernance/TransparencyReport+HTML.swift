@@ -13,6 +13,9 @@ extension TransparencyReport {
             "<p class=meta>社区 Community <code>\(escape(community))</code> · 期间 Period \(escape(periodText)) · 检查点 Checkpoint \(checkpoint.size) 条 entries</p>"
         )
 
+        if let reader = namesShownTo {
+            page.add("<p class=card><b>实名 Residents named for \(escape(reader)): 不得公开 not for publication</b></p>")
+        }
         page.add("<h2>三上三下三公开 <span class=en>Decisions in public</span></h2>")
         if decisions.isEmpty { page.add("<p>本期无 None in this period.</p>") }
         for decision in decisions {

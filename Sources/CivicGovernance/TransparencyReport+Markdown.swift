@@ -32,6 +32,7 @@ extension TransparencyReport {
         out.append("- 社区 Community: `\(community)`")
         out.append("- 期间 Period: \(periodText)")
         out.append("- 账本 Ledger: `\(origin)`, 检查点 checkpoint: \(checkpoint.size) 条 entries, root `\(checkpoint.root)`")
+        if let reader = namesShownTo { out.append("- 实名 Residents named for \(reader): 不得公开 not for publication") }
         out.append("")
         out.append("## 三上三下三公开 Decisions in public")
         out.append("")

@@ -33,6 +33,9 @@ public struct TransparencyReport: Codable, Sendable, Equatable {
     public var to: String?
     /// The checkpoint every figure is computed up to.
     public var checkpoint: CheckpointReference
+    /// When residents are named (for a reader whose role may see names),
+    /// who that reader is: `actor (roles)`; `nil` in a public report.
+    public var namesShownTo: String?
     /// Decisions in public.
     public var decisions: [Decision]
     /// The closed loop.
@@ -302,8 +305,17 @@ public struct TransparencyReportBuilder: Sendable {
     public let from: Timestamp?
     /// The end of the period, exclusive; `nil` to the checkpoint.
     public let to: Timestamp?
+    /// The roles that may see residents' names in a report: those that
+    /// keep the residents' archives.
+    public static let nameReaderRoles: Set<String> = ["community-secretary", "grid-leader", "grid-worker"]
+
     /// The governance state folded so far.
     public private(set) var state = GovernanceState()
+    /// Residents' names by actor id, for a reader entitled to them
+    /// (``namesReader``); empty in a public report.
+    public private(set) var names: [String: String] = [:]
+    /// The reader the names are shown to.
+    public private(set) var namesReader: String?
     var visits = VisitSchedule()
     var months: [CivilMonth: TransparencyReport.PointsFigures.Month] = [:]
     var lastRecordedAt = Timestamp(millisecondsSinceEpoch: 0)
@@ -349,9 +361,32 @@ public struct TransparencyReportBuilder: Sendable {
         let roles = state.registry?.actors[actor]?.roles.map(\.role) ?? []
         let residentRoles: Set<String> = ["resident", "party-member", "volunteer"]
         if roles.isEmpty || roles.contains(where: residentRoles.contains) || state.archive[actor] != nil {
-            return Pseudonym.of(actor, origin: origin)
+            let pseudonym = Pseudonym.of(actor, origin: origin)
+            return names[actor].map { "\($0) (\(pseudonym))" } ?? pseudonym
         }
         return actor
+    }
+
+    /// Shows residents by name to the reader whose key is `reader`, when
+    /// that key's actor holds one of ``nameReaderRoles``; `names` are the
+    /// residents' opened name fields, by actor id. Call after folding.
+    ///
+    /// - Throws: `LedgerError` `.notAuthorised` naming the reader's roles
+    ///   when they may not see names; `.unknownKey` for a key the ledger
+    ///   does not know.
+    public mutating func showNames(_ names: [String: String], to reader: PublicKey) throws(LedgerError) {
+        guard let actor = state.registry?.keys[reader]?.actor, let record = state.registry?.actors[actor] else {
+            throw LedgerError(.unknownKey, "the reader's key is not enrolled in this ledger")
+        }
+        let roles = record.roles.map(\.role)
+        guard roles.contains(where: Self.nameReaderRoles.contains) else {
+            throw LedgerError(
+                .notAuthorised,
+                "\(actor) (roles \(roles.joined(separator: ", "))) may not see residents' names; only \(Self.nameReaderRoles.sorted().joined(separator: ", ")) may"
+            )
+        }
+        self.names = names
+        namesReader = "\(actor) (\(roles.joined(separator: ", ")))"
     }
 
     /// The report, tied to `checkpoint` (which must cover exactly the
@@ -369,6 +404,7 @@ public struct TransparencyReportBuilder: Sendable {
             origin: origin, community: state.rules?.community.path ?? "", communityName: state.rules?.communityName ?? "",
             from: from?.description, to: to?.description,
             checkpoint: .init(size: checkpoint.checkpoint.size, root: checkpoint.checkpoint.root.base64, note: checkpoint.serialized),
+            namesShownTo: namesReader,
             decisions: decisions(), cases: caseFigures(), points: pointsFigures(), care: careFigures(at: end))
     }
 

@@ -10,6 +10,8 @@ import Testing
 struct TransparencyReportTests {
     static let origin = "civic-ledger.example/zhuji/dongsheng"
 
+    static let vault = InMemoryKeyVault()
+
     /// A simulated community of 120 residents over 60 days (the flood, and
     /// the flood-sensor decision after it), with a checkpoint at its end;
     /// the log key is a fixture key, so the report is the same every run.
@@ -21,7 +23,7 @@ struct TransparencyReportTests {
         profile.days = 60
         let store = InMemoryEventStore()
         let (ledger, _) = try await CommunitySimulator(profile: profile, origin: origin).run(
-            store: store, vault: InMemoryKeyVault(), logSigner: FixtureKeys.key("log"))
+            store: store, vault: vault, logSigner: FixtureKeys.key("log"))
         return (store, try await ledger.checkpoint())
     }
 
@@ -180,5 +182,37 @@ struct TransparencyReportTests {
             #expect(figure.contains("<figcaption>") && figure.contains("<svg") && figure.contains("<title") && figure.contains("<table"))
         }
         #expect(page.contains("viewport"))
+    }
+
+    @Test("names replace pseudonyms only for a reader whose role keeps the archives, and the report says so")
+    func namesForEntitledReaders() async throws {
+        var (builder, _) = try await Self.build()
+        let (_, checkpoint) = try await Self.community.value
+        var profile = CommunityProfile()
+        profile.residents = 120
+        let simulator = CommunitySimulator(profile: profile, origin: Self.origin)
+        let resident = try #require(builder.state.archive.residents.first { !$0.value.isErased }?.key)
+        let refused = #expect(throws: LedgerError.self) { try builder.showNames([:], to: simulator.key(resident).publicKey) }
+        #expect(refused?.code == .notAuthorised)
+        #expect(refused?.message.contains("may not see residents' names") == true)
+        #expect(throws: LedgerError.self) { try builder.showNames([:], to: FixtureKeys.key("stranger").publicKey) }
+
+        // The secretary may: the names come from the vault's keys.
+        var names: [String: String] = [:]
+        for (id, record) in builder.state.archive.residents {
+            guard let sealed = record.sealed, let key = await Self.vault.existingKey(for: id) else { continue }
+            names[id] = try SealedField(bytes: sealed.name).open(
+                with: key, context: SealedContact.context(origin: Self.origin, resident: id, field: "name"))
+        }
+        #expect(!names.isEmpty)
+        try builder.showNames(names, to: simulator.key("secretary").publicKey)
+        let named = try builder.report(checkpoint: checkpoint)
+        #expect(named.namesShownTo?.hasPrefix("secretary (community-secretary") == true)
+        let top = try #require(named.points.ranking.first)
+        let pseudonym = try #require(top.resident.split(separator: "(").last?.dropLast())
+        let id = try #require(builder.state.archive.residents.keys.first { Pseudonym.of($0, origin: Self.origin) == pseudonym })
+        #expect(top.resident == "\(names[id]!) (\(pseudonym))")
+        #expect(named.markdown().contains("not for publication"))
+        #expect(named.html().contains("not for publication"))
     }
 }

@@ -393,6 +393,13 @@ struct AuditCLITests {
         ])
         #expect(noKey.status == 2)
         #expect(!FileManager.default.fileExists(atPath: cli.path("o.md")))
+        // Names only for a reader whose role keeps the archives: the log key's holder is no such reader.
+        let names = try cli.run([
+            "report", "d.sqlite", "--community", "zhuji/dongsheng", "--names-for", "d.sqlite.log.key", "--out", "o.md",
+        ])
+        #expect(names.status == 2, "\(names.stderr)")
+        #expect(names.stderr.contains("not enrolled") || names.stderr.contains("may not see"))
+        #expect(!FileManager.default.fileExists(atPath: cli.path("o.md")))
 
         // The cases as Open311 service requests.
         let open311 = try cli.run(["export", "d.sqlite", "--format", "open311", "--out", "requests.json"])

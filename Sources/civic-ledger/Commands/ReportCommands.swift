@@ -1,6 +1,7 @@
 import ArgumentParser
 import CivicGovernance
 import CivicLedger
+import CivicLedgerSQLite
 import Foundation
 
 struct ReportCommand: AsyncParsableCommand {
@@ -31,6 +32,11 @@ struct ReportCommand: AsyncParsableCommand {
     var out: String?
     @Option(help: "The log key that signs the JSON form (default: SOURCE.log.key).")
     var logKeyFile: String?
+    @Option(
+        help:
+            "Show residents' names instead of pseudonyms to the reader whose key this is (a community secretary, grid leader or grid worker); opens the names with SOURCE.vault. Not for publication."
+    )
+    var namesFor: String?
 
     func run() async throws {
         let period = try (from.map { try parseTime($0, option: "--from") }, to.map { try parseTime($0, option: "--to") })
@@ -61,6 +67,21 @@ struct ReportCommand: AsyncParsableCommand {
         }
         guard rules.community.path == community else {
             throw CLIError.usage("--community \(community) is not this ledger's community; it is \(rules.community.path)")
+        }
+        if let namesFor {
+            let reader = try KeyFile.read(namesFor)
+            // Entitlement first: no name is opened for a reader who may not see it.
+            do { try builder.showNames([:], to: reader.publicKey) } catch { throw CLIError.usage(error.message) }
+            let vaultPath = LedgerFiles(path: source).vaultPath
+            guard FileManager.default.fileExists(atPath: vaultPath) else { throw CLIError.io("no key vault at \(vaultPath)") }
+            let vault = try SQLiteKeyVault(path: vaultPath)
+            var names: [String: String] = [:]
+            for (resident, record) in builder.state.archive.residents {
+                guard let sealed = record.sealed, let key = try await vault.existingKey(for: resident) else { continue }
+                names[resident] = try? SealedField(bytes: sealed.name).open(
+                    with: key, context: SealedContact.context(origin: builder.origin, resident: resident, field: "name"))
+            }
+            do { try builder.showNames(names, to: reader.publicKey) } catch { throw CLIError.usage(error.message) }
         }
         let report = try builder.report(checkpoint: checkpoint)
         switch format {
