@@ -67,3 +67,20 @@ func emit(_ text: String, to path: String?) throws {
         throw CLIError.io("cannot write \(path): \(error.localizedDescription)")
     }
 }
+
+/// The checkpoint file at `path`, and the log key of the verifier key
+/// string `logKey` when one is given, whose name must be the checkpoint's
+/// origin. Bad input is a usage error.
+func trustedCheckpoint(_ path: String, logKey: String?) throws -> (SignedCheckpoint, PublicKey?) {
+    do {
+        let trusted = try SignedCheckpoint(parsing: try readText(path, what: "checkpoint"))
+        guard let logKey else { return (trusted, nil) }
+        let noteKey = try NoteKey(verifierKey: logKey)
+        guard noteKey.name == trusted.checkpoint.origin else {
+            throw CLIError.usage("the log key is named \"\(noteKey.name)\" but the checkpoint is for \"\(trusted.checkpoint.origin)\"")
+        }
+        return (trusted, noteKey.publicKey)
+    } catch let error as LedgerError {
+        throw CLIError.usage(error.message)
+    }
+}

@@ -231,21 +231,7 @@ struct VerifyProofCommand: AsyncParsableCommand {
 
     func run() async throws {
         let text = try readText(proof, what: "proof")
-        let trusted: SignedCheckpoint
-        var key: PublicKey?
-        do {
-            trusted = try SignedCheckpoint(parsing: try readText(checkpoint, what: "checkpoint"))
-            if let logKey {
-                let noteKey = try NoteKey(verifierKey: logKey)
-                guard noteKey.name == trusted.checkpoint.origin else {
-                    throw CLIError.usage(
-                        "the log key is named \"\(noteKey.name)\" but the checkpoint is for \"\(trusted.checkpoint.origin)\"")
-                }
-                key = noteKey.publicKey
-            }
-        } catch let error as LedgerError {
-            throw CLIError.usage(error.message)
-        }
+        let (trusted, key) = try trustedCheckpoint(checkpoint, logKey: logKey)
         if text.hasPrefix(InclusionProof.header + "\n") {
             let parsed: InclusionProof
             do { parsed = try InclusionProof(parsing: text) } catch { throw CLIError.usage("\(proof): \(error.message)") }

@@ -111,20 +111,11 @@ struct VerifyReportCommand: AsyncParsableCommand {
     var logKey: String
 
     func run() async throws {
-        let trusted: SignedCheckpoint
-        let key: NoteKey
-        do {
-            trusted = try SignedCheckpoint(parsing: try readText(checkpoint, what: "checkpoint"))
-            key = try NoteKey(verifierKey: logKey)
-        } catch let error as LedgerError {
-            throw CLIError.usage(error.message)
-        }
-        guard key.name == trusted.checkpoint.origin else {
-            throw CLIError.usage("the log key is named \"\(key.name)\" but the checkpoint is for \"\(trusted.checkpoint.origin)\"")
-        }
+        // --log-key is required here, so the key is always read.
+        let (trusted, key) = try trustedCheckpoint(checkpoint, logKey: logKey)
         let report: TransparencyReport
         do {
-            report = try TransparencyReport.verify(signed: try readText(file, what: "report"), checkpoint: trusted, logKey: key.publicKey)
+            report = try TransparencyReport.verify(signed: try readText(file, what: "report"), checkpoint: trusted, logKey: key!)
         } catch let error as LedgerError {
             printError("NOT VERIFIED: \(error.message)")
             throw ExitCode(1)
