@@ -367,14 +367,14 @@ public struct TransparencyReportBuilder: Sendable {
         return actor
     }
 
-    /// Shows residents by name to the reader whose key is `reader`, when
-    /// that key's actor holds one of ``nameReaderRoles``; `names` are the
-    /// residents' opened name fields, by actor id. Call after folding.
+    /// The reader whose key is `reader`, as `actor (roles)`, when that
+    /// key's actor holds one of ``nameReaderRoles``: check this before
+    /// opening any name.
     ///
     /// - Throws: `LedgerError` `.notAuthorised` naming the reader's roles
     ///   when they may not see names; `.unknownKey` for a key the ledger
     ///   does not know.
-    public mutating func showNames(_ names: [String: String], to reader: PublicKey) throws(LedgerError) {
+    public func nameReader(_ reader: PublicKey) throws(LedgerError) -> String {
         guard let actor = state.registry?.keys[reader]?.actor, let record = state.registry?.actors[actor] else {
             throw LedgerError(.unknownKey, "the reader's key is not enrolled in this ledger")
         }
@@ -385,8 +385,17 @@ public struct TransparencyReportBuilder: Sendable {
                 "\(actor) (roles \(roles.joined(separator: ", "))) may not see residents' names; only \(Self.nameReaderRoles.sorted().joined(separator: ", ")) may"
             )
         }
+        return "\(actor) (\(roles.joined(separator: ", ")))"
+    }
+
+    /// Shows residents by name to the reader whose key is `reader`
+    /// (``nameReader(_:)`` must accept it); `names` are the residents'
+    /// opened name fields, by actor id. Call after folding.
+    ///
+    /// - Throws: what ``nameReader(_:)`` throws.
+    public mutating func showNames(_ names: [String: String], to reader: PublicKey) throws(LedgerError) {
+        namesReader = try nameReader(reader)
         self.names = names
-        namesReader = "\(actor) (\(roles.joined(separator: ", ")))"
     }
 
     /// The report, tied to `checkpoint` (which must cover exactly the

@@ -192,7 +192,7 @@ struct TransparencyReportTests {
         profile.residents = 120
         let simulator = CommunitySimulator(profile: profile, origin: Self.origin)
         let resident = try #require(builder.state.archive.residents.first { !$0.value.isErased }?.key)
-        let refused = #expect(throws: LedgerError.self) { try builder.showNames([:], to: simulator.key(resident).publicKey) }
+        let refused = #expect(throws: LedgerError.self) { try builder.nameReader(simulator.key(resident).publicKey) }
         #expect(refused?.code == .notAuthorised)
         #expect(refused?.message.contains("may not see residents' names") == true)
         #expect(throws: LedgerError.self) { try builder.showNames([:], to: FixtureKeys.key("stranger").publicKey) }

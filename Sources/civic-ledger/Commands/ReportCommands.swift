@@ -71,7 +71,7 @@ struct ReportCommand: AsyncParsableCommand {
         if let namesFor {
             let reader = try KeyFile.read(namesFor)
             // Entitlement first: no name is opened for a reader who may not see it.
-            do { try builder.showNames([:], to: reader.publicKey) } catch { throw CLIError.usage(error.message) }
+            do { _ = try builder.nameReader(reader.publicKey) } catch { throw CLIError.usage(error.message) }
             let vaultPath = LedgerFiles(path: source).vaultPath
             guard FileManager.default.fileExists(atPath: vaultPath) else { throw CLIError.io("no key vault at \(vaultPath)") }
             let vault = try SQLiteKeyVault(path: vaultPath)
