@@ -22,6 +22,9 @@ public struct CaseRecord: Hashable, Sendable, Codable {
     public var dispatchedAt: Timestamp?
     /// When the department's time runs out.
     public var deadline: Timestamp?
+    /// When a department first answered a dispatch: acknowledged it (签收)
+    /// or returned it (退回). What the response rate counts.
+    public var respondedAt: Timestamp?
     /// When it was last resolved.
     public var resolvedAt: Timestamp?
     /// Who last resolved it.
@@ -38,6 +41,8 @@ public struct CaseRecord: Hashable, Sendable, Codable {
     public var reopenings: Int = 0
     /// The rating, once rated.
     public var rating: Rating?
+    /// When its last step was recorded (the report, at first).
+    public var updatedAt: Timestamp?
     /// The stream's version: what the next step must expect.
     public var version: UInt64
 
@@ -109,7 +114,8 @@ public struct CaseBoard: Projection, Codable, Hashable {
             records.append(
                 CaseRecord(
                     state: .reported, urgency: head.urgency, category: head.category, place: entry.content.place,
-                    reporter: entry.actorKey, reportedAt: entry.recordedAt, version: entry.streamVersion))
+                    reporter: entry.actorKey, reportedAt: entry.recordedAt, updatedAt: entry.recordedAt,
+                    version: entry.streamVersion))
             stateCounts[Int(CaseState.reported.code)] += 1
             steps += 1
             return
@@ -133,6 +139,7 @@ public struct CaseBoard: Projection, Codable, Hashable {
     static func update(_ record: inout CaseRecord, step: CaseStep, entry: LedgerEntry, after: CaseState) {
         let time = entry.recordedAt
         record.version = entry.streamVersion
+        record.updatedAt = time
         switch step {
         case .dispatch:
             if let dispatch = entry.withPayloadBytes({ try? CaseDispatch(payload: $0) }) {
@@ -144,7 +151,9 @@ public struct CaseBoard: Projection, Codable, Hashable {
             record.resolvedOnTime = nil
         case .deliveryFailed: record.delivery = .failed
         case .deliveryRetried: record.delivery = .sent
-        case .acknowledge: record.delivery = .acknowledged
+        case .acknowledge:
+            record.delivery = .acknowledged
+            record.respondedAt = record.respondedAt ?? time
         case .extend:
             if let minutes = entry.withPayloadBytes({ try? CaseExtension.minutes($0) }), let deadline = record.deadline {
                 record.deadline = deadline.adding(milliseconds: Int64(minutes) * 60_000)
@@ -157,7 +166,9 @@ public struct CaseBoard: Projection, Codable, Hashable {
         case .close: record.closedAt = time
         case .rate: record.rating = entry.withPayloadBytes({ try? CaseRating.head($0) })
         case .remind: record.reminders += 1
-        case .returnToStreet: record.delivery = .none
+        case .returnToStreet:
+            record.delivery = .none
+            record.respondedAt = record.respondedAt ?? time
         default: break
         }
         if after == .reopened { record.reopenings += 1 }

@@ -277,6 +277,6 @@ public enum GovernanceProjections {
     /// Every projection type, in a fixed order.
     public static let all: [any Projection.Type] = [
         CaseBoard.self, PointsBalances.self, ResidentArchive.self, VisitSchedule.self, VolunteerRecord.self, SupplyStock.self,
-        CaseDossier.self,
+        CaseDossier.self, DeliberationBoard.self,
     ]
 }

@@ -57,7 +57,7 @@ public enum Open311 {
             if record.reopenings > 0 { notes.append("reopened: \(record.reopenings)") }
             if record.extensions > 0 { notes.append("extensions: \(record.extensions)") }
             if let rating = record.rating { notes.append("rating: \(rating.rawValue)") }
-            let updated = [record.closedAt, record.resolvedAt, record.dispatchedAt].compactMap { $0 }.max() ?? record.reportedAt
+            let updated = record.updatedAt ?? record.reportedAt
             return ServiceRequest(
                 serviceRequestID: GovernanceStream.subject(of: stream, prefix: "case").map(String.init) ?? stream,
                 status: record.state.isOpen ? "open" : "closed", statusNotes: notes.joined(separator: "; "),

@@ -136,7 +136,8 @@ public struct TransparencyReport: Codable, Sendable, Equatable {
         public var timeToClose: [CategoryTime]
         /// The on-time rate, by department.
         public var onTime: [DepartmentRate]
-        /// Dispatched cases a department acknowledged or worked on, per cent.
+        /// Dispatched cases a department answered, acknowledging (签收) or
+        /// returning (退回) them, per cent.
         public var responseRate: Double?
         /// Dispatched cases resolved, per cent.
         public var resolutionRate: Double?
@@ -305,10 +306,6 @@ public struct TransparencyReportBuilder: Sendable {
     public let from: Timestamp?
     /// The end of the period, exclusive; `nil` to the checkpoint.
     public let to: Timestamp?
-    /// The roles that may see residents' names in a report: those that
-    /// keep the residents' archives.
-    public static let nameReaderRoles: Set<String> = ["community-secretary", "grid-leader", "grid-worker"]
-
     /// The governance state folded so far.
     public private(set) var state = GovernanceState()
     /// Residents' names by actor id, for a reader entitled to them
@@ -367,25 +364,13 @@ public struct TransparencyReportBuilder: Sendable {
         return actor
     }
 
-    /// The reader whose key is `reader`, as `actor (roles)`, when that
-    /// key's actor holds one of ``nameReaderRoles``: check this before
-    /// opening any name.
+    /// The reader whose key is `reader`, as `actor (roles)`, when
+    /// ``PersonalFieldReaders`` lets that key's actor see residents' names:
+    /// check this before opening any name.
     ///
-    /// - Throws: `LedgerError` `.notAuthorised` naming the reader's roles
-    ///   when they may not see names; `.unknownKey` for a key the ledger
-    ///   does not know.
+    /// - Throws: what ``PersonalFieldReaders/check(_:in:resident:)`` throws.
     public func nameReader(_ reader: PublicKey) throws(LedgerError) -> String {
-        guard let actor = state.registry?.keys[reader]?.actor, let record = state.registry?.actors[actor] else {
-            throw LedgerError(.unknownKey, "the reader's key is not enrolled in this ledger")
-        }
-        let roles = record.roles.map(\.role)
-        guard roles.contains(where: Self.nameReaderRoles.contains) else {
-            throw LedgerError(
-                .notAuthorised,
-                "\(actor) (roles \(roles.joined(separator: ", "))) may not see residents' names; only \(Self.nameReaderRoles.sorted().joined(separator: ", ")) may"
-            )
-        }
-        return "\(actor) (\(roles.joined(separator: ", ")))"
+        try PersonalFieldReaders.check(reader, in: state.registry)
     }
 
     /// Shows residents by name to the reader whose key is `reader`
@@ -442,7 +427,7 @@ public struct TransparencyReportBuilder: Sendable {
         let records = cases.map(\.value)
         let accepted = records.filter { $0.state != .reported && $0.state != .rejected }
         let dispatched = records.filter { $0.department != nil }
-        let responded = dispatched.filter { $0.resolvedAt != nil || ![.dispatched, .returned].contains($0.state) }
+        let responded = dispatched.filter { $0.respondedAt != nil }
         let resolved = dispatched.filter { $0.resolvedAt != nil }
         let closed = records.filter { $0.closedAt != nil }
         let rated = records.filter { $0.rating != nil }

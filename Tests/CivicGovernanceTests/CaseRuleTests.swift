@@ -6,7 +6,9 @@ import Testing
 @Suite("The closed loop of a case: every rule refuses what it forbids")
 struct CaseRuleTests {
     /// Expects `body` to throw a LedgerError with `code` whose message contains `text`.
-    static func refused(_ code: LedgerError.Code, _ text: String, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {
+    static func refused(
+        _ code: LedgerError.Code, _ text: String, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
         do {
             try await body()
             Issue.record("expected \(code) (\(text)), nothing was thrown", sourceLocation: sourceLocation)
@@ -63,13 +65,15 @@ struct CaseRuleTests {
             try SignedEvent(
                 signing: SystemEvent.content(
                     origin: GovernanceFixture.origin, kind: SystemEvent.Kind.enrol,
-                    payload: SystemEvent.Enrol(actor: "water-sun", key: f.key("water-sun").publicKey, role: "grid-worker", scope: GovernanceFixture.grid),
+                    payload: SystemEvent.Enrol(
+                        actor: "water-sun", key: f.key("water-sun").publicKey, role: "grid-worker", scope: GovernanceFixture.grid),
                     actorKey: f.authority.publicKey, clientTime: f.clock.now(), idempotencyKey: "water-sun-worker"),
                 with: f.authority))
         let version = try #require(try await f.state.board["case/c1"]).version
         await Self.refused(.wrongActor, "water-sun resolved it and may not verify it") {
             _ = try await f.ledger.append(
-                try f.raw("water-sun", kind: GovernanceKind.verify, stream: "case/c1", place: GovernanceFixture.home, expected: .exactly(version),
+                try f.raw(
+                    "water-sun", kind: GovernanceKind.verify, stream: "case/c1", place: GovernanceFixture.home, expected: .exactly(version),
                     payload: CaseVerification(passed: true, note: "fine")))
         }
         try await f.run { try $0.verify(case: "c1", passed: true, note: "ok", by: f.key("worker"), state: $1, at: $2) }
@@ -81,7 +85,9 @@ struct CaseRuleTests {
         try await f.caseThrough("c1", until: .awaitingReview)
         await Self.refused(.illegalTransition, "case c1 is awaitingReview; case.dispatch") {
             _ = try await f.ledger.append(
-                try f.raw("street", kind: GovernanceKind.dispatch, stream: "case/c1", place: GovernanceFixture.home, payload: CaseDispatch(department: "water", deadlineMinutes: 10080)))
+                try f.raw(
+                    "street", kind: GovernanceKind.dispatch, stream: "case/c1", place: GovernanceFixture.home,
+                    payload: CaseDispatch(department: "water", deadlineMinutes: 10080)))
         }
         // Approval straight from reported is refused: the grid leader accepts first.
         try await f.caseThrough("c2", until: .reported)
@@ -92,7 +98,9 @@ struct CaseRuleTests {
         try await f.run { try $0.step(GovernanceKind.accept, case: "c2", by: f.key("leader"), state: $1, at: $2) }
         await Self.refused(.domainRule, "in peacetime a whistle needs the street office's review") {
             _ = try await f.ledger.append(
-                try f.raw("secretary", kind: GovernanceKind.approve, stream: "case/c2", place: GovernanceFixture.home, payload: CaseApproval(skipsReview: true, note: "")))
+                try f.raw(
+                    "secretary", kind: GovernanceKind.approve, stream: "case/c2", place: GovernanceFixture.home,
+                    payload: CaseApproval(skipsReview: true, note: "")))
         }
         try await f.run { try $0.setMode(.emergency, phase: .absorb, reason: "flood warning", by: f.key("secretary"), state: $1, at: $2) }
         try await f.run { try $0.approve(case: "c2", by: f.key("secretary"), state: $1, at: $2) }
@@ -105,7 +113,9 @@ struct CaseRuleTests {
         try await f.caseThrough("c1", until: .approved, urgency: .utilities)
         await Self.refused(.deadline, "a utilities case in peacetime mode has 1440 minutes, not 10080") {
             _ = try await f.ledger.append(
-                try f.raw("street", kind: GovernanceKind.dispatch, stream: "case/c1", place: GovernanceFixture.home, payload: CaseDispatch(department: "water", deadlineMinutes: 10080)))
+                try f.raw(
+                    "street", kind: GovernanceKind.dispatch, stream: "case/c1", place: GovernanceFixture.home,
+                    payload: CaseDispatch(department: "water", deadlineMinutes: 10080)))
         }
         try await f.run { try $0.dispatch(case: "c1", to: "water", by: f.key("street"), state: $1, at: $2) }
         let dispatched = try #require(try await f.state.board["case/c1"])
@@ -194,7 +204,9 @@ struct CaseRuleTests {
         await Self.refused(.wrongActor, "only its reporter r1 rates it") {
             try await f.run { try $0.rate(case: "c2", .dissatisfied, controllable: true, by: f.key("r2"), state: $1, at: $2) }
         }
-        try await f.run { try $0.rate(case: "c2", .dissatisfied, controllable: true, comment: "smells", by: f.key("r1"), state: $1, at: $2) }
+        try await f.run {
+            try $0.rate(case: "c2", .dissatisfied, controllable: true, comment: "smells", by: f.key("r1"), state: $1, at: $2)
+        }
         #expect(try await f.state.board["case/c2"]?.state == .reopened)
         #expect(try await f.state.board["case/c2"]?.reopenings == 1)
 
@@ -223,8 +235,12 @@ struct CaseRuleTests {
     func delivery() async throws {
         let f = try await GovernanceFixture.make()
         try await f.caseThrough("c1", until: .dispatched)
-        try await f.run { try $0.step(GovernanceKind.deliveryFailed, case: "c1", note: "no answer", by: f.key("street"), state: $1, at: $2) }
+        try await f.run {
+            try $0.step(GovernanceKind.deliveryFailed, case: "c1", note: "no answer", by: f.key("street"), state: $1, at: $2)
+        }
         #expect(try await f.state.board["case/c1"]?.delivery == .failed)
+        // A failed delivery is no response from the department.
+        #expect(try await f.state.board["case/c1"]?.respondedAt == nil)
         await Self.refused(.domainRule, "delivery to water failed; retry it") {
             try await f.run { try $0.step(GovernanceKind.acknowledge, case: "c1", by: f.key("water-sun"), state: $1, at: $2) }
         }
@@ -233,11 +249,19 @@ struct CaseRuleTests {
         }
         try await f.run { try $0.step(GovernanceKind.deliveryRetried, case: "c1", by: f.key("street"), state: $1, at: $2) }
         try await f.run { try $0.step(GovernanceKind.acknowledge, case: "c1", by: f.key("water-sun"), state: $1, at: $2) }
-        #expect(try await f.state.board["case/c1"]?.delivery == .acknowledged)
+        let acknowledged = try #require(try await f.state.board["case/c1"])
+        #expect(acknowledged.delivery == .acknowledged)
+        #expect(acknowledged.respondedAt != nil && acknowledged.respondedAt == acknowledged.updatedAt)
         // Returned as not its duty: the street office owns it again and may dispatch elsewhere.
-        try await f.run { try $0.step(GovernanceKind.returned, case: "c1", note: "power cable, not water", by: f.key("water-sun"), state: $1, at: $2) }
+        try await f.run {
+            try $0.step(GovernanceKind.returned, case: "c1", note: "power cable, not water", by: f.key("water-sun"), state: $1, at: $2)
+        }
         try await f.run { try $0.dispatch(case: "c1", to: "power", by: f.key("street"), state: $1, at: $2) }
-        #expect(try await f.state.board["case/c1"]?.department == "power")
+        let redispatched = try #require(try await f.state.board["case/c1"])
+        #expect(redispatched.department == "power")
+        // The first answer is kept; the last step moves updatedAt on.
+        #expect(redispatched.respondedAt == acknowledged.respondedAt)
+        #expect(redispatched.updatedAt == redispatched.dispatchedAt && redispatched.updatedAt! >= acknowledged.updatedAt!)
     }
 
     @Test("the permission table still decides who signs which kind: a resident cannot close a case")

@@ -73,6 +73,10 @@ struct TransparencyReportTests {
         #expect(zip(funnel, funnel.dropFirst()).allSatisfy { $0 >= $1 })
         #expect(report.cases.onTime.map(\.resolved).reduce(0, +) == state.board.cases.values.filter { $0.resolvedOnTime != nil }.count)
         #expect(report.cases.timeToClose.map(\.closed).reduce(0, +) == state.board.cases.values.filter { $0.closedAt != nil }.count)
+        let dispatched = state.board.cases.values.filter { $0.department != nil }
+        let responded = dispatched.filter { $0.respondedAt != nil }.count
+        #expect(report.cases.responseRate == (Double(responded) * 1000 / Double(dispatched.count)).rounded() / 10)
+        #expect(responded >= report.cases.funnel.first { $0.stage == "resolved" }!.cases)
         let months = report.points.months
         #expect(months.map(\.issued).reduce(0, +) == state.points.totals.issued)
         #expect(months.map(\.awarded).reduce(0, +) == state.points.totals.awarded)
@@ -194,7 +198,7 @@ struct TransparencyReportTests {
         let resident = try #require(builder.state.archive.residents.first { !$0.value.isErased }?.key)
         let refused = #expect(throws: LedgerError.self) { try builder.nameReader(simulator.key(resident).publicKey) }
         #expect(refused?.code == .notAuthorised)
-        #expect(refused?.message.contains("may not see residents' names") == true)
+        #expect(refused?.message.contains("may not read residents' personal fields") == true)
         #expect(throws: LedgerError.self) { try builder.showNames([:], to: FixtureKeys.key("stranger").publicKey) }
 
         // The secretary may: the names come from the vault's keys.

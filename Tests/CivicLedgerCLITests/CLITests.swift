@@ -268,10 +268,6 @@ struct CLITests {
         let sealed = try cli.run(["resident", "demo.sqlite", "r00002", "--json"])
         #expect(sealed.status == 0)
         #expect(!sealed.stdout.contains("personal"))
-        let revealed = try cli.run(["resident", "demo.sqlite", "r00002", "--json", "--reveal"])
-        let personal = try #require(
-            (try JSONSerialization.jsonObject(with: Data(revealed.stdout.utf8)) as? [String: Any])?["personal"] as? [String: String])
-        #expect(personal["phone"]?.hasPrefix("13") == true)
         #expect(try cli.run(["volunteers", "demo.sqlite", "--json"]).status == 0)
 
         // The tool enforces the governance rules on a governance ledger: a
@@ -288,6 +284,26 @@ struct CLITests {
         #expect(refused.stderr.contains("the rules are for zhuji/elsewhere but the event is in zhuji/dongsheng"))
         #expect(try cli.run(["checkpoint", "demo.sqlite"]).stdout == before)
         #expect(try cli.run(["verify", "demo.sqlite"]).stdout.contains("governance rules replayed"))
+
+        // Personal fields open only for a reader whose role keeps the archives: a department may not, a
+        // grid worker may. (Last: enrolling them appends at today's time, when the demo's cases are long overdue.)
+        for (key, role) in [("worker.key", "grid-worker"), ("dept.key", "department")] {
+            try #require(cli.run(["keygen", "--out", key]).status == 0)
+            let enrol = try cli.run([
+                "enrol", "demo.sqlite", "--key", "demo.sqlite.authority.key", "--public-key", key + ".pub", "--role", role, "--scope",
+                "zhuji/dongsheng", "--actor", "test-" + role,
+            ])
+            try #require(enrol.status == 0, "\(enrol.stderr)")
+        }
+        let department = try cli.run(["resident", "demo.sqlite", "r00002", "--json", "--reveal-for", "dept.key"])
+        #expect(department.status == 2 && department.stdout.isEmpty)
+        #expect(department.stderr.contains("test-department (roles department) may not read residents' personal fields"))
+        let stranger = try cli.run(["resident", "demo.sqlite", "r00002", "--json", "--reveal-for", "demo.sqlite.log.key"])
+        #expect(stranger.status == 2 && stranger.stderr.contains("not enrolled"))
+        let revealed = try cli.run(["resident", "demo.sqlite", "r00002", "--json", "--reveal-for", "worker.key"])
+        let personal = try #require(
+            (try JSONSerialization.jsonObject(with: Data(revealed.stdout.utf8)) as? [String: Any])?["personal"] as? [String: String])
+        #expect(personal["phone"]?.hasPrefix("13") == true)
     }
 }
 
@@ -301,7 +317,7 @@ struct AuditCLITests {
         #expect(audit.status == 0, "\(audit.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
         #expect(report["clean"] as? Bool == true)
-        #expect(report["snapshotsChecked"] as? Int == 7)
+        #expect(report["snapshotsChecked"] as? Int == 8)  // every governance projection
         let key = try #require(report["logVerifierKey"] as? String)
 
         // The export alone audits to the same root; a changed byte fails it.
@@ -398,7 +414,7 @@ struct AuditCLITests {
             "report", "d.sqlite", "--community", "zhuji/dongsheng", "--names-for", "d.sqlite.log.key", "--out", "o.md",
         ])
         #expect(names.status == 2, "\(names.stderr)")
-        #expect(names.stderr.contains("not enrolled") || names.stderr.contains("may not see"))
+        #expect(names.stderr.contains("not enrolled") || names.stderr.contains("may not read"))
         #expect(!FileManager.default.fileExists(atPath: cli.path("o.md")))
 
         // The cases as Open311 service requests.

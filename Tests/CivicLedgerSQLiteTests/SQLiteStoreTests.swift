@@ -89,7 +89,7 @@ struct SQLiteTamperTests {
         let path = directory.path("ledger.sqlite")
         _ = try await Self.makeLedger(path)
         let database = try DatabaseQueue(path: path)
-        let rows = try await database.read { db in try Row.fetchAll(db, sql: "SELECT position, bytes FROM entry ORDER BY position") }
+        let rows = try database.read { db in try Row.fetchAll(db, sql: "SELECT position, bytes FROM entry ORDER BY position") }
         let originals = rows.map { (position: $0[0] as Int64, bytes: Array($0[1] as Data)) }
         let bits = originals.map { $0.bytes.count * 8 }.reduce(0, +)
         let checkpointSizes = try await database.read { db in try Int64.fetchAll(db, sql: "SELECT size FROM checkpoint ORDER BY size") }.map(UInt64.init)
@@ -134,7 +134,7 @@ struct SQLiteTamperTests {
         _ = try await Self.makeLedger(path)
         let database = try DatabaseQueue(path: path)
         // A checkpoint in the middle of the log.
-        let row = try #require(try await database.read { db in try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoint ORDER BY size LIMIT 1 OFFSET 2") })
+        let row = try #require(try database.read { db in try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoint ORDER BY size LIMIT 1 OFFSET 2") })
         let (size, note): (Int64, String) = (row[0], row[1])
         let bytes = Array(note.utf8)
         await propertyCheck(count: 60, input: Gen.int(in: 0..<(bytes.count * 8))) { bit in

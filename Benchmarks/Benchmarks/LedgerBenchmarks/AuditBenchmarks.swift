@@ -7,7 +7,7 @@ import Foundation
 /// The governance ledger the audit benchmarks read: a simulated community of
 /// 42,000 residents over two years, just over a million events, every one signed
 /// by the actor who acted and checked by the governance rules when it was
-/// appended; with its checkpoints and the seven projection snapshots. It is
+/// appended; with its checkpoints and the eight projection snapshots. It is
 /// built once by `make bench-ledger` (the command-line demo, about five
 /// minutes) and kept in `Benchmarks/.ledgers/`, out of git.
 enum AuditLedger {
@@ -23,7 +23,7 @@ enum AuditLedger {
     }
 
     /// The audit a supervisor runs: every signature, key, role and
-    /// governance rule, every checkpoint, the seven projections recomputed
+    /// governance rule, every checkpoint, the eight projections recomputed
     /// and compared with their snapshots.
     static func auditor(_ store: SQLiteEventStore, trusted: SignedCheckpoint? = nil) -> Auditor {
         Auditor(store: store, domain: GovernanceState(), projections: GovernanceProjections.all, trustedCheckpoint: trusted)
@@ -63,7 +63,7 @@ func auditBenchmarks() {
     // state and the projections' state).
     nonisolated(unsafe) var auditStore: SQLiteEventStore?
     Benchmark(
-        "Audit a 1M-event governance ledger: signatures, rules, 7 projections (whole ledger)",
+        "Audit a 1M-event governance ledger: signatures, rules, 8 projections (whole ledger)",
         configuration: wholeLedger
     ) { benchmark in
         try await measure(benchmark, AuditLedger.auditor(auditStore!), audited: \.entriesChecked) { report in
@@ -95,12 +95,12 @@ func auditBenchmarks() {
         auditStore = store
     }
 
-    // What the audit's state is made of: the governance state and the seven
+    // What the audit's state is made of: the governance state and the eight
     // projections folded from the same ledger, with no checks, on one
     // core. The audit's peak memory minus this one's is what the audit
     // itself keeps (streams, idempotency digests, pages in flight).
     Benchmark(
-        "Fold the 1M-event ledger into the governance state and 7 projections, no checks (whole ledger)",
+        "Fold the 1M-event ledger into the governance state and 8 projections, no checks (whole ledger)",
         configuration: wholeLedger
     ) { benchmark in
         let started = ContinuousClock.now

@@ -168,18 +168,29 @@ struct PointsCommand: AsyncParsableCommand {
 
 struct ResidentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "resident", abstract: "A resident's archive; personal fields only with --reveal and the key vault.")
+        commandName: "resident", abstract: "A resident's archive; personal fields only with --reveal-for and the key vault.")
 
     @OptionGroup var ledger: LedgerPath
     @Argument(help: "The resident's id.")
     var id: String
-    @Flag(help: "Open the sealed personal fields with the resident's key from PATH.vault.")
-    var reveal = false
+    @Option(
+        help: ArgumentHelp(
+            "Open the sealed personal fields with the resident's key from PATH.vault, for the reader whose key file this is.",
+            discussion: "The reader must be a community secretary, grid leader or grid worker, or the resident themselves.",
+            valueName: "key-file"))
+    var revealFor: String?
     @Flag(help: "JSON output.")
     var json = false
 
     func run() async throws {
+        let reader = try revealFor.map { try KeyFile.read($0) }
         let context = try await QueryContext.open(ledger.files)
+        // Entitlement first: no field is opened for a reader who may not read it.
+        if let reader {
+            do { _ = try PersonalFieldReaders.check(reader.publicKey, in: context.registry, resident: id) } catch {
+                throw CLIError.usage(error.message)
+            }
+        }
         let archive = try await context.projection(ResidentArchive.self)
         guard let record = archive[id] else { throw CLIError.usage("no archive for resident \(id)") }
         let points = try await context.projection(PointsBalances.self).balance(of: id)
@@ -191,7 +202,7 @@ struct ResidentCommand: AsyncParsableCommand {
         ]
         if let last = record.lastVisit { object["lastVisit"] = last.description }
         if let erasedAt = record.erasedAt { object["erasedAt"] = erasedAt.description }
-        if reveal, let sealed = record.sealed {
+        if reader != nil, let sealed = record.sealed {
             let vaultPath = ledger.files.vaultPath
             guard FileManager.default.fileExists(atPath: vaultPath) else { throw CLIError.io("no key vault at \(vaultPath)") }
             guard let key = try await SQLiteKeyVault(path: vaultPath).existingKey(for: id) else {
@@ -220,7 +231,7 @@ struct ResidentCommand: AsyncParsableCommand {
         if let personal = object["personal"] as? [String: String] {
             for field in ["name", "phone", "address"] { print("  \(field): \(personal[field] ?? "")") }
         } else if !record.isErased {
-            print("  personal fields sealed (use --reveal with the key vault)")
+            print("  personal fields sealed (use --reveal-for KEY-FILE with the key vault)")
         }
     }
 }
