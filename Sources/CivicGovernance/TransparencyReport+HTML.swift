@@ -128,7 +128,9 @@ struct HTMLPage {
         for (index, row) in rows.enumerated() {
             let y = 4 + index * rowHeight
             let width = Int((row.1 / top * 170).rounded())
-            svg += "<text x=\"0\" y=\"\(y + 17)\" class=label>\(escape(String(row.0.prefix(18))))</text>"
+            let label = Self.fitted(row.0, pixels: 134)
+            let full = label == row.0 ? "" : "<title>\(escape(row.0))</title>"
+            svg += "<text x=\"0\" y=\"\(y + 17)\" class=label>\(full)\(escape(label))</text>"
             svg += "<rect x=\"140\" y=\"\(y + 4)\" width=\"\(max(width, row.1 > 0 ? 1 : 0))\" height=\"18\" rx=\"3\" class=bar></rect>"
             svg += "<text x=\"\(144 + width)\" y=\"\(y + 17)\" class=value>\(number(row.1))\(escape(unit))</text>"
         }
@@ -140,6 +142,24 @@ struct HTMLPage {
         add(
             "<figure id=\(id)><figcaption>\(escape(title))</figcaption>\(svg)<details><summary>数据 Data</summary>\(table)</details></figure>"
         )
+    }
+
+    /// `label` cut to fit `pixels` of 12 px text, with an ellipsis when
+    /// cut: a wide (CJK) character counts 12 px, any other 7 (generous
+    /// for Latin), so no label runs into its bar.
+    static func fitted(_ label: String, pixels: Int) -> String {
+        func width(_ character: Character) -> Int {
+            (character.unicodeScalars.first?.value ?? 0) >= 0x2E80 ? 12 : 7
+        }
+        guard label.reduce(0, { $0 + width($1) }) > pixels else { return label }
+        var used = width("…")
+        var kept = ""
+        for character in label {
+            used += width(character)
+            if used > pixels { break }
+            kept.append(character)
+        }
+        return kept.trimmingCharacters(in: .whitespaces) + "…"
     }
 
     func document(title: String) -> String {

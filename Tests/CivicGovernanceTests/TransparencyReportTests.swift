@@ -186,6 +186,17 @@ struct TransparencyReportTests {
             #expect(figure.contains("<figcaption>") && figure.contains("<svg") && figure.contains("<title") && figure.contains("<table"))
         }
         #expect(page.contains("viewport"))
+        // A label too long for its chart is cut with an ellipsis (the milestone "接入网格员手机 alarms to the
+        // grid workers' phones"), whole in its tooltip and its table; one that fits is left alone.
+        let cut = page.components(separatedBy: "class=label><title>").dropFirst()
+        #expect(!cut.isEmpty)
+        for label in cut {
+            let full = label.prefix { $0 != "<" }
+            let shown = try #require(label.components(separatedBy: "</title>").dropFirst().first?.prefix { $0 != "<" })
+            #expect(shown.hasSuffix("…") && full.hasPrefix(shown.dropLast()) && shown.count < full.count, "\(shown) / \(full)")
+            #expect(page.contains("<td>\(full)</td>"))
+        }
+        #expect(page.contains("class=label>上报 reported</text>"))
     }
 
     @Test("names replace pseudonyms only for a reader whose role keeps the archives, and the report says so")
