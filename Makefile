@@ -6,6 +6,8 @@
 #   make bench   run the benchmarks (Benchmarks/, a nested package); the
 #                first run also builds the million-event ledger the audit
 #                benchmarks read (make bench-ledger, about five minutes)
+#   make bench-peer  the civic mix end to end (civic-ledger bench) beside
+#                Python's eventsourcing 9.5 on the same workload, with ratios
 #   make docs    build the DocC catalogs into .build/docs (warnings are errors)
 #
 # System packages (libsodium-dev, libsqlite3-dev, pkg-config) are installed
@@ -16,7 +18,7 @@ APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 DEMO_DB      ?= demo-ledger.sqlite
 DEMO_REPORT  ?= demo-report.html
 
-.PHONY: demo test build deps test-deps bench bench-ledger docs clean check-export check-report
+.PHONY: demo test build deps test-deps bench bench-peer bench-ledger docs clean check-export check-report
 
 # The independent verifier's Python environment (PyNaCl from PyPI).
 VENV := .build/venv
@@ -85,17 +87,41 @@ check-report: $(VENV_READY)
 bench: deps bench-ledger
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
 
+# The civic mix end to end, civic-ledger beside Python's eventsourcing 9.5
+# (installed into its own virtual environment): the same workload (written
+# by civic-ledger bench, read by the peer), the figures side by side with
+# the ratios. PEER_EVENTS sets the size.
+PEER_EVENTS ?= 100000
+PEER_VENV   := .build/peer-venv
+PEER_READY  := $(PEER_VENV)/ready-eventsourcing-9.5.6
+PEER_RUN    := .build/bench-peer
+$(PEER_READY):
+	python3 -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet eventsourcing==9.5.6
+	touch $(PEER_READY)
+
+bench-peer: deps $(PEER_READY)
+	$(SWIFT) build -c release --product civic-ledger
+	rm -rf $(PEER_RUN) && mkdir -p $(PEER_RUN)
+	.build/release/civic-ledger bench --events $(PEER_EVENTS) --workload-out $(PEER_RUN)/workload.jsonl --json > $(PEER_RUN)/civic-ledger.json
+	$(PEER_VENV)/bin/python Benchmarks/peers/eventsourcing_civic_mix.py $(PEER_RUN)/workload.jsonl $(PEER_RUN)/peer.sqlite --json > $(PEER_RUN)/eventsourcing.json
+	@python3 Benchmarks/peers/compare.py $(PEER_RUN)/civic-ledger.json $(PEER_RUN)/eventsourcing.json \
+	  "$$(nproc) cores ($$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $$(free -g | awk '/^Mem:/ {print $$2}') GB, $$(uname -sr)"
+
 # The audit benchmarks' ledger: a simulated community of 42,000 residents
-# over two years (about a million signed events, checkpoints and the seven
+# over two years (about a million signed events, checkpoints and the eight
 # projection snapshots), built once with the demo; delete
-# Benchmarks/.ledgers to build it again. Built in a folder of its own and
-# moved into place whole, so a cut-short build is never read.
+# Benchmarks/.ledgers to build it again. The version in its name changes
+# whenever the simulator or a projection's snapshot changes, so an old one
+# is rebuilt. Built in a folder of its own and moved into place whole, so a
+# cut-short build is never read.
 BENCH_LEDGERS := Benchmarks/.ledgers
-bench-ledger: $(BENCH_LEDGERS)/governance-1m.sqlite
-$(BENCH_LEDGERS)/governance-1m.sqlite:
+BENCH_LEDGER  := governance-1m-v2.sqlite
+bench-ledger: $(BENCH_LEDGERS)/$(BENCH_LEDGER)
+$(BENCH_LEDGERS)/$(BENCH_LEDGER):
 	$(SWIFT) build -c release --product civic-ledger
 	rm -rf $(BENCH_LEDGERS).partial && mkdir -p $(BENCH_LEDGERS).partial
-	.build/release/civic-ledger demo --db $(BENCH_LEDGERS).partial/governance-1m.sqlite \
+	.build/release/civic-ledger demo --db $(BENCH_LEDGERS).partial/$(BENCH_LEDGER) \
 	  --residents 42000 --days 730 --start 2023-01-01 > $(BENCH_LEDGERS).partial/demo.txt
 	rm -rf $(BENCH_LEDGERS) && mv $(BENCH_LEDGERS).partial $(BENCH_LEDGERS)
 

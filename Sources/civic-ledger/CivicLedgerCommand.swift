@@ -15,7 +15,7 @@ struct CivicLedgerCommand: AsyncParsableCommand {
             InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self,
             VerifyCommand.self, CheckpointCommand.self, LogCommand.self, DemoCommand.self,
             AuditCommand.self, ProveCommand.self, VerifyProofCommand.self, ExportCommand.self, ReportCommand.self, VerifyReportCommand.self,
-            CasesCommand.self, PointsCommand.self, ResidentCommand.self, DossierCommand.self, VolunteersCommand.self,
+            CasesCommand.self, PointsCommand.self, ResidentCommand.self, DossierCommand.self, VolunteersCommand.self, BenchCommand.self,
         ])
 
     /// Runs the tool with the exit codes of the discussion above (argument

@@ -426,3 +426,29 @@ struct AuditCLITests {
         #expect(requests.allSatisfy { ["open", "closed"].contains($0["status"] as? String) && $0["service_request_id"] is String })
     }
 }
+
+@Suite("The end-to-end benchmark command")
+struct BenchCLITests {
+    @Test("bench runs the civic mix, reports every phase's rate, writes the workload for the peer, and refuses bad sizes")
+    func bench() throws {
+        let cli = try CLI()
+        let run = try cli.run(["bench", "--events", "400", "--appenders", "4", "--db", "b.sqlite", "--workload-out", "w.jsonl", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        for phase in ["append", "rebuild", "audit"] {
+            let figures = try #require(result[phase] as? [String: Any], "\(phase)")
+            #expect((figures["perSecond"] as? Double ?? 0) > 0, "\(phase)")
+        }
+        #expect((result["append"] as? [String: Any])?["count"] as? Int == 400)
+        #expect((result["verifyPerSecond"] as? Double ?? 0) > 0 && (result["peakMB"] as? Int ?? 0) > 0)
+        // The kept ledger audits clean on its own; the workload has one command per line.
+        #expect(try cli.run(["verify", "b.sqlite"]).status == 0)
+        let lines = try String(contentsOfFile: cli.path("w.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 400)
+        // Bad sizes and an existing file: exit 2, nothing written.
+        #expect(try cli.run(["bench", "--events", "0"]).status == 2)
+        #expect(try cli.run(["bench", "--events", "10", "--appenders", "0"]).status == 2)
+        let again = try cli.run(["bench", "--events", "10", "--db", "b.sqlite"])
+        #expect(again.status == 2 && again.stderr.contains("already exists"))
+    }
+}

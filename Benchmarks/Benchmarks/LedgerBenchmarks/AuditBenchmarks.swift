@@ -13,7 +13,7 @@ import Foundation
 enum AuditLedger {
     static let path = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".ledgers/governance-1m.sqlite").path
+        .appendingPathComponent(".ledgers/governance-1m-v2.sqlite").path
 
     static func open() throws -> SQLiteEventStore {
         guard FileManager.default.fileExists(atPath: path) else {

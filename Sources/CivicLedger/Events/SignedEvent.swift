@@ -18,7 +18,8 @@ public struct SignedEvent: Hashable, Sendable {
     ///   `content.actorKey` or the signer fails.
     public init(signing content: EventContent, with signer: any Signer) throws(LedgerError) {
         guard signer.publicKey == content.actorKey else {
-            throw LedgerError(.signingFailed, "the signer's key \(signer.publicKey.fingerprint) is not the event's actor key", key: content.actorKey)
+            throw LedgerError(
+                .signingFailed, "the signer's key \(signer.publicKey.fingerprint) is not the event's actor key", key: content.actorKey)
         }
         let body = try content.encodedBody()
         do {
@@ -53,5 +54,13 @@ public struct SignedEvent: Hashable, Sendable {
     /// - Complexity: one Ed25519 verification (about 80 µs on one core).
     public var hasValidSignature: Bool {
         content.actorKey.isValidSignature(signature, for: body)
+    }
+}
+
+extension SignedEvent {
+    /// `result[i]` is `true` when `events[i]`'s signature is valid, checked
+    /// on every core: what ``Ledger/append(batch:)`` does with a batch.
+    public static func validSignatures(_ events: [SignedEvent]) async -> [Bool] {
+        await ParallelVerification.check(events)
     }
 }

@@ -1,0 +1,278 @@
+import ArgumentParser
+import CivicGovernance
+import CivicLedger
+import CivicLedgerSQLite
+import CivicSimulator
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the civic mix end to end: durable append, projection rebuild, full audit, memory, the verify rate.",
+        discussion: """
+            The workload (deterministic from --seed): genesis and the enrolment of every actor, \
+            then --events commands: 40% points awards, 10% deductions, 20% case reports, 15% \
+            dispatches, 15% resolutions, each signed by its own actor before the clock starts. \
+            It is appended by --appenders concurrent appenders to a new SQLite ledger (WAL, \
+            synchronous = FULL: every commit is on disk), rebuilt from the file into the case \
+            dossier and the points balances, and audited in full. The libsodium verify rate on \
+            every core is measured in the same process, as the limit the audit works against. \
+            Use the optimised build (swift build -c release).
+            """)
+
+    @Option(help: "How many events the mix appends after its preamble.")
+    var events: Int = 100_000
+    @Option(help: "The seed the workload is drawn from.")
+    var seed: UInt64 = 1
+    @Option(help: "Concurrent appenders.")
+    var appenders: Int = 16
+    @Option(help: "Keep the ledger in this new SQLite file (default: a temporary file, removed afterwards).")
+    var db: String?
+    @Option(help: "Also write the workload's commands to this file, one JSON object per line (for the peer benchmark).")
+    var workloadOut: String?
+    @Flag(help: "JSON output.")
+    var json = false
+
+    func validate() throws {
+        guard (1...50_000_000).contains(events) else { throw CLIError.usage("--events must be between 1 and 50,000,000, got \(events)") }
+        guard (1...1024).contains(appenders) else { throw CLIError.usage("--appenders must be between 1 and 1024, got \(appenders)") }
+    }
+
+    func run() async throws {
+        let path =
+            db ?? FileManager.default.temporaryDirectory.appendingPathComponent("civic-ledger-bench-\(UUID().uuidString).sqlite").path
+        let files = LedgerFiles(path: path)
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw CLIError.usage("\(path) already exists; the benchmark needs a new file")
+        }
+        defer {
+            if db == nil { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: files.path + suffix) } }
+        }
+        let workload = CivicMixWorkload(events: events, seed: seed)
+        if let workloadOut { try writeWorkload(workload, to: workloadOut) }
+        var results = BenchResults(events: events, seed: seed, appenders: appenders, counts: workload.counts)
+        results.actors = workload.actors.count
+        results.residents = workload.residents
+        results.cores = ProcessInfo.processInfo.activeProcessorCount
+
+        // Signed before the clock starts, as clients sign on their devices.
+        let time = Timestamp(Date())
+        var started = ContinuousClock.now
+        let lanes = try workload.signed(lanes: appenders, at: time)
+        let preamble = try workload.preamble(at: time)
+        results.signingSeconds = started.duration(to: .now).seconds
+        say("signed \(events.formatted()) events in \(String(format: "%.1f", results.signingSeconds)) s (before the clock starts)")
+
+        // Durable append.
+        PeakMemory.reset()
+        let store = try SQLiteEventStore(path: path)
+        let ledger = try await Ledger.create(
+            store: store, origin: CivicMixWorkload.origin, authority: workload.authority, logSigner: workload.logKey,
+            permissions: CivicMixWorkload.permissions, configuration: CLIContext.ledgerConfiguration)
+        _ = try await ledger.append(batch: preamble)
+        let progress = ProgressReporter("appending")
+        let appended = Counter()
+        let total = UInt64(events)
+        started = .now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in lanes {
+                group.addTask {
+                    for event in lane {
+                        _ = try await ledger.append(event)
+                        progress.update(done: appended.increment(), total: total)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        results.append = .init(count: events, seconds: started.duration(to: .now).seconds)
+        _ = try await ledger.checkpoint()
+        results.appendPeakMB = PeakMemory.megabytes()
+        say(results.append.line("durable append (\(appenders) appenders, SQLite WAL, synchronous = FULL)", unit: "events"))
+
+        // Projection rebuild from the file.
+        PeakMemory.reset()
+        let reader = try SQLiteEventStore(path: path)
+        var dossier = CaseDossier()
+        var points = PointsBalances()
+        var rebuilt = 0
+        started = .now
+        for try await page in EntryPages(store: reader) {
+            for entry in page {
+                try dossier.fold(entry)
+                try points.fold(entry)
+            }
+            rebuilt += page.count
+        }
+        results.rebuild = .init(count: rebuilt, seconds: started.duration(to: .now).seconds)
+        results.rebuildPeakMB = PeakMemory.megabytes()
+        guard points.totals.awarded == workload.commands.filter({ $0.action == "award" }).compactMap(\.amount).reduce(0, +),
+            dossier.cases.count == workload.counts["report", default: 0], points.isConserved
+        else {
+            throw CLIError.io("the rebuilt projections do not match the workload: \(points.totals), \(dossier.cases.count) cases")
+        }
+        say(results.rebuild.line("projection rebuild (case dossier + points balances, from the SQLite file)", unit: "events"))
+
+        // Full audit.
+        PeakMemory.reset()
+        started = .now
+        let audit = try await Auditor(store: reader).audit()
+        results.audit = .init(count: Int(audit.entries), seconds: started.duration(to: .now).seconds)
+        results.auditPeakMB = PeakMemory.megabytes()
+        guard audit.isClean, audit.signaturesChecked == UInt64(rebuilt) else {
+            throw CLIError.io("the audit of the benchmark ledger is not clean: \(audit.findings.prefix(3).map(\.description))")
+        }
+        say(
+            results.audit.line(
+                "full audit (every signature, key, role, stream version, the Merkle tree, \(audit.checkpointsChecked) checkpoints)",
+                unit: "entries"))
+
+        // The reference limit: libsodium verifying on every core, here.
+        results.verifyPerSecond = try await Self.verifyRate(workload)
+        results.peakMB = PeakMemory.lifetimeMegabytes()
+        say(
+            String(
+                format: "libsodium Ed25519 verify on %d cores: %.0f/s; the audit runs at %.2f× of it", results.cores,
+                results.verifyPerSecond,
+                results.audit.perSecond / results.verifyPerSecond))
+        say(
+            "peak resident memory: \(results.peakMB) MB (append \(results.appendPeakMB) MB, rebuild \(results.rebuildPeakMB) MB, audit \(results.auditPeakMB) MB)"
+        )
+        if let db { say("the ledger is kept in \(db)") }
+        if json { print(jsonString(results.object)) }
+    }
+
+    func say(_ line: String) {
+        if json { printError(line) } else { print(line) }
+    }
+
+    /// Signatures verified per second on every core: 32,768 events of the
+    /// mix (the same sizes the audit checks), verified three times, the
+    /// best run counted.
+    static func verifyRate(_ workload: CivicMixWorkload) async throws -> Double {
+        let sample = try CivicMixWorkload(events: 32_768, seed: workload.seed &+ 1).signed(lanes: 1, at: Timestamp(Date()))[0]
+        var best = 0.0
+        for _ in 0..<3 {
+            let started = ContinuousClock.now
+            let valid = await SignedEvent.validSignatures(sample)
+            let seconds = started.duration(to: .now).seconds
+            guard valid.allSatisfy({ $0 }) else { throw CLIError.io("a freshly signed event failed verification") }
+            best = max(best, Double(sample.count) / seconds)
+        }
+        return best
+    }
+
+    func writeWorkload(_ workload: CivicMixWorkload, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for command in workload.commands {
+            data.append(try encoder.encode(command))
+            data.append(0x0A)
+        }
+        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
+            throw CLIError.io("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// What one run measured.
+struct BenchResults {
+    struct Phase {
+        var count = 0
+        var seconds = 0.0
+        var perSecond: Double { seconds > 0 ? Double(count) / seconds : 0 }
+
+        func line(_ label: String, unit: String) -> String {
+            String(format: "%@: %@ %@ in %.2f s = %.0f %@/s", label, count.formatted(), unit, seconds, perSecond, unit)
+        }
+    }
+
+    var events: Int
+    var seed: UInt64
+    var appenders: Int
+    var counts: [String: Int]
+    var actors = 0
+    var residents = 0
+    var cores = 0
+    var signingSeconds = 0.0
+    var append = Phase()
+    var rebuild = Phase()
+    var audit = Phase()
+    var verifyPerSecond = 0.0
+    var appendPeakMB = 0
+    var rebuildPeakMB = 0
+    var auditPeakMB = 0
+    var peakMB = 0
+
+    var object: [String: Any] {
+        func phase(_ phase: Phase, peak: Int) -> [String: Any] {
+            ["count": phase.count, "seconds": phase.seconds, "perSecond": phase.perSecond, "peakMB": peak]
+        }
+        return [
+            "tool": "civic-ledger", "events": events, "seed": seed, "appenders": appenders, "counts": counts, "actors": actors,
+            "residents": residents, "cores": cores, "signingSeconds": signingSeconds,
+            "append": phase(append, peak: appendPeakMB), "rebuild": phase(rebuild, peak: rebuildPeakMB),
+            "audit": phase(audit, peak: auditPeakMB), "verifyPerSecond": verifyPerSecond, "peakMB": peakMB,
+            "auditToVerify": verifyPerSecond > 0 ? audit.perSecond / verifyPerSecond : 0,
+        ]
+    }
+}
+
+/// A counter appenders share.
+final class Counter: @unchecked Sendable {
+    // @unchecked Sendable: guarded by `lock`.
+    private let lock = NSLock()
+    private var value: UInt64 = 0
+
+    func increment() -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}
+
+/// Peak resident memory, per phase where the system allows: on Linux,
+/// writing 5 to /proc/self/clear_refs resets the high-water mark
+/// (VmHWM); elsewhere the figure is the process's peak so far.
+enum PeakMemory {
+    static func reset() {
+        try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
+    }
+
+    /// The high-water mark since the last reset, in MB.
+    static func megabytes() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        {
+            return kilobytes / 1024
+        }
+        return lifetimeMegabytes()
+    }
+
+    /// The process's peak since it started, in MB.
+    static func lifetimeMegabytes() -> Int {
+        var usage = rusage()
+        #if os(Linux)
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+            getrusage(RUSAGE_SELF, &usage)
+        #endif
+        #if os(Linux)
+            return Int(usage.ru_maxrss) / 1024
+        #else
+            return Int(usage.ru_maxrss) / (1024 * 1024)
+        #endif
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
