@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "CivicLedgerSQLite", package: "CivicLedger"),
                 .product(name: "CivicLedgerTesting", package: "CivicLedger"),
                 .product(name: "CivicGovernance", package: "CivicLedger"),
+                .product(name: "CivicSimulator", package: "CivicLedger"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Benchmarks/LedgerBenchmarks",

@@ -98,35 +98,42 @@ func commitEntries() throws -> [LedgerEntry] {
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration.maxDuration = .seconds(10)
     Benchmark.defaultConfiguration.maxIterations = 20
+    // What `make bench` (thresholds check) allows against the p90 figures
+    // checked in under Thresholds/: this VM is noisy, so 35% on time and
+    // throughput (a real regression, such as a lost parallel path, is
+    // larger); allocations may not grow by more than one per run in ten.
+    Benchmark.defaultConfiguration.thresholds = [
+        .throughput: .init(relative: [.p90: 35]), .wallClock: .init(relative: [.p90: 35]),
+        .mallocCountTotal: .init(relative: [.p90: 10], absolute: [.p90: 2]), .peakMemoryResident: .init(relative: [.p90: 25]),
+    ]
 
     // Durable appends: 16 concurrent appenders, events signed before the
     // clock starts, SQLite WAL with synchronous = FULL. 1,000 events per
     // iteration, so the scaled throughput is events per second.
     for appenders in [16, 64] {
-    let append = AppendBench(appenders: appenders)
-    Benchmark(
-        "Durable append, \(appenders) appenders, SQLite (events)",
-        configuration: .init(
-            metrics: [.throughput, .wallClock, .peakMemoryResident], scalingFactor: .kilo,
-            maxDuration: .seconds(20), maxIterations: 30,
-            thresholds: appenders == 16 ? [.throughput: .init(absolute: [.p50: 15_000])] : nil
-        )
-    ) { benchmark in
-        let events = try append.signedEvents(1000)
-        let ledger = append.fixture.ledger
-        benchmark.startMeasurement()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for mine in events {
-                group.addTask {
-                    for event in mine { _ = try await ledger.append(event) }
+        let append = AppendBench(appenders: appenders)
+        Benchmark(
+            "Durable append, \(appenders) appenders, SQLite (events)",
+            configuration: .init(
+                metrics: [.throughput, .wallClock, .peakMemoryResident], scalingFactor: .kilo,
+                maxDuration: .seconds(20), maxIterations: 30
+            )
+        ) { benchmark in
+            let events = try append.signedEvents(1000)
+            let ledger = append.fixture.ledger
+            benchmark.startMeasurement()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for mine in events {
+                    group.addTask {
+                        for event in mine { _ = try await ledger.append(event) }
+                    }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            benchmark.stopMeasurement()
+        } setup: {
+            try await append.setUp()
         }
-        benchmark.stopMeasurement()
-    } setup: {
-        try await append.setUp()
-    }
     }
 
     // Reading entries back through the bulk read path: SQLite reads one page
@@ -187,7 +194,10 @@ let benchmarks: @Sendable () -> Void = {
 
     // Decoding alone: entry bytes to LedgerEntry, on one core.
     nonisolated(unsafe) var encoded: [[UInt8]] = []
-    Benchmark("Entry decode, one core (entries)", configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)) { benchmark in
+    Benchmark(
+        "Entry decode, one core (entries)",
+        configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
         var checksum: UInt64 = 0
         for index in benchmark.scaledIterations {
             checksum &+= try LedgerEntry(bytes: encoded[index % encoded.count]).streamVersion
@@ -198,7 +208,9 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // Raw SQLite row reads, without decoding (the store's share of reading back).
-    Benchmark("SQLite read, raw rows (rows)", configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .mega, maxIterations: 10)) { benchmark in
+    Benchmark(
+        "SQLite read, raw rows (rows)", configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .mega, maxIterations: 10)
+    ) { benchmark in
         let store = readStore!
         var count = 0
         benchmark.startMeasurement()
@@ -221,7 +233,9 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         let report = try await LedgerVerifier(store: verifyStore!).verify()
         benchmark.stopMeasurement()
-        precondition(report.isClean && report.entriesChecked == 100_000, "verification: \(report.entriesChecked) entries, \(report.findings.count) findings")
+        precondition(
+            report.isClean && report.entriesChecked == 100_000,
+            "verification: \(report.entriesChecked) entries, \(report.findings.count) findings")
     } setup: {
         let fixture = try await LedgerFixture.make(store: try SQLiteEventStore(path: temporaryLedgerPath("verify.sqlite")))
         var actors: [SigningKey] = []
@@ -246,17 +260,20 @@ let benchmarks: @Sendable () -> Void = {
     let key = FixtureKeys.key("bench")
     let message = [UInt8](repeating: 7, count: 300)
     let signature = key.sign(message)
-    Benchmark("Ed25519 verify, one core (signatures)", configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .kilo)) { benchmark in
+    Benchmark("Ed25519 verify, one core (signatures)", configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .kilo)) {
+        benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(key.publicKey.isValidSignature(signature, for: message))
         }
     }
-    Benchmark("Ed25519 sign, one core (signatures)", configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .kilo)) { benchmark in
+    Benchmark("Ed25519 sign, one core (signatures)", configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .kilo)) {
+        benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(key.sign(message))
         }
     }
 
     governanceBenchmarks()
+    microBenchmarks()
     auditBenchmarks()
 }
