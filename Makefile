@@ -3,9 +3,10 @@
 #   make demo    install what is missing, build, run the demo on SQLite
 #   make test    install what is missing, build, run every test, and check
 #                that tools/verify_export.py agrees with the Swift audit
-#   make bench   run the benchmarks (Benchmarks/, a nested package); the
-#                first run also builds the million-event ledger the audit
-#                benchmarks read (make bench-ledger, about five minutes)
+#   make bench   run the benchmarks (Benchmarks/, a nested package) and
+#                check them against the thresholds checked in; the first
+#                run also builds the million-event ledger the audit and
+#                projection benchmarks read (make bench-ledger, ~5 minutes)
 #   make bench-peer  the civic mix end to end (civic-ledger bench) beside
 #                Python's eventsourcing 9.5 on the same workload, with ratios
 #   make docs    build the DocC catalogs into .build/docs (warnings are errors)
@@ -18,7 +19,7 @@ APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 DEMO_DB      ?= demo-ledger.sqlite
 DEMO_REPORT  ?= demo-report.html
 
-.PHONY: demo test build deps test-deps bench bench-peer bench-ledger docs clean check-export check-report
+.PHONY: demo test build deps test-deps bench bench-thresholds bench-peer bench-ledger docs clean check-export check-report
 
 # The independent verifier's Python environment (PyNaCl from PyPI).
 VENV := .build/venv
@@ -84,8 +85,22 @@ check-report: $(VENV_READY)
 	.build/debug/civic-ledger report $(CHECK)/demo.sqlite --community zhuji/dongsheng --out $(CHECK)/report.html
 	$(VENV)/bin/python tools/check_report_html.py $(CHECK)/report.html $(CHECK)/report.png
 
+# Runs every benchmark and checks it against the p90 figures checked in
+# under Benchmarks/Thresholds (within the tolerances set in
+# LedgerBenchmarks.swift): a regression fails. bench-thresholds records a
+# new reference on this machine (commit the files it changes).
 bench: deps bench-ledger
-	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark thresholds check --no-progress
+
+# package-benchmark 1.38.1 writes a threshold file with the benchmark's
+# spaces turned into underscores but reads it back under the name as
+# written; our names have no underscores, so the files are renamed back,
+# and only time, allocations and memory are kept (throughput is time's
+# inverse; CPU time is not checked).
+bench-thresholds: deps bench-ledger
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark thresholds update --no-progress
+	cd Benchmarks/Thresholds && for f in *_*.p90.json; do [ -e "$$f" ] && mv "$$f" "$$(echo "$$f" | tr '_' ' ')"; done; \
+	  python3 -c 'import glob, json; [json.dump({k: v for k, v in json.load(open(f)).items() if k not in ("throughput", "cpuTotal")}, open(f, "w"), indent=2, sort_keys=True) for f in glob.glob("*.p90.json")]'
 
 # The civic mix end to end, civic-ledger beside Python's eventsourcing 9.5
 # (installed into its own virtual environment): the same workload (written

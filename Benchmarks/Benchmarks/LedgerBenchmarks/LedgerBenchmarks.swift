@@ -1,4 +1,4 @@
-import Benchmark
+@preconcurrency import Benchmark
 import CivicLedger
 import CivicLedgerSQLite
 import CivicLedgerTesting
@@ -98,14 +98,6 @@ func commitEntries() throws -> [LedgerEntry] {
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration.maxDuration = .seconds(10)
     Benchmark.defaultConfiguration.maxIterations = 20
-    // What `make bench` (thresholds check) allows against the p90 figures
-    // checked in under Thresholds/: this VM is noisy, so 35% on time and
-    // throughput (a real regression, such as a lost parallel path, is
-    // larger); allocations may not grow by more than one per run in ten.
-    Benchmark.defaultConfiguration.thresholds = [
-        .throughput: .init(relative: [.p90: 35]), .wallClock: .init(relative: [.p90: 35]),
-        .mallocCountTotal: .init(relative: [.p90: 10], absolute: [.p90: 2]), .peakMemoryResident: .init(relative: [.p90: 25]),
-    ]
 
     // Durable appends: 16 concurrent appenders, events signed before the
     // clock starts, SQLite WAL with synchronous = FULL. 1,000 events per
@@ -276,4 +268,20 @@ let benchmarks: @Sendable () -> Void = {
     governanceBenchmarks()
     microBenchmarks()
     auditBenchmarks()
+
+    // What `make bench` (thresholds check) allows against the p90 figures
+    // checked in under Thresholds/ (time, allocations, memory; throughput
+    // is time's inverse and not checked twice), for the metrics each
+    // benchmark records: this VM is noisy, so 35% on time (a real
+    // regression, such as a lost parallel path, is larger); allocations may
+    // grow by one in ten (and by two per run at least); peak memory by a
+    // quarter.
+    let tolerances: [BenchmarkMetric: BenchmarkThresholds] = [
+        .wallClock: .init(relative: [.p90: 35]),
+        .mallocCountTotal: .init(relative: [.p90: 10], absolute: [.p90: 2]), .peakMemoryResident: .init(relative: [.p90: 25]),
+        entriesPerSecond: .init(relative: [.p90: 35]),
+    ]
+    for benchmark in Benchmark.benchmarks {
+        benchmark.configuration.thresholds = tolerances.filter { benchmark.configuration.metrics.contains($0.key) }
+    }
 }

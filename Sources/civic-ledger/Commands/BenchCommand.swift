@@ -120,7 +120,8 @@ struct BenchCommand: AsyncParsableCommand {
         // Full audit.
         PeakMemory.reset()
         started = .now
-        let audit = try await Auditor(store: reader).audit()
+        let auditing = ProgressReporter("auditing")
+        let audit = try await Auditor(store: reader).audit { checked, total in auditing.update(done: checked, total: total) }
         results.audit = .init(count: Int(audit.entries), seconds: started.duration(to: .now).seconds)
         results.auditPeakMB = PeakMemory.megabytes()
         guard audit.isClean, audit.signaturesChecked == UInt64(rebuilt) else {
