@@ -142,6 +142,7 @@ $(BENCH_LEDGERS)/$(BENCH_LEDGER):
 
 DOC_MODULES := CivicLedger CivicGovernance CivicSimulator CivicLedgerSQLite CivicLedgerTesting
 docs: deps
+	$(SWIFT) build --build-tests
 	$(SWIFT) package dump-symbol-graph --minimum-access-level public >/dev/null
 	@set -e; graphs=$$(find .build -type d -name symbolgraph | head -1); \
 	for m in $(DOC_MODULES); do \

@@ -52,18 +52,11 @@ struct BenchCommand: AsyncParsableCommand {
         defer {
             if db == nil { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: files.path + suffix) } }
         }
-        let workload = CivicMixWorkload(events: events, seed: seed)
-        if let workloadOut { try writeWorkload(workload, to: workloadOut) }
-        var results = BenchResults(events: events, seed: seed, appenders: appenders, counts: workload.counts)
-        results.actors = workload.actors.count
-        results.residents = workload.residents
-        results.cores = ProcessInfo.processInfo.activeProcessorCount
-
-        // Signed before the clock starts, as clients sign on their devices.
-        let time = Timestamp(Date())
+        // The workload, signed before the clock starts (as clients sign on
+        // their devices); the commands are let go once signed.
+        var results = BenchResults(events: events, seed: seed, appenders: appenders)
         var started = ContinuousClock.now
-        let lanes = try workload.signed(lanes: appenders, at: time)
-        let preamble = try workload.preamble(at: time)
+        var (lanes, preamble, keys, awarded) = try prepare(&results)
         results.signingSeconds = started.duration(to: .now).seconds
         say("signed \(events.formatted()) events in \(String(format: "%.1f", results.signingSeconds)) s (before the clock starts)")
 
@@ -71,7 +64,7 @@ struct BenchCommand: AsyncParsableCommand {
         PeakMemory.reset()
         let store = try SQLiteEventStore(path: path)
         let ledger = try await Ledger.create(
-            store: store, origin: CivicMixWorkload.origin, authority: workload.authority, logSigner: workload.logKey,
+            store: store, origin: CivicMixWorkload.origin, authority: keys.authority, logSigner: keys.log,
             permissions: CivicMixWorkload.permissions, configuration: CLIContext.ledgerConfiguration)
         _ = try await ledger.append(batch: preamble)
         let progress = ProgressReporter("appending")
@@ -90,6 +83,10 @@ struct BenchCommand: AsyncParsableCommand {
             try await group.waitForAll()
         }
         results.append = .init(count: events, seconds: started.duration(to: .now).seconds)
+        // The signed events are not needed past here: the later phases'
+        // memory is their own.
+        lanes = []
+        preamble = []
         _ = try await ledger.checkpoint()
         results.appendPeakMB = PeakMemory.megabytes()
         say(results.append.line("durable append (\(appenders) appenders, SQLite WAL, synchronous = FULL)", unit: "events"))
@@ -110,8 +107,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         results.rebuild = .init(count: rebuilt, seconds: started.duration(to: .now).seconds)
         results.rebuildPeakMB = PeakMemory.megabytes()
-        guard points.totals.awarded == workload.commands.filter({ $0.action == "award" }).compactMap(\.amount).reduce(0, +),
-            dossier.cases.count == workload.counts["report", default: 0], points.isConserved
+        guard points.totals.awarded == awarded, dossier.cases.count == results.counts["report", default: 0], points.isConserved
         else {
             throw CLIError.io("the rebuilt projections do not match the workload: \(points.totals), \(dossier.cases.count) cases")
         }
@@ -133,7 +129,7 @@ struct BenchCommand: AsyncParsableCommand {
                 unit: "entries"))
 
         // The reference limit: libsodium verifying on every core, here.
-        results.verifyPerSecond = try await Self.verifyRate(workload)
+        results.verifyPerSecond = try await Self.verifyRate(seed: seed)
         results.peakMB = PeakMemory.lifetimeMegabytes()
         say(
             String(
@@ -147,6 +143,24 @@ struct BenchCommand: AsyncParsableCommand {
         if json { print(jsonString(results.object)) }
     }
 
+    /// The workload of this run, signed, with what the checks after the
+    /// rebuild expect; writes it for the peer when asked.
+    func prepare(_ results: inout BenchResults) throws -> (
+        lanes: [[SignedEvent]], preamble: [SignedEvent], keys: (authority: SigningKey, log: SigningKey), awarded: Int64
+    ) {
+        let workload = CivicMixWorkload(events: events, seed: seed)
+        if let workloadOut { try writeWorkload(workload, to: workloadOut) }
+        results.counts = workload.counts
+        results.actors = workload.actors.count
+        results.residents = workload.residents
+        results.cores = ProcessInfo.processInfo.activeProcessorCount
+        let time = Timestamp(Date())
+        let awarded = workload.commands.filter { $0.action == "award" }.compactMap(\.amount).reduce(0, +)
+        return (
+            try workload.signed(lanes: appenders, at: time), try workload.preamble(at: time), (workload.authority, workload.logKey), awarded
+        )
+    }
+
     func say(_ line: String) {
         if json { printError(line) } else { print(line) }
     }
@@ -154,8 +168,8 @@ struct BenchCommand: AsyncParsableCommand {
     /// Signatures verified per second on every core: 32,768 events of the
     /// mix (the same sizes the audit checks), verified three times, the
     /// best run counted.
-    static func verifyRate(_ workload: CivicMixWorkload) async throws -> Double {
-        let sample = try CivicMixWorkload(events: 32_768, seed: workload.seed &+ 1).signed(lanes: 1, at: Timestamp(Date()))[0]
+    static func verifyRate(seed: UInt64) async throws -> Double {
+        let sample = try CivicMixWorkload(events: 32_768, seed: seed &+ 1).signed(lanes: 1, at: Timestamp(Date()))[0]
         var best = 0.0
         for _ in 0..<3 {
             let started = ContinuousClock.now
@@ -196,7 +210,7 @@ struct BenchResults {
     var events: Int
     var seed: UInt64
     var appenders: Int
-    var counts: [String: Int]
+    var counts: [String: Int] = [:]
     var actors = 0
     var residents = 0
     var cores = 0
