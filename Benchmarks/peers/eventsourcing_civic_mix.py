@@ -9,7 +9,8 @@ commands, in the same order) and measures, like the Swift side:
   SQLite transaction (WAL; the library leaves `synchronous` at SQLite's
   default, FULL, which this script reads back and reports);
 - rebuild: a fresh application on the same file reads the whole notification
-  log in pages and folds it into the same two projections: the case dossier
+  log in pages and folds it into the same two projections (three times; the
+  fastest counts, as on the Swift side): the case dossier
   (every step of every case, with who took it and when) and the points
   balances (contribution and reputation per resident, the pool, the totals).
 
@@ -132,6 +133,9 @@ def application(db):
     })
 
 
+REBUILD_RUNS = 3
+
+
 def rebuild(db):
     """Reads the notification log and folds it into the two projections."""
     app = application(db)
@@ -208,15 +212,20 @@ def main():
     say(f"peer durable append (one save per command, SQLite {journal}, synchronous = {synchronous}): "
         f"{len(commands):,} events in {append_seconds:.2f} s = {len(commands) / append_seconds:.0f} events/s")
 
-    started = time.perf_counter()
-    count, dossier, balances, totals, pool = rebuild(db)
-    rebuild_seconds = time.perf_counter() - started
+    # A short phase on a noisy machine: the best of three runs counts, as on
+    # the Swift side.
+    rebuild_seconds = None
+    for _ in range(REBUILD_RUNS):
+        started = time.perf_counter()
+        count, dossier, balances, totals, pool = rebuild(db)
+        seconds = time.perf_counter() - started
+        rebuild_seconds = seconds if rebuild_seconds is None else min(rebuild_seconds, seconds)
     reports = sum(1 for c in commands if c["action"] == "report")
     if totals["awarded"] != awarded or len(dossier) != reports or pool + sum(b[0] + b[1] for b in balances.values()) != totals["issued"] - 0:
         # Deductions come back to the pool from reputation, so the sum holds.
         print(f"error: the rebuilt projections do not match the workload: {totals}, {len(dossier)} cases", file=sys.stderr)
         sys.exit(1)
-    say(f"peer projection rebuild (case dossier + points balances, from the notification log): "
+    say(f"peer projection rebuild (case dossier + points balances, from the notification log; best of {REBUILD_RUNS}): "
         f"{count:,} events in {rebuild_seconds:.2f} s = {count / rebuild_seconds:.0f} events/s")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     say(f"peer peak resident memory: {peak} MB")

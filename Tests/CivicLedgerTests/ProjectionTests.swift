@@ -72,6 +72,30 @@ struct ProjectionTests {
         #expect(try await runner.resume().lastPosition == nil)
     }
 
+    @Test("EntryPages and forEach pass every entry once, in order, for any page size and range")
+    func bulkReads() async throws {
+        let fixture = try await Self.ledger(events: 70)
+        let size = try #require(try await fixture.store.head()).size
+        let all = try await fixture.ledger.entries(from: 0, limit: Int(size))
+        #expect(all.count == Int(size))
+        await propertyCheck(count: 40, input: Gen.int(in: 1...40), Gen.int(in: 0...80), Gen.int(in: 0...80)) { pageSize, a, b in
+            let (start, end) = (UInt64(min(a, b)), UInt64(max(a, b)))
+            let expected = all.filter { $0.position >= start && $0.position < end }.map(\.position)
+            var paged: [UInt64] = []
+            for try await page in EntryPages(store: fixture.store, from: start, to: end, pageSize: pageSize) {
+                #expect(!page.isEmpty && page.count <= 16)
+                paged += page.map(\.position)
+            }
+            var streamed: [UInt64] = []
+            let count = try await EntryPages(store: fixture.store, from: start, to: end, pageSize: pageSize).forEach {
+                streamed.append($0.position)
+            }
+            #expect(paged == expected, "page size \(pageSize), \(start)..<\(end)")
+            #expect(streamed == expected, "page size \(pageSize), \(start)..<\(end)")
+            #expect(count == UInt64(expected.count))
+        }
+    }
+
     @Test("folding out of order is refused")
     func outOfOrder() async throws {
         let fixture = try await Self.ledger(events: 3)

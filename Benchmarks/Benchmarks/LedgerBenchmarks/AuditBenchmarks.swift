@@ -106,13 +106,9 @@ func auditBenchmarks() {
         let started = ContinuousClock.now
         var domain = GovernanceState()
         var projections: [any Projection] = GovernanceProjections.all.map { $0.init() }
-        var count = 0
-        for try await page in EntryPages(store: auditStore!) {
-            for entry in page {
-                try domain.fold(entry)
-                for index in projections.indices { try projections[index].fold(entry) }
-            }
-            count += page.count
+        let count = try await EntryPages(store: auditStore!).forEach { entry in
+            try domain.fold(entry)
+            for index in projections.indices { try projections[index].fold(entry) }
         }
         let elapsed = ContinuousClock.now - started
         precondition(count >= 1_000_000 && domain.nextPosition == UInt64(count), "folded \(count) entries")

@@ -138,20 +138,16 @@ func governanceBenchmarks() {
         var supplies = SupplyStock()
         var dossier = CaseDossier()
         var deliberations = DeliberationBoard()
-        var count = 0
         benchmark.startMeasurement()
-        for try await page in EntryPages(store: civicStore!) {
-            for entry in page {
-                try board.fold(entry)
-                try points.fold(entry)
-                try archive.fold(entry)
-                try visits.fold(entry)
-                try volunteers.fold(entry)
-                try supplies.fold(entry)
-                try dossier.fold(entry)
-                try deliberations.fold(entry)
-            }
-            count += page.count
+        let count = try await EntryPages(store: civicStore!).forEach { entry in
+            try board.fold(entry)
+            try points.fold(entry)
+            try archive.fold(entry)
+            try visits.fold(entry)
+            try volunteers.fold(entry)
+            try supplies.fold(entry)
+            try dossier.fold(entry)
+            try deliberations.fold(entry)
         }
         benchmark.stopMeasurement()
         precondition(count == 1_000_000, "rebuilt from \(count) entries")

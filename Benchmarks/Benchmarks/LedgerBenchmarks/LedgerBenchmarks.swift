@@ -137,14 +137,8 @@ let benchmarks: @Sendable () -> Void = {
     ) { benchmark in
         let store = readStore!
         var checksum: UInt64 = 0
-        var count = 0
         benchmark.startMeasurement()
-        for try await page in EntryPages(store: store) {
-            for entry in page {
-                checksum &+= entry.streamVersion
-            }
-            count += page.count
-        }
+        let count = try await EntryPages(store: store).forEach { checksum &+= $0.streamVersion }
         benchmark.stopMeasurement()
         precondition(count == 1_000_000, "read \(count) entries")
         blackHole(checksum)

@@ -108,7 +108,8 @@ public actor Ledger {
         _ = try LedgerRules.admit(content, at: 0, registry: &registry, head: nil)
         let entry = LedgerEntry(position: 0, recordedAt: now, streamVersion: 1, event: event)
         if let domain, domain.nextPosition != 0 {
-            throw LedgerError(.invalidSnapshot, "a new ledger needs an empty domain state; this one has folded \(domain.nextPosition) entries")
+            throw LedgerError(
+                .invalidSnapshot, "a new ledger needs an empty domain state; this one has folded \(domain.nextPosition) entries")
         }
         try domain?.check(entry)
         var frontier = MerkleFrontier()
@@ -165,7 +166,10 @@ public actor Ledger {
                 do {
                     streamHead = try LedgerRules.admit(entry.content, at: entry.position, registry: &registry, head: streamHead)
                 } catch {
-                    throw LedgerError(.storeFailure, "the ledger's system stream does not replay at position \(entry.position): \(error.message); run verify", position: entry.position)
+                    throw LedgerError(
+                        .storeFailure,
+                        "the ledger's system stream does not replay at position \(entry.position): \(error.message); run verify",
+                        position: entry.position)
                 }
             }
             version += UInt64(page.count)
@@ -175,16 +179,15 @@ public actor Ledger {
             throw LedgerError(.storeFailure, "the store has a head but no genesis entry")
         }
         if let logSigner, logSigner.publicKey != registry.logKey {
-            throw LedgerError(.signingFailed, "the log key given is not the ledger's log key \(registry.logKey.fingerprint)", key: logSigner.publicKey)
+            throw LedgerError(
+                .signingFailed, "the log key given is not the ledger's log key \(registry.logKey.fingerprint)", key: logSigner.publicKey)
         }
         var domain = domain
         if var caughtUp = domain {
             guard caughtUp.nextPosition <= head.size else {
                 throw LedgerError(.invalidSnapshot, "the domain state covers \(caughtUp.nextPosition) entries; the log holds \(head.size)")
             }
-            for try await page in EntryPages(store: store, from: caughtUp.nextPosition, to: head.size) {
-                for entry in page { try caughtUp.fold(entry) }
-            }
+            try await EntryPages(store: store, from: caughtUp.nextPosition, to: head.size).forEach { try caughtUp.fold($0) }
             domain = caughtUp
         }
         let latest = try await store.latestCheckpoint()
@@ -222,7 +225,8 @@ public actor Ledger {
             throw error.at(position: stored.position)
         }
         guard entry.position == stored.position else {
-            throw LedgerError(.malformed, "the entry stored at position \(stored.position) says it is at \(entry.position)", position: stored.position)
+            throw LedgerError(
+                .malformed, "the entry stored at position \(stored.position) says it is at \(entry.position)", position: stored.position)
         }
         return entry
     }

@@ -91,27 +91,31 @@ struct BenchCommand: AsyncParsableCommand {
         results.appendPeakMB = PeakMemory.megabytes()
         say(results.append.line("durable append (\(appenders) appenders, SQLite WAL, synchronous = FULL)", unit: "events"))
 
-        // Projection rebuild from the file.
+        // Projection rebuild from the file: a short phase on a noisy
+        // machine, so the best of three runs counts (the peer does the same).
         PeakMemory.reset()
         let reader = try SQLiteEventStore(path: path)
-        var dossier = CaseDossier()
-        var points = PointsBalances()
         var rebuilt = 0
-        started = .now
-        for try await page in EntryPages(store: reader) {
-            for entry in page {
-                try dossier.fold(entry)
-                try points.fold(entry)
+        for _ in 0..<Self.rebuildRuns {
+            var dossier = CaseDossier()
+            var points = PointsBalances()
+            started = .now
+            rebuilt = Int(
+                try await EntryPages(store: reader).forEach { entry in
+                    try dossier.fold(entry)
+                    try points.fold(entry)
+                })
+            let run = BenchResults.Phase(count: rebuilt, seconds: started.duration(to: .now).seconds)
+            if results.rebuild.count == 0 || run.seconds < results.rebuild.seconds { results.rebuild = run }
+            guard points.totals.awarded == awarded, dossier.cases.count == results.counts["report", default: 0], points.isConserved
+            else {
+                throw CLIError.io("the rebuilt projections do not match the workload: \(points.totals), \(dossier.cases.count) cases")
             }
-            rebuilt += page.count
         }
-        results.rebuild = .init(count: rebuilt, seconds: started.duration(to: .now).seconds)
         results.rebuildPeakMB = PeakMemory.megabytes()
-        guard points.totals.awarded == awarded, dossier.cases.count == results.counts["report", default: 0], points.isConserved
-        else {
-            throw CLIError.io("the rebuilt projections do not match the workload: \(points.totals), \(dossier.cases.count) cases")
-        }
-        say(results.rebuild.line("projection rebuild (case dossier + points balances, from the SQLite file)", unit: "events"))
+        say(
+            results.rebuild.line(
+                "projection rebuild (case dossier + points balances, from the SQLite file; best of \(Self.rebuildRuns))", unit: "events"))
 
         // Full audit.
         PeakMemory.reset()
@@ -142,6 +146,9 @@ struct BenchCommand: AsyncParsableCommand {
         if let db { say("the ledger is kept in \(db)") }
         if json { print(jsonString(results.object)) }
     }
+
+    /// How many times the rebuild runs; the fastest counts.
+    static let rebuildRuns = 3
 
     /// The workload of this run, signed, with what the checks after the
     /// rebuild expect; writes it for the peer when asked.

@@ -106,7 +106,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         var visits = VisitSchedule()
-        for try await page in EntryPages(store: store) { for entry in page { try visits.fold(entry) } }
+        try await EntryPages(store: store).forEach { try visits.fold($0) }
         let overdueVisits = visits.overdue(at: end)
         print("\nCare (关爱)")
         print(
