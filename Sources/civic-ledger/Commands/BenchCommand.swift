@@ -55,24 +55,54 @@ struct BenchCommand: AsyncParsableCommand {
         // The workload, signed before the clock starts (as clients sign on
         // their devices); the commands are let go once signed.
         var results = BenchResults(events: events, seed: seed, appenders: appenders)
-        var started = ContinuousClock.now
-        var (lanes, preamble, keys, awarded) = try prepare(&results)
+        let started = ContinuousClock.now
+        var signed: SignedWorkload? = try prepare(&results)
+        let awarded = signed?.awarded ?? 0
         results.signingSeconds = started.duration(to: .now).seconds
+        results.signingPeakMB = PeakMemory.megabytes()
         say("signed \(events.formatted()) events in \(String(format: "%.1f", results.signingSeconds)) s (before the clock starts)")
 
-        // Durable append.
+        // Each phase holds its own store, ledger and projections, and lets
+        // them go before the next phase starts.
+        try await append(&signed, to: path, results: &results)
+        let reader = try SQLiteEventStore(path: path)
+        try await rebuild(reader, awarded: awarded, results: &results)
+        try await audit(reader, results: &results)
+
+        // The reference limit: libsodium verifying on every core, here.
+        results.verifyPerSecond = try await Self.verifyRate(seed: seed)
+        // Each phase reset the high-water mark; the run's peak is the
+        // highest of them.
+        results.peakMB = max(
+            PeakMemory.megabytes(), results.signingPeakMB, results.appendPeakMB, results.rebuildPeakMB, results.auditPeakMB)
+        say(
+            String(
+                format: "libsodium Ed25519 verify on %d cores: %.0f/s; the audit runs at %.2f× of it", results.cores,
+                results.verifyPerSecond,
+                results.audit.perSecond / results.verifyPerSecond))
+        say(
+            "peak resident memory: \(results.peakMB) MB (signing \(results.signingPeakMB) MB, append \(results.appendPeakMB) MB, rebuild \(results.rebuildPeakMB) MB, audit \(results.auditPeakMB) MB)"
+        )
+        if let db { say("the ledger is kept in \(db)") }
+        if json { print(jsonString(results.object)) }
+    }
+
+    /// Durable append: the signed events from concurrent appenders, each
+    /// waiting until its event is durable; the events are let go after.
+    func append(_ signed: inout SignedWorkload?, to path: String, results: inout BenchResults) async throws {
+        guard let workload = signed else { return }
         PeakMemory.reset()
         let store = try SQLiteEventStore(path: path)
         let ledger = try await Ledger.create(
-            store: store, origin: CivicMixWorkload.origin, authority: keys.authority, logSigner: keys.log,
+            store: store, origin: CivicMixWorkload.origin, authority: workload.authority, logSigner: workload.log,
             permissions: CivicMixWorkload.permissions, configuration: CLIContext.ledgerConfiguration)
-        _ = try await ledger.append(batch: preamble)
+        _ = try await ledger.append(batch: workload.preamble)
         let progress = ProgressReporter("appending")
         let appended = Counter()
         let total = UInt64(events)
-        started = .now
+        let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for lane in lanes {
+            for lane in workload.lanes {
                 group.addTask {
                     for event in lane {
                         _ = try await ledger.append(event)
@@ -85,22 +115,22 @@ struct BenchCommand: AsyncParsableCommand {
         results.append = .init(count: events, seconds: started.duration(to: .now).seconds)
         // The signed events are not needed past here: the later phases'
         // memory is their own.
-        lanes = []
-        preamble = []
+        signed = nil
         _ = try await ledger.checkpoint()
         results.appendPeakMB = PeakMemory.megabytes()
         say(results.append.line("durable append (\(appenders) appenders, SQLite WAL, synchronous = FULL)", unit: "events"))
+    }
 
-        // Projection rebuild from the file: a short phase on a noisy
-        // machine, so the best of three runs counts (the peer does the same).
+    /// Projection rebuild from the file: a short phase on a noisy machine,
+    /// so the best of three runs counts (the peer does the same). Each run
+    /// is checked against the workload.
+    func rebuild(_ reader: SQLiteEventStore, awarded: Int64, results: inout BenchResults) async throws {
         PeakMemory.reset()
-        let reader = try SQLiteEventStore(path: path)
-        var rebuilt = 0
         for _ in 0..<Self.rebuildRuns {
             var dossier = CaseDossier()
             var points = PointsBalances()
-            started = .now
-            rebuilt = Int(
+            let started = ContinuousClock.now
+            let rebuilt = Int(
                 try await EntryPages(store: reader).forEach { entry in
                     try dossier.fold(entry)
                     try points.fold(entry)
@@ -116,45 +146,41 @@ struct BenchCommand: AsyncParsableCommand {
         say(
             results.rebuild.line(
                 "projection rebuild (case dossier + points balances, from the SQLite file; best of \(Self.rebuildRuns))", unit: "events"))
+    }
 
-        // Full audit.
+    /// The full audit: every signature, key, role, stream version and
+    /// checkpoint, and the Merkle tree.
+    func audit(_ reader: SQLiteEventStore, results: inout BenchResults) async throws {
         PeakMemory.reset()
-        started = .now
+        let started = ContinuousClock.now
         let auditing = ProgressReporter("auditing")
         let audit = try await Auditor(store: reader).audit { checked, total in auditing.update(done: checked, total: total) }
         results.audit = .init(count: Int(audit.entries), seconds: started.duration(to: .now).seconds)
         results.auditPeakMB = PeakMemory.megabytes()
-        guard audit.isClean, audit.signaturesChecked == UInt64(rebuilt) else {
+        guard audit.isClean, audit.signaturesChecked == UInt64(results.rebuild.count) else {
             throw CLIError.io("the audit of the benchmark ledger is not clean: \(audit.findings.prefix(3).map(\.description))")
         }
         say(
             results.audit.line(
                 "full audit (every signature, key, role, stream version, the Merkle tree, \(audit.checkpointsChecked) checkpoints)",
                 unit: "entries"))
-
-        // The reference limit: libsodium verifying on every core, here.
-        results.verifyPerSecond = try await Self.verifyRate(seed: seed)
-        results.peakMB = PeakMemory.lifetimeMegabytes()
-        say(
-            String(
-                format: "libsodium Ed25519 verify on %d cores: %.0f/s; the audit runs at %.2f× of it", results.cores,
-                results.verifyPerSecond,
-                results.audit.perSecond / results.verifyPerSecond))
-        say(
-            "peak resident memory: \(results.peakMB) MB (append \(results.appendPeakMB) MB, rebuild \(results.rebuildPeakMB) MB, audit \(results.auditPeakMB) MB)"
-        )
-        if let db { say("the ledger is kept in \(db)") }
-        if json { print(jsonString(results.object)) }
     }
 
     /// How many times the rebuild runs; the fastest counts.
     static let rebuildRuns = 3
 
-    /// The workload of this run, signed, with what the checks after the
-    /// rebuild expect; writes it for the peer when asked.
-    func prepare(_ results: inout BenchResults) throws -> (
-        lanes: [[SignedEvent]], preamble: [SignedEvent], keys: (authority: SigningKey, log: SigningKey), awarded: Int64
-    ) {
+    /// The workload of this run, signed, with the keys and what the checks
+    /// after the rebuild expect.
+    struct SignedWorkload {
+        var lanes: [[SignedEvent]]
+        var preamble: [SignedEvent]
+        var authority: SigningKey
+        var log: SigningKey
+        var awarded: Int64
+    }
+
+    /// Draws the workload and signs it; writes it for the peer when asked.
+    func prepare(_ results: inout BenchResults) throws -> SignedWorkload {
         let workload = CivicMixWorkload(events: events, seed: seed)
         if let workloadOut { try writeWorkload(workload, to: workloadOut) }
         results.counts = workload.counts
@@ -162,10 +188,10 @@ struct BenchCommand: AsyncParsableCommand {
         results.residents = workload.residents
         results.cores = ProcessInfo.processInfo.activeProcessorCount
         let time = Timestamp(Date())
-        let awarded = workload.commands.filter { $0.action == "award" }.compactMap(\.amount).reduce(0, +)
-        return (
-            try workload.signed(lanes: appenders, at: time), try workload.preamble(at: time), (workload.authority, workload.logKey), awarded
-        )
+        return SignedWorkload(
+            lanes: try workload.signed(lanes: appenders, at: time), preamble: try workload.preamble(at: time),
+            authority: workload.authority, log: workload.logKey,
+            awarded: workload.commands.filter { $0.action == "award" }.compactMap(\.amount).reduce(0, +))
     }
 
     func say(_ line: String) {
@@ -226,6 +252,7 @@ struct BenchResults {
     var rebuild = Phase()
     var audit = Phase()
     var verifyPerSecond = 0.0
+    var signingPeakMB = 0
     var appendPeakMB = 0
     var rebuildPeakMB = 0
     var auditPeakMB = 0
@@ -239,7 +266,7 @@ struct BenchResults {
             "tool": "civic-ledger", "events": events, "seed": seed, "appenders": appenders, "counts": counts, "actors": actors,
             "residents": residents, "cores": cores, "signingSeconds": signingSeconds,
             "append": phase(append, peak: appendPeakMB), "rebuild": phase(rebuild, peak: rebuildPeakMB),
-            "audit": phase(audit, peak: auditPeakMB), "verifyPerSecond": verifyPerSecond, "peakMB": peakMB,
+            "audit": phase(audit, peak: auditPeakMB), "verifyPerSecond": verifyPerSecond, "peakMB": peakMB, "signingPeakMB": signingPeakMB,
             "auditToVerify": verifyPerSecond > 0 ? audit.perSecond / verifyPerSecond : 0,
         ]
     }
@@ -278,7 +305,8 @@ enum PeakMemory {
         return lifetimeMegabytes()
     }
 
-    /// The process's peak since it started, in MB.
+    /// The peak `getrusage` reports, in MB (on Linux, `reset()` resets it
+    /// too); the fallback where `/proc` is missing.
     static func lifetimeMegabytes() -> Int {
         var usage = rusage()
         #if os(Linux)
