@@ -84,7 +84,9 @@ let package = Package(
                 "CivicLedgerTesting",
                 "CivicLedgerSQLite",
                 .product(name: "PropertyBased", package: "swift-property-based"),
-            ]
+            ],
+            // Read from the source tree by the snapshot tests (#filePath).
+            exclude: ["__Snapshots__"]
         ),
         .testTarget(
             name: "CivicLedgerSQLiteTests",
