@@ -123,10 +123,10 @@ struct PageReader<Page: Sendable>: Sendable {
 ///
 /// Each page is decoded on the caller's task, 16 entries at a time, just
 /// before they are handed over; ``forEach(_:)`` decodes one entry at a
-/// time and is faster still. Decoding on the reading task instead, beside
-/// the caller's folds, measured slower: an entry allocated on one thread
-/// and released on another costs the allocator more than the decoding it
-/// saves (docs/architecture.md, "Reading").
+/// time and is faster still. Decoding a whole page on the reading task
+/// instead, beside the caller's folds, measured slower: the decoded page
+/// has left the cache by the time it is folded, and each entry is freed by
+/// a thread that did not allocate it (docs/architecture.md, "Reading").
 ///
 /// - Throws: from iteration, ``LedgerError`` `.malformed` when a stored
 ///   entry does not decode or is stored at the wrong position; store errors.
