@@ -156,4 +156,50 @@ func governanceBenchmarks() {
     } setup: {
         civicStore = try await makeCivicLedger(try CaseLoopMix.entries(count: 1_000_000))
     }
+
+    // Where decoding belongs in a rebuild (docs/architecture.md, Reading):
+    // the case dossier and points balances from the same kind of ledger,
+    // each entry decoded just before it is folded, on the folding thread
+    // (EntryPages.forEach, what rebuilds do), against each page of 4,096
+    // decoded ahead on the reading task (the design before 2026-11-30).
+    nonisolated(unsafe) var placementStore: SQLiteEventStore?
+    for decodedAhead in [false, true] {
+        Benchmark(
+            decodedAhead
+                ? "Rebuild dossier + points, 1M-event SQLite ledger, pages decoded ahead on the reading task (events)"
+                : "Rebuild dossier + points, 1M-event SQLite ledger, each entry decoded as it is folded (events)",
+            configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .mega, maxIterations: 5)
+        ) { benchmark in
+            let store = placementStore!
+            var dossier = CaseDossier()
+            var points = PointsBalances()
+            benchmark.startMeasurement()
+            var count: UInt64 = 0
+            if decodedAhead {
+                @Sendable func decoded(from position: UInt64) -> Task<[LedgerEntry], any Error> {
+                    Task { try await store.entries(from: position, limit: 4096).map { try LedgerEntry(bytes: $0.bytes) } }
+                }
+                var ahead = decoded(from: 0)
+                while let last = try await ahead.value.last {
+                    let page = try await ahead.value
+                    ahead = decoded(from: last.position + 1)
+                    for entry in page {
+                        try dossier.fold(entry)
+                        try points.fold(entry)
+                    }
+                    count += UInt64(page.count)
+                }
+            } else {
+                count = try await EntryPages(store: store).forEach { entry in
+                    try dossier.fold(entry)
+                    try points.fold(entry)
+                }
+            }
+            benchmark.stopMeasurement()
+            precondition(count == 1_000_000 && (points.isConserved || points.totals.issued == 0), "rebuilt from \(count) entries")
+            blackHole(dossier.cases.count)
+        } setup: {
+            if placementStore == nil { placementStore = try await makeCivicLedger(try CaseLoopMix.entries(count: 1_000_000)) }
+        }
+    }
 }
