@@ -302,12 +302,12 @@ enum PeakMemory {
         {
             return kilobytes / 1024
         }
-        return lifetimeMegabytes()
+        return rusagePeak()
     }
 
     /// The peak `getrusage` reports, in MB (on Linux, `reset()` resets it
     /// too); the fallback where `/proc` is missing.
-    static func lifetimeMegabytes() -> Int {
+    private static func rusagePeak() -> Int {
         var usage = rusage()
         #if os(Linux)
             getrusage(RUSAGE_SELF.rawValue, &usage)
