@@ -147,7 +147,7 @@ public struct VisitSchedule: Projection, Codable, Hashable {
         /// Days allowed between visits.
         public var intervalDays: Int
         /// When the next visit is due.
-        public var due: Timestamp { since.adding(milliseconds: Int64(intervalDays) * 86_400_000) }
+        public var due: Timestamp { since.adding(milliseconds: Int64(intervalDays).clampedMultiplied(by: 86_400_000)) }
     }
 
     /// Due dates by resident id (erased residents are dropped).
@@ -310,11 +310,11 @@ public struct SupplyStock: Projection, Codable, Hashable {
 
     public mutating func apply(_ entry: LedgerEntry) throws {
         guard let code = GovernanceKind.code(of: entry), code == .stockIn || code == .stockOut,
-            let movement = try? StockMovement(payload: entry.payload), movement.quantity > 0
+            let movement = try? StockMovement(payload: entry.payload), GovernanceLimits.stockPerMovement.contains(movement.quantity)
         else { return }
         let signed = code == .stockIn ? movement.quantity : -movement.quantity
-        stock[entry.stream, default: [:]][movement.item, default: 0] += signed
-        if signed < 0 { issuedOut[movement.item, default: 0] -= signed }
+        stock[entry.stream, default: [:]][movement.item, default: 0].addClamped(signed)
+        if signed < 0 { issuedOut[movement.item, default: 0].addClamped(movement.quantity) }
     }
 }
 

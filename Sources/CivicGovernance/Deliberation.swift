@@ -512,7 +512,7 @@ public struct DeliberationMeeting: GovernancePayload {
             else { throw invalid("the totals must be the counts of the named votes") }
         }
         guard Int(yes) + Int(no) + Int(abstain) <= present.count else {
-            throw invalid("\(yes + no + abstain) votes from \(present.count) present")
+            throw invalid("\(Int(yes) + Int(no) + Int(abstain)) votes from \(present.count) present")
         }
         return Deliberation.Meeting(
             entitled: entitled, present: present,

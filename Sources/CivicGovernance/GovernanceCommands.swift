@@ -220,7 +220,7 @@ public struct GovernanceCommands: Sendable {
         guard let rule = try rules(state).pointRules[ruleID] else {
             throw LedgerError(.domainRule, "there is no points rule \"\(ruleID)\"", stream: GovernanceStream.points(resident))
         }
-        let payload = PointsMovement(account: rule.account, amount: abs(rule.amount), rule: ruleID, evidence: evidence, reason: reason)
+        let payload = PointsMovement(account: rule.account, amount: rule.size, rule: ruleID, evidence: evidence, reason: reason)
         return try make(
             kind, GovernanceStream.points(resident), try residentPlace(resident, state), .any, payload, signer, state, time, key)
     }

@@ -67,6 +67,11 @@ public struct GovernanceRules: Codable, Hashable, Sendable {
 
         /// `true` for a deduction rule.
         public var isDeduction: Bool { amount < 0 }
+
+        /// The points one award or deduction moves: |amount|, without
+        /// trapping on `Int64.min` (which ``GovernanceRules/validate()``
+        /// refuses).
+        public var size: Int64 { Int64(clamping: amount.magnitude) }
     }
 
     /// The community's place, such as `zhuji/dongsheng`.
@@ -106,7 +111,7 @@ public struct GovernanceRules: Codable, Hashable, Sendable {
     /// The deadline for `urgency` in `mode`, in minutes.
     public func deadline(for urgency: Urgency, mode: CommunityMode) -> UInt32 {
         let base = deadlineMinutes[urgency] ?? 7 * 24 * 60
-        return mode == .emergency ? max(1, base * emergencyDeadlinePercent / 100) : base
+        return mode == .emergency ? max(1, UInt32(clamping: UInt64(base) * UInt64(emergencyDeadlinePercent) / 100)) : base
     }
 
     /// Days between visits for a resident with `tags` at `level`: the
@@ -147,23 +152,35 @@ public struct GovernanceRules: Codable, Hashable, Sendable {
         return Array(try! encoder.encode(self))
     }
 
-    /// Checks the values are usable.
+    /// Checks the values are usable and within ``GovernanceLimits``.
     public func validate() throws(LedgerError) {
-        guard !Urgency.allCases.contains(where: { (deadlineMinutes[$0] ?? 0) == 0 }) else {
-            throw LedgerError(.domainRule, "rules: every urgency needs a deadline of at least one minute")
-        }
-        guard (1...100).contains(emergencyDeadlinePercent) else {
-            throw LedgerError(.domainRule, "rules: the emergency deadline must be 1 to 100 per cent")
-        }
-        guard (-14 * 60...14 * 60).contains(utcOffsetMinutes), visitIntervalDays >= 1, appealWindowDays >= 0, maximumExtensions >= 0,
-            volunteerQuotaPerYear >= 0
-        else {
-            throw LedgerError(.domainRule, "rules: a time zone offset, interval, window or quota is out of range")
-        }
-        for (id, rule) in pointRules {
-            guard rule.amount != 0, !rule.grantors.isEmpty, (rule.monthlyCap ?? 1) > 0 else {
-                throw LedgerError(.domainRule, "rules: point rule \(id) needs a non-zero amount, a grantor and a positive cap")
+        func within<T: BinaryInteger>(_ field: String, _ value: T, _ bounds: ClosedRange<T>) throws(LedgerError) {
+            guard bounds.contains(value) else {
+                throw LedgerError(.domainRule, "rules: " + GovernanceLimits.outOfBounds(field, value, bounds))
             }
+        }
+        for urgency in Urgency.allCases {
+            try within("deadlineMinutes.\(urgency.rawValue)", deadlineMinutes[urgency] ?? 0, GovernanceLimits.minutes)
+        }
+        try within("emergencyDeadlinePercent", emergencyDeadlinePercent, 1...100)
+        try within("maximumExtensionMinutes", maximumExtensionMinutes, GovernanceLimits.minutes)
+        try within("maximumExtensions", maximumExtensions, GovernanceLimits.extensions)
+        try within("utcOffsetMinutes", utcOffsetMinutes, GovernanceLimits.utcOffsetMinutes)
+        try within("appealWindowDays", appealWindowDays, GovernanceLimits.appealDays)
+        try within("visitIntervalDays", visitIntervalDays, GovernanceLimits.visitDays)
+        for (tag, days) in visitIntervalDaysByTag.sorted(by: { $0.key < $1.key }) {
+            try within("visitIntervalDaysByTag.\(tag)", days, GovernanceLimits.visitDays)
+        }
+        for (level, days) in visitIntervalDaysByLevel.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            try within("visitIntervalDaysByLevel.\(level.rawValue)", days, GovernanceLimits.visitDays)
+        }
+        try within("volunteerQuotaPerYear", volunteerQuotaPerYear, GovernanceLimits.yearlyQuota)
+        for (id, rule) in pointRules.sorted(by: { $0.key < $1.key }) {
+            guard !rule.grantors.isEmpty else {
+                throw LedgerError(.domainRule, "rules: point rule \(id) needs a grantor")
+            }
+            try within("pointRules.\(id).amount (its size)", rule.size, GovernanceLimits.pointsPerMovement)
+            if let cap = rule.monthlyCap { try within("pointRules.\(id).monthlyCap", cap, GovernanceLimits.monthlyCap) }
             guard rule.isDeduction || !rule.evidence.isEmpty else {
                 throw LedgerError(.domainRule, "rules: award rule \(id) must name what evidence it needs")
             }

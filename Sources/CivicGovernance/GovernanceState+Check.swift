@@ -83,6 +83,14 @@ extension GovernanceState {
             return grants.contains { roles.contains($0.role) && entry.content.place.isWithin($0.scope) }
         }
 
+        /// Refuses `value` of the payload's `field` outside `bounds`
+        /// (``GovernanceLimits``), naming the kind, the field and the bounds.
+        func within<T: BinaryInteger>(_ field: String, _ value: T, _ bounds: ClosedRange<T>) throws(LedgerError) {
+            guard bounds.contains(value) else {
+                throw error(.malformed, "\(kind) payload: " + GovernanceLimits.outOfBounds(field, value, bounds))
+            }
+        }
+
         func needText(_ text: String, _ what: String) throws(LedgerError) {
             guard !text.allSatisfy(\.isWhitespace) else { throw error(.domainRule, "\(kind) needs \(what)") }
         }
@@ -279,8 +287,16 @@ extension GovernanceState {
         switch kind {
         case GovernanceKind.issue:
             try context.onStream(GovernanceKind.communityStream)
-            guard try context.decode(PointsAmount.self).amount > 0 else {
+            let amount = try context.decode(PointsAmount.self).amount
+            guard amount > 0 else {
                 throw context.error(.domainRule, "an issuance is at least 1 point")
+            }
+            try context.within("amount", amount, GovernanceLimits.pointsPerMovement)
+            guard points.totals.issued.clampedAdding(amount) <= GovernanceLimits.pointsIssued else {
+                throw context.error(
+                    .domainRule,
+                    "\(points.totals.issued) points were issued; \(amount) more would pass the most a ledger issues, \(GovernanceLimits.pointsIssued) (docs/format.md §10.1)"
+                )
             }
             return
         case GovernanceKind.periodClose:
@@ -323,10 +339,10 @@ extension GovernanceState {
                     "rule \(movement.rule) is \(rule.isDeduction ? "a deduction" : "an award"), not \(isAward ? "an award" : "a deduction")"
                 )
             }
-            guard movement.account == rule.account, movement.amount == abs(rule.amount) else {
+            guard movement.account == rule.account, movement.amount == rule.size else {
                 throw context.error(
                     .domainRule,
-                    "rule \(movement.rule) moves \(abs(rule.amount)) \(rule.account.rawValue) points, not \(movement.amount) \(movement.account.rawValue)"
+                    "rule \(movement.rule) moves \(rule.size) \(rule.account.rawValue) points, not \(movement.amount) \(movement.account.rawValue)"
                 )
             }
             guard context.signerHolds(anyOf: rule.grantors) else {
@@ -356,7 +372,7 @@ extension GovernanceState {
             if let cap = rule.monthlyCap {
                 let month = CivilMonth(context.time, offsetMinutes: rules.utcOffsetMinutes)
                 let used = capUsage[CapKey(resident: resident, rule: movement.rule, month: month)] ?? 0
-                guard used + movement.amount <= cap else {
+                guard used.clampedAdding(movement.amount) <= cap else {
                     throw context.error(
                         .capExceeded,
                         "\(resident) has \(used) of the \(cap) points rule \(movement.rule) allows in \(month.year)-\(month.month); \(movement.amount) more exceeds it"
@@ -377,7 +393,8 @@ extension GovernanceState {
                 throw context.error(.domainRule, "the entry at position \(appeal.target) was already appealed")
             }
             if let at = movementTimes[appeal.target],
-                context.time.millisecondsSinceEpoch - at.millisecondsSinceEpoch > Int64(rules.appealWindowDays) * 86_400_000
+                context.time.millisecondsSinceEpoch.clampedSubtracting(at.millisecondsSinceEpoch)
+                    > Int64(rules.appealWindowDays).clampedMultiplied(by: 86_400_000)
             {
                 throw context.error(
                     .deadline, "the appeal window of \(rules.appealWindowDays) days for position \(appeal.target) has passed")
@@ -399,6 +416,7 @@ extension GovernanceState {
             let redemption = try context.decode(PointsAmount.self)
             guard context.signer == resident else { throw context.error(.wrongActor, "only \(resident) redeems their points") }
             guard redemption.amount > 0 else { throw context.error(.domainRule, "a redemption is at least 1 point") }
+            try context.within("amount", redemption.amount, GovernanceLimits.pointsPerMovement)
             if let through = redemptionSuspendedThrough[resident], through >= year(of: context.time) {
                 throw context.error(.domainRule, "\(resident)'s redemption is suspended for \(through) after a violation")
             }
@@ -488,11 +506,20 @@ extension GovernanceState {
         }
         let movement = try context.decode(StockMovement.self)
         guard movement.quantity > 0 else { throw context.error(.domainRule, "a quantity is at least 1") }
+        try context.within("quantity", movement.quantity, GovernanceLimits.stockPerMovement)
         try context.needText(movement.item, "an item")
         if context.kind == GovernanceKind.stockOut {
             let stock = supplies.quantity(of: movement.item, in: store)
             guard stock >= movement.quantity else {
                 throw context.error(.insufficient, "store \(store) holds \(stock) \(movement.item); \(movement.quantity) cannot go out")
+            }
+        } else {
+            let stock = supplies.quantity(of: movement.item, in: store)
+            guard stock.clampedAdding(movement.quantity) <= GovernanceLimits.stockHeld else {
+                throw context.error(
+                    .domainRule,
+                    "store \(store) holds \(stock) \(movement.item); \(movement.quantity) more would pass the most a store holds, \(GovernanceLimits.stockHeld) (docs/format.md §10.1)"
+                )
             }
         }
     }

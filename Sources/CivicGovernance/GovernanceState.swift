@@ -201,7 +201,8 @@ public struct GovernanceState: LedgerDomain {
         case .award?:
             if let movement = try? PointsMovement(payload: entry.payload), let resident = Self.resident(of: entry.stream) {
                 let month = CivilMonth(entry.recordedAt, offsetMinutes: rules?.utcOffsetMinutes ?? 480)
-                capUsage[CapKey(resident: resident, rule: movement.rule, month: month), default: 0] += movement.amount
+                let key = CapKey(resident: resident, rule: movement.rule, month: month)
+                capUsage[key] = (capUsage[key] ?? 0).clampedAdding(movement.amount)
                 if let position = movement.evidence {
                     awarded.insert(AwardKey(rule: movement.rule, evidence: position, resident: resident))
                 }

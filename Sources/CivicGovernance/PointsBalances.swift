@@ -24,10 +24,10 @@ public struct PointsBalances: Projection, Codable, Hashable {
         /// Moves `amount` into `account` (negative: out of it).
         @inlinable mutating func add(_ amount: Int64, to account: PointsAccount, earning: Bool) {
             if account == .contribution {
-                contribution += amount
-                if earning { earned += amount }
+                contribution = contribution.clampedAdding(amount)
+                if earning { earned = earned.clampedAdding(amount) }
             } else {
-                reputation += amount
+                reputation = reputation.clampedAdding(amount)
             }
         }
 
@@ -115,12 +115,16 @@ public struct PointsBalances: Projection, Codable, Hashable {
     }
 
     /// Σ of every account, both kinds.
-    public var accountsTotal: Int64 {
-        balances.reduce(0) { $0 + $1.contribution + $1.reputation }
+    /// (clamped to `Int64`'s range; ``isConserved`` sums exactly).
+    public var accountsTotal: Int64 { Int64(clamping: exactAccountsTotal) }
+
+    /// Σ of every account in 128 bits: no count of accounts overflows it.
+    private var exactAccountsTotal: Int128 {
+        balances.reduce(Int128(0)) { $0 + Int128($1.contribution) + Int128($1.reputation) }
     }
 
     /// `true` when the pool and the accounts hold exactly what was issued.
-    public var isConserved: Bool { pool + accountsTotal == totals.issued }
+    public var isConserved: Bool { Int128(pool) + exactAccountsTotal == Int128(totals.issued) }
 
     /// Residents by contribution balance, then reputation, then id.
     public func ranking(limit: Int) -> [(resident: String, balance: Balance)] {
@@ -140,22 +144,32 @@ public struct PointsBalances: Projection, Codable, Hashable {
         guard let code = GovernanceKind.code(of: entry), code.isPoints else { return }
         switch code {
         case .award, .deduct:
-            guard let head = entry.withPayloadBytes({ try? PointsMovement.head($0) }), head.amount > 0 else { return }
+            guard let head = entry.withPayloadBytes({ try? PointsMovement.head($0) }),
+                GovernanceLimits.pointsPerMovement.contains(head.amount)
+            else { return }
             let signed = code == .award ? head.amount : -head.amount
             balances[opened(accountIndex.insert(streamOf: entry))].add(signed, to: head.account, earning: signed > 0)
-            pool -= signed
-            if signed > 0 { totals.awarded += signed } else { totals.deducted -= signed }
+            pool = pool.clampedSubtracting(signed)
+            if signed > 0 {
+                totals.awarded = totals.awarded.clampedAdding(signed)
+            } else {
+                totals.deducted = totals.deducted.clampedAdding(head.amount)
+            }
             if let last = movementPositions.last, last >= entry.position { return }
             movementPositions.append(entry.position)
             movementRecords.append(Movement(stream: entry.stream, account: head.account, amount: signed))
         case .issue:
-            guard let amount = entry.withPayloadBytes({ try? PointsAmount.head($0) }), amount > 0 else { return }
-            pool += amount
-            totals.issued += amount
+            guard let amount = entry.withPayloadBytes({ try? PointsAmount.head($0) }),
+                GovernanceLimits.pointsPerMovement.contains(amount)
+            else { return }
+            pool = pool.clampedAdding(amount)
+            totals.issued = totals.issued.clampedAdding(amount)
         case .redeem:
-            guard let amount = entry.withPayloadBytes({ try? PointsAmount.head($0) }), amount > 0 else { return }
+            guard let amount = entry.withPayloadBytes({ try? PointsAmount.head($0) }),
+                GovernanceLimits.pointsPerMovement.contains(amount)
+            else { return }
             move(opened(accountIndex.insert(streamOf: entry)), .contribution, -amount)
-            totals.redeemed += amount
+            totals.redeemed = totals.redeemed.clampedAdding(amount)
         case .appeal:
             guard let appeal = try? PointsAppeal(payload: entry.payload) else { return }
             appeals[entry.position] = appeal.target
@@ -165,7 +179,7 @@ public struct PointsBalances: Projection, Codable, Hashable {
             else { return }
             let movement = movementRecords[index]
             move(opened(accountIndex.insert(movement.stream)), movement.account, -movement.amount)
-            totals.reversed += movement.amount
+            totals.reversed = totals.reversed.clampedAdding(movement.amount)
             movementRecords[index].reversed = true
         case .periodClose:
             guard let close = try? PeriodClose(payload: entry.payload), close.expiresContribution else { return }
@@ -173,8 +187,8 @@ public struct PointsBalances: Projection, Codable, Hashable {
                 let unspent = balances[number].contribution
                 guard unspent > 0 else { continue }
                 balances[number].add(-unspent, to: .contribution, earning: false)
-                pool += unspent
-                totals.expired += unspent
+                pool = pool.clampedAdding(unspent)
+                totals.expired = totals.expired.clampedAdding(unspent)
             }
         default:
             return
@@ -184,7 +198,7 @@ public struct PointsBalances: Projection, Codable, Hashable {
     /// Moves `amount` from the pool into account `number` (negative: back).
     private mutating func move(_ number: Int, _ account: PointsAccount, _ amount: Int64) {
         balances[number].add(amount, to: account, earning: false)
-        pool -= amount
+        pool = pool.clampedSubtracting(amount)
     }
 
     /// The number an insertion into ``accountIndex`` gave, opening an empty

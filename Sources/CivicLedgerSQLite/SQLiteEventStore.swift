@@ -112,16 +112,15 @@ public final class SQLiteEventStore: EventStore {
     public func head() async throws -> StoreHead? {
         try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT size, state FROM head WHERE id = 1") else { return nil }
-            let size: Int64 = row[0]
             let state: Data = row[1]
-            return StoreHead(size: UInt64(size), state: Array(state))
+            return StoreHead(size: try Self.count(row[0], "head.size"), state: Array(state))
         }
     }
 
     public func commit(_ commit: StoreCommit) async throws {
         try await write { db in
             let size = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position) + 1, 0) FROM entry") ?? 0
-            guard UInt64(size) == commit.expectedSize else {
+            guard try Self.count(size, "the entry count") == commit.expectedSize else {
                 throw LedgerError(.storeConflict, "the log holds \(size) entries, the commit expected \(commit.expectedSize)")
             }
             let insert = try db.cachedStatement(
@@ -177,7 +176,7 @@ public final class SQLiteEventStore: EventStore {
             guard code == SQLITE_ROW else {
                 throw LedgerError(.storeFailure, "reading entries failed: SQLite error \(code)")
             }
-            let position = UInt64(sqlite3_column_int64(sqlite, 0))
+            let position = try count(sqlite3_column_int64(sqlite, 0), "entry.position")
             let count = Int(sqlite3_column_bytes(sqlite, 1))
             let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
                 if count > 0, let blob = sqlite3_column_blob(sqlite, 1) {
@@ -200,8 +199,7 @@ public final class SQLiteEventStore: EventStore {
                     db, sql: "SELECT stream, MAX(stream_version), place FROM entry WHERE stream IN (\(marks)) GROUP BY stream",
                     arguments: StatementArguments(chunk))
                 while let row = try rows.next() {
-                    let version: Int64 = row[1]
-                    heads[row[0]] = StreamHead(version: UInt64(version), place: try Place(validating: row[2] as String))
+                    heads[row[0]] = StreamHead(version: try Self.count(row[1], "entry.stream_version"), place: try Place(validating: row[2] as String))
                 }
             }
             return heads
@@ -221,8 +219,7 @@ public final class SQLiteEventStore: EventStore {
                     arguments: StatementArguments(chunk))
                 while let row = try rows.next() {
                     let digest: Data = row[0]
-                    let position: Int64 = row[1]
-                    if let reference = byDigest[digest] { found[reference] = UInt64(position) }
+                    if let reference = byDigest[digest] { found[reference] = try Self.count(row[1], "entry.position") }
                 }
             }
             return found
@@ -244,14 +241,14 @@ public final class SQLiteEventStore: EventStore {
             try Row.fetchAll(
                 db, sql: "SELECT size, note FROM checkpoint WHERE size >= ? ORDER BY size LIMIT ?",
                 arguments: [Int64(clamping: fromSize), max(0, limit)]
-            ).map { StoredCheckpoint(size: UInt64($0[0] as Int64), note: $0[1]) }
+            ).map { StoredCheckpoint(size: try Self.count($0[0], "checkpoint.size"), note: $0[1]) }
         }
     }
 
     public func latestCheckpoint() async throws -> StoredCheckpoint? {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoint ORDER BY size DESC LIMIT 1")
-                .map { StoredCheckpoint(size: UInt64($0[0] as Int64), note: $0[1]) }
+                .map { StoredCheckpoint(size: try Self.count($0[0], "checkpoint.size"), note: $0[1]) }
         }
     }
 
@@ -268,13 +265,13 @@ public final class SQLiteEventStore: EventStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT position, digest, data FROM snapshot WHERE name = ?", arguments: [name]) else {
                 return nil
             }
-            let position: Int64 = row[0]
+            let position = try Self.count(row[0], "snapshot.position")
             let digest: Data = row[1]
             let data: Data = row[2]
             guard let parsed = Digest(digest) else {
                 throw LedgerError(.invalidSnapshot, "snapshot \(name) has a digest of \(digest.count) bytes")
             }
-            return ProjectionSnapshot(name: name, position: UInt64(position), digest: parsed, data: Array(data))
+            return ProjectionSnapshot(name: name, position: position, digest: parsed, data: Array(data))
         }
     }
 
@@ -306,6 +303,15 @@ public final class SQLiteEventStore: EventStore {
         } catch {
             throw LedgerError(.storeFailure, "writing \(path) failed: \(Self.describe(error))")
         }
+    }
+
+    /// A count or position read from a row: a negative one (a file edited
+    /// by hand) is a store failure naming the column, never a trap.
+    static func count(_ value: Int64, _ column: String) throws(LedgerError) -> UInt64 {
+        guard let count = UInt64(exactly: value) else {
+            throw LedgerError(.storeFailure, "\(column) holds \(value), which is not a count or position; run verify")
+        }
+        return count
     }
 
     static func describe(_ error: any Error) -> String {

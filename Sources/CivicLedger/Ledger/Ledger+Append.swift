@@ -283,8 +283,9 @@ extension Ledger {
         plan.registry = registry ?? registryState
         let size = plan.frontier.size
         if let logSigner, !plan.entries.isEmpty,
-            size - lastCheckpoint.size >= configuration.checkpointInterval
-                || now.millisecondsSinceEpoch - lastCheckpoint.time.millisecondsSinceEpoch >= configuration.checkpointMaximumAgeMilliseconds
+            size.clampedSubtracting(lastCheckpoint.size) >= configuration.checkpointInterval
+                || now.millisecondsSinceEpoch.clampedSubtracting(lastCheckpoint.time.millisecondsSinceEpoch)
+                    >= configuration.checkpointMaximumAgeMilliseconds
         {
             let signed = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: plan.frontier.root), with: logSigner)
             plan.checkpoint = StoredCheckpoint(size: size, note: signed.serialized)
@@ -337,7 +338,7 @@ extension Ledger {
         frontier = newFrontier
         lastRecordedAt = max(recorded, stored.lastRecordedAt)
         if let latest = try await store.latestCheckpoint(), latest.size > lastCheckpoint.size {
-            lastCheckpoint = (latest.size, clock.now())
+            lastCheckpoint = (latest.size, try await Self.coveredTime(of: latest.size, in: store) ?? clock.now())
         }
         needsResync = false
         if caughtUp > 0 {

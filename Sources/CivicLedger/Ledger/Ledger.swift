@@ -191,12 +191,24 @@ public actor Ledger {
             domain = caughtUp
         }
         let latest = try await store.latestCheckpoint()
+        var checkpointTime = clock.now()
+        if let latest, let covered = try await coveredTime(of: latest.size, in: store) { checkpointTime = covered }
         let ledger = Ledger(
             store: store, registry: registry, head: state,
-            lastCheckpoint: (latest?.size ?? 0, clock.now()),
+            lastCheckpoint: (latest?.size ?? 0, checkpointTime),
             logSigner: logSigner, clock: clock, configuration: configuration, domain: domain)
         configuration.logger.debug("opened ledger", metadata: ["origin": "\(registry.origin)", "size": "\(head.size)"])
         return ledger
+    }
+
+    /// The recorded time of the last entry a checkpoint of `size` covers:
+    /// the checkpoint's age is counted from it (docs/format.md §5), so a
+    /// process that opens the ledger and appends a minute later takes one.
+    static func coveredTime(of size: UInt64, in store: any EventStore) async throws -> Timestamp? {
+        guard size > 0, let stored = try await store.entries(from: size - 1, limit: 1).first, stored.position == size - 1 else {
+            return nil
+        }
+        return try decode(stored).recordedAt
     }
 
     // MARK: Reading
