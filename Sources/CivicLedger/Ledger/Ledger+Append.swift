@@ -91,6 +91,7 @@ extension Ledger {
     private func commit(_ batch: [PendingAppend]) async {
         var attempt = 0
         var thorough = false
+        let started = ContinuousClock.now
         while true {
             attempt += 1
             var plan: Plan?
@@ -110,7 +111,10 @@ extension Ledger {
                 }
                 finish(batch, planned.outcomes)
                 return
-            } catch let error as LedgerError where error.code == .storeConflict && attempt <= configuration.conflictRetries {
+            } catch let error as LedgerError
+                where error.code == .storeConflict && attempt <= configuration.conflictRetries && !Task.isCancelled
+                && ContinuousClock.now - started < configuration.conflictTimeout
+            {
                 domainWorking = domainCommitted
                 // Another writer moved the log, or an optimistic assumption
                 // (a new stream, an unseen idempotency key) met a unique key:
@@ -118,11 +122,16 @@ extension Ledger {
                 logger.notice("commit conflict; resynchronising", metadata: ["attempt": "\(attempt)", "reason": "\(error.message)"])
                 needsResync = true
                 thorough = true
+                if attempt > 1 {
+                    // Writers that keep colliding step out of lockstep.
+                    try? await Task.sleep(for: .microseconds(Int.random(in: 0...(250 * min(attempt, 40)))))
+                }
             } catch {
                 needsResync = true
                 domainWorking = domainCommitted
                 let failure = error as? LedgerError ?? LedgerError(.storeFailure, "the store failed: \(error)")
-                logger.error("commit failed", metadata: ["error": "\(failure)"])
+                // The callers get the error; logged here only for tracing.
+                logger.debug("commit failed", metadata: ["error": "\(failure)"])
                 for (index, request) in batch.enumerated() {
                     if case .rejected(let rejection)? = plan?.outcomes[index] {
                         request.continuation.resume(throwing: rejection)
@@ -307,8 +316,10 @@ extension Ledger {
         var domain = domainCommitted
         var newFrontier = frontier
         var recorded = lastRecordedAt
+        // Exactly the entries the head covers: a writer may commit more
+        // between the two reads, and those belong to the next head.
         while newFrontier.size < head.size {
-            let page = try await store.entries(from: newFrontier.size, limit: 1024)
+            let page = try await store.entries(from: newFrontier.size, limit: Int(min(1024, head.size - newFrontier.size)))
             guard !page.isEmpty else { break }
             for stored in page {
                 let entry = try Self.decode(stored)

@@ -15,8 +15,19 @@ public struct LedgerConfiguration: Sendable {
     /// How many stream heads the ledger keeps in memory before it starts
     /// again from an empty cache. Default 1,000,000 (about 100 MB).
     public var streamCacheLimit: Int = 1_000_000
-    /// How often a commit is retried when another writer moved the log.
-    public var conflictRetries: Int = 8
+    /// How often a commit is retried when another writer moved the log
+    /// first. Default: no limit but ``conflictTimeout``.
+    ///
+    /// A lost race is not an error: the ledger catches up with what the
+    /// other writer committed and plans the batch again, so each retry
+    /// makes progress. A real conflict (a stream version or idempotency
+    /// key taken by the other writer) is found by that planning and
+    /// reported as such.
+    public var conflictRetries: Int = .max
+    /// How long a commit that keeps losing races to other writers is
+    /// retried before the append fails with `.storeConflict`. Default 60
+    /// seconds; a cancelled task stops retrying at once.
+    public var conflictTimeout: Duration = .seconds(60)
     /// Where the ledger logs commits, conflicts and failures. Keys and
     /// payloads are never logged.
     public var logger: Logger = Logger(label: "civic-ledger")
