@@ -275,6 +275,60 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func indexRows(from position: UInt64, limit: Int) async throws -> [StoredIndexRow] {
+        guard limit > 0 else { return [] }
+        return try await read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT position, stream, stream_version, place, idempotency FROM entry WHERE position >= ? ORDER BY position LIMIT ?",
+                arguments: [Int64(clamping: position), limit])
+            var result: [StoredIndexRow] = []
+            while let row = try rows.next() {
+                // Columns read as whatever SQLite holds: a text where a
+                // number belongs reads as a mismatch, never a trap.
+                let stream = (row[1] as String?) ?? ""
+                let version = (row[2] as Int64?).flatMap { UInt64(exactly: $0) } ?? .max
+                let place = (row[3] as String?) ?? ""
+                let idempotency = (row[4] as Data?).map(Array.init) ?? []
+                result.append(
+                    StoredIndexRow(
+                        position: try Self.count(row[0], "entry.position"), stream: stream, streamVersion: version, place: place,
+                        idempotency: idempotency))
+            }
+            return result
+        }
+    }
+
+    public func repairIndex(_ rows: [StoredIndexRow]) async throws {
+        guard !rows.isEmpty else { return }
+        try await write { db in
+            // Two steps, so that rows whose values swap never meet the
+            // unique indexes half-done: first out of the way, then in place.
+            for row in rows {
+                try db.execute(
+                    sql: "UPDATE entry SET stream_version = ?, idempotency = ? WHERE position = ?",
+                    arguments: [-1 - Int64(clamping: row.position), Data("repair-\(row.position)".utf8), Int64(clamping: row.position)])
+                guard db.changesCount == 1 else {
+                    throw LedgerError(.storeFailure, "no entry at position \(row.position) to repair", position: row.position)
+                }
+            }
+            for row in rows {
+                try db.execute(
+                    sql: "UPDATE entry SET stream = ?, stream_version = ?, place = ?, idempotency = ? WHERE position = ?",
+                    arguments: [
+                        row.stream, Int64(clamping: row.streamVersion), row.place, Data(row.idempotency), Int64(clamping: row.position),
+                    ])
+            }
+        }
+    }
+
+    public func repairHead(_ head: StoreHead) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO head (id, size, state) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET size = excluded.size, state = excluded.state",
+                arguments: [Int64(clamping: head.size), Data(head.state)])
+        }
+    }
+
     // MARK: Plumbing
 
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

@@ -44,6 +44,9 @@ public enum StoreConformance {
         Check(name: "of two racing commits at one size exactly one wins", body: racingCommits),
         Check(name: "a 1 MiB payload survives exactly", body: largePayload),
         Check(name: "a ledger on the store appends concurrently and verifies clean", body: ledgerOnStore),
+        Check(name: "index rows are the ones the entries call for", body: indexRows),
+        Check(name: "a repair rewrites index rows, even swapped ones, and the lookups follow", body: indexRepair),
+        Check(name: "a repair replaces the head", body: headRepair),
     ]
 
     // MARK: Checks
@@ -212,6 +215,49 @@ public enum StoreConformance {
         let report = try await LedgerVerifier(store: fixture.store).verify()
         try expect(report.isClean, "verification found \(report.findings)")
         try expect(report.entriesChecked == 66, "verified \(report.entriesChecked) entries")
+    }
+
+    static func indexRows(_ make: StoreFactory) async throws {
+        let store = try await make()
+        let entries = try sampleEntries(count: 20)
+        try await store.commit(commit(entries[...], expectedSize: 0))
+        let rows = try await store.indexRows(from: 5, limit: 10)
+        try expect(rows == entries[5..<15].map(StoredIndexRow.init), "index rows 5..<15 are not the entries' own")
+        try expect(try await store.indexRows(from: 20, limit: 10).isEmpty, "index rows past the log")
+    }
+
+    static func indexRepair(_ make: StoreFactory) async throws {
+        let store = try await make()
+        let entries = try sampleEntries(count: 9)
+        try await store.commit(commit(entries[...], expectedSize: 0))
+        // Versions 1 and 2 of stream-0 (positions 0 and 3) swapped, then put back.
+        var first = StoredIndexRow(entries[0])
+        var second = StoredIndexRow(entries[3])
+        swap(&first.streamVersion, &second.streamVersion)
+        try await store.repairIndex([first, second])
+        try expect(try await store.indexRows(from: 0, limit: 1) == [first], "a repaired row does not read back")
+        try await store.repairIndex([StoredIndexRow(entries[0]), StoredIndexRow(entries[3])])
+        try expect(try await store.indexRows(from: 0, limit: 9) == entries.map(StoredIndexRow.init), "rows put back do not read back")
+        try expect(
+            try await store.entries(inStream: "stream-0", fromVersion: 2, limit: 1).first?.position == 3,
+            "the stream lookup does not follow the repaired rows")
+        try expect(
+            try await store.positions(for: [entries[3].idempotencyReference])[entries[3].idempotencyReference] == 3,
+            "the idempotency lookup does not follow the repaired rows")
+        var missing = StoredIndexRow(entries[0])
+        missing.position = 99
+        do {
+            try await store.repairIndex([missing])
+            throw ConformanceFailure("a repair of a row with no entry was accepted")
+        } catch is LedgerError {}
+    }
+
+    static func headRepair(_ make: StoreFactory) async throws {
+        let store = try await make()
+        try await store.commit(commit(try sampleEntries(count: 3)[...], expectedSize: 0))
+        let head = StoreHead(size: 3, state: [9, 9, 9])
+        try await store.repairHead(head)
+        try expect(try await store.head() == head, "the repaired head does not read back")
     }
 
     // MARK: Helpers

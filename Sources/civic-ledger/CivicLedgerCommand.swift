@@ -13,7 +13,7 @@ struct CivicLedgerCommand: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self,
-            VerifyCommand.self, CheckpointCommand.self, LogCommand.self, DemoCommand.self,
+            VerifyCommand.self, RepairCommand.self, CheckpointCommand.self, LogCommand.self, DemoCommand.self,
             AuditCommand.self, ProveCommand.self, VerifyProofCommand.self, ExportCommand.self, ReportCommand.self, VerifyReportCommand.self,
             CasesCommand.self, PointsCommand.self, ResidentCommand.self, DossierCommand.self, VolunteersCommand.self, BenchCommand.self,
         ])

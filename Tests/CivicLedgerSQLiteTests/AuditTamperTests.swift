@@ -135,7 +135,10 @@ struct AuditTamperTests {
             let entry = LedgerEntry(
                 position: original.position, recordedAt: original.recordedAt, streamVersion: original.streamVersion, event: event)
             try await database.write { db in
-                try db.execute(sql: "UPDATE entry SET bytes = ? WHERE position = ?", arguments: [Data(entry.bytes), target])
+                // A careful forger fixes the index too (otherwise the row is an index-mismatch).
+                try db.execute(
+                    sql: "UPDATE entry SET bytes = ?, idempotency = ? WHERE position = ?",
+                    arguments: [Data(entry.bytes), Data(entry.idempotencyReference.digest), target])
             }
         }
         try await reSign(by: "r1")

@@ -105,7 +105,10 @@ extension Ledger {
                             expectedSize: frontier.size, entries: planned.entries,
                             head: StoreHead(
                                 size: planned.frontier.size,
-                                state: LedgerHeadState(frontier: planned.frontier, lastRecordedAt: planned.recordedAt).encoded),
+                                state: LedgerHeadState(
+                                    frontier: planned.frontier, lastRecordedAt: planned.recordedAt,
+                                    checkpointFrontier: planned.checkpoint != nil ? planned.frontier : checkpointFrontier
+                                ).encoded),
                             checkpoint: planned.checkpoint))
                     adopt(planned)
                 }
@@ -172,7 +175,10 @@ extension Ledger {
                 domainCommitted = domainWorking
             }
         }
-        if let checkpoint = plan.checkpoint { lastCheckpoint = (checkpoint.size, plan.recordedAt) }
+        if let checkpoint = plan.checkpoint {
+            lastCheckpoint = (checkpoint.size, plan.recordedAt)
+            checkpointFrontier = plan.frontier
+        }
         logger.trace("committed", metadata: ["entries": "\(plan.entries.count)", "size": "\(frontier.size)"])
         notifyWaiters()
     }
@@ -194,6 +200,18 @@ extension Ledger {
             events.filter { thorough || $0.content.expectedVersion != .exactly(0) }.map(\.content.stream)
         ).filter { streamCache[$0] == nil }
         let fetched = lookup.isEmpty ? [:] : try await store.streamHeads(Array(lookup))
+        // The stream index is derived state: each head it gives must be the
+        // last entry of its stream, by the entry's own bytes.
+        for (stream, head) in fetched {
+            let last = try await store.entries(inStream: stream, fromVersion: head.version, limit: 2)
+            guard last.count == 1 else {
+                throw LedgerError(
+                    .indexMismatch,
+                    "the store's index gives \(stream) version \(head.version) as its last, but holds \(last.count) entries from that version; run civic-ledger verify, then repair"
+                )
+            }
+            try Self.checkIndexed(try Self.decode(last[0]), stream: stream, version: head.version)
+        }
         // One reference and one digest per event, used for every check below.
         let references = events.map { IdempotencyReference(actorKey: $0.content.actorKey, key: $0.content.idempotencyKey) }
         let keys = references.map(RecentReferences.key)
@@ -209,7 +227,14 @@ extension Ledger {
             guard let stored = try await store.entries(from: position, limit: 1).first else {
                 throw LedgerError(.storeFailure, "the idempotency index points at position \(position), which the store does not hold")
             }
-            originals[reference] = try Self.decode(stored)
+            let original = try Self.decode(stored)
+            guard original.idempotencyReference == reference else {
+                throw LedgerError(
+                    .indexMismatch,
+                    "the store's idempotency index points at position \(position), whose entry has another actor or idempotency key; run civic-ledger verify, then repair",
+                    position: position)
+            }
+            originals[reference] = original
         }
 
         let now = max(clock.now(), lastRecordedAt)
@@ -316,6 +341,8 @@ extension Ledger {
         var domain = domainCommitted
         var newFrontier = frontier
         var recorded = lastRecordedAt
+        let storedHead = try LedgerHeadState(decoding: head.state)
+        var passedCheckpoint: MerkleFrontier?
         // Exactly the entries the head covers: a writer may commit more
         // between the two reads, and those belong to the next head.
         while newFrontier.size < head.size {
@@ -336,18 +363,22 @@ extension Ledger {
                 recentReferences.insert(RecentReferences.key(entry.idempotencyReference), at: entry.position)
                 newFrontier.append(entry.leafHash)
                 recorded = max(recorded, entry.recordedAt)
+                if newFrontier.size == storedHead.checkpointFrontier?.size { passedCheckpoint = newFrontier }
             }
         }
-        let stored = try LedgerHeadState(decoding: head.state)
-        guard stored.frontier == newFrontier else {
-            throw LedgerError(.storeFailure, "the entries the store holds do not hash to the head it recorded at size \(head.size); run verify")
+        guard storedHead.frontier == newFrontier else {
+            throw LedgerError(
+                .headMismatch,
+                "the entries the store holds do not hash to the head it recorded at size \(head.size); run civic-ledger verify, then repair")
         }
+        // The other writer's checkpoint frontier, when this ledger computed the same.
+        if let passedCheckpoint, passedCheckpoint == storedHead.checkpointFrontier { checkpointFrontier = passedCheckpoint }
         let caughtUp = newFrontier.size - frontier.size
         registryState = registry!
         domainCommitted = domain
         domainWorking = domain
         frontier = newFrontier
-        lastRecordedAt = max(recorded, stored.lastRecordedAt)
+        lastRecordedAt = max(recorded, storedHead.lastRecordedAt)
         if let latest = try await store.latestCheckpoint(), latest.size > lastCheckpoint.size {
             lastCheckpoint = (latest.size, try await Self.coveredTime(of: latest.size, in: store) ?? clock.now())
         }

@@ -38,6 +38,9 @@ public actor Ledger {
     var streamCache: [String: StreamHead] = [:]
     var recentReferences = RecentReferences(capacity: 65_536)
     var lastCheckpoint: (size: UInt64, time: Timestamp)
+    /// The frontier at the size of a stored checkpoint, written with every
+    /// head so the next open can check the head cheaply.
+    var checkpointFrontier: MerkleFrontier?
     var needsResync = false
     /// The domain state as of the last commit, and the copy plans fold into.
     var domainCommitted: (any LedgerDomain)?
@@ -78,6 +81,7 @@ public actor Ledger {
         self.frontier = head.frontier
         self.lastRecordedAt = head.lastRecordedAt
         self.lastCheckpoint = lastCheckpoint
+        self.checkpointFrontier = head.checkpointFrontier
         self.logSigner = logSigner
         self.clock = clock
         self.configuration = configuration
@@ -118,7 +122,7 @@ public actor Ledger {
         try await store.commit(
             StoreCommit(
                 expectedSize: 0, entries: [entry],
-                head: StoreHead(size: 1, state: LedgerHeadState(frontier: frontier, lastRecordedAt: now).encoded),
+                head: StoreHead(size: 1, state: LedgerHeadState(frontier: frontier, lastRecordedAt: now, checkpointFrontier: frontier).encoded),
                 checkpoint: StoredCheckpoint(size: 1, note: checkpoint.serialized)))
         configuration.logger.debug("created ledger", metadata: ["origin": "\(origin)"])
         return try await open(store: store, logSigner: logSigner, domain: domain, clock: clock, configuration: configuration)
@@ -152,17 +156,26 @@ public actor Ledger {
         guard let head = try await store.head() else {
             throw LedgerError(.notInitialised, "the store holds no ledger; create one first")
         }
-        let state = try LedgerHeadState(decoding: head.state)
-        guard state.frontier.size == head.size else {
-            throw LedgerError(.storeFailure, "the store's head says \(head.size) entries but its frontier covers \(state.frontier.size)")
-        }
         var registry: AuthorityRegistry?
         var streamHead: StreamHead?
         var version: UInt64 = 1
         while true {
             let page = try await store.entries(inStream: SystemEvent.stream, fromVersion: version, limit: 1024)
-            for stored in page {
+            for (offset, stored) in page.enumerated() {
                 let entry = try decode(stored)
+                let expected = version + UInt64(offset)
+                if entry.stream == SystemEvent.stream, entry.streamVersion > expected {
+                    throw LedgerError(
+                        .gap,
+                        "the ledger's system stream lacks version \(expected) (its next entry, at position \(entry.position), is version \(entry.streamVersion)): an entry was removed; run civic-ledger verify",
+                        position: entry.position)
+                }
+                try checkIndexed(entry, stream: SystemEvent.stream, version: expected)
+                guard stored.position < head.size else {
+                    throw LedgerError(
+                        .headMismatch, "the system stream holds position \(stored.position), past the head's \(head.size) entries; run civic-ledger repair",
+                        position: stored.position)
+                }
                 do {
                     streamHead = try LedgerRules.admit(entry.content, at: entry.position, registry: &registry, head: streamHead)
                 } catch {
@@ -178,6 +191,7 @@ public actor Ledger {
         guard let registry else {
             throw LedgerError(.storeFailure, "the store has a head but no genesis entry")
         }
+        let state = try await checkedHead(head, registry: registry, store: store)
         if let logSigner, logSigner.publicKey != registry.logKey {
             throw LedgerError(
                 .signingFailed, "the log key given is not the ledger's log key \(registry.logKey.fingerprint)", key: logSigner.publicKey)
@@ -269,6 +283,7 @@ public actor Ledger {
         let signed = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: root), with: logSigner)
         try await store.saveCheckpoint(StoredCheckpoint(size: size, note: signed.serialized))
         if size >= lastCheckpoint.size { lastCheckpoint = (size, clock.now()) }
+        if size >= checkpointFrontier?.size ?? 0 { checkpointFrontier = frontier }
         logger.debug("checkpoint", metadata: ["size": "\(size)"])
         return signed
     }

@@ -60,30 +60,59 @@ public struct AppendReceipt: Hashable, Sendable {
 }
 
 /// The ledger's head state, persisted with every commit: the Merkle
-/// frontier and the last recorded time (docs/format.md §5).
+/// frontier, the last recorded time and the frontier at a stored
+/// checkpoint's size (docs/format.md §6).
+///
+/// None of it is trusted: ``Ledger/open(store:logSigner:domain:clock:configuration:)``
+/// checks the checkpoint frontier against that checkpoint's signed root,
+/// then extends it with the entries after the checkpoint, which must give
+/// exactly ``frontier``. So the log key only ever signs roots computed
+/// from entry bytes.
 struct LedgerHeadState: Equatable {
     var frontier: MerkleFrontier
     var lastRecordedAt: Timestamp
+    /// The frontier at the size of a stored, signed checkpoint; `nil` in a
+    /// version 1 head, which is checked against every entry instead.
+    var checkpointFrontier: MerkleFrontier?
 
     var encoded: [UInt8] {
         var writer = ByteWriter()
-        writer.u8(1)
+        writer.u8(checkpointFrontier == nil ? 1 : 2)
         writer.i64(lastRecordedAt.millisecondsSinceEpoch)
         writer.raw(frontier.serialized)
+        if let checkpointFrontier { writer.raw(checkpointFrontier.serialized) }
         return writer.bytes
     }
 
-    init(frontier: MerkleFrontier, lastRecordedAt: Timestamp) {
+    init(frontier: MerkleFrontier, lastRecordedAt: Timestamp, checkpointFrontier: MerkleFrontier?) {
         self.frontier = frontier
         self.lastRecordedAt = lastRecordedAt
+        self.checkpointFrontier = checkpointFrontier
     }
 
     init(decoding bytes: [UInt8]) throws(LedgerError) {
-        guard bytes.count >= 9, bytes[0] == 1 else {
-            throw LedgerError(.storeFailure, "the store's head state is not version 1 (\(bytes.count) bytes)")
+        do {
+            (frontier, lastRecordedAt, checkpointFrontier) = try withBytes(bytes) {
+                (buffer) throws(LedgerError) -> (MerkleFrontier, Timestamp, MerkleFrontier?) in
+                var reader = ByteReader(buffer)
+                let version = try reader.u8("head version")
+                guard version == 1 || version == 2 else {
+                    throw LedgerError(.malformed, "version \(version) is not 1 or 2")
+                }
+                let time = Timestamp(millisecondsSinceEpoch: try reader.i64("last recorded time"))
+                let frontier = try MerkleFrontier(reading: &reader)
+                let checkpoint = version == 2 ? try MerkleFrontier(reading: &reader) : nil
+                try reader.expectEnd("head state")
+                return (frontier, time, checkpoint)
+            }
+        } catch {
+            throw LedgerError(.headMismatch, "the store's head state does not decode (\(error.message)); run civic-ledger repair")
         }
-        let time = bytes[1..<9].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        lastRecordedAt = Timestamp(millisecondsSinceEpoch: Int64(bitPattern: time))
-        frontier = try MerkleFrontier(serialized: Array(bytes[9...]))
+        if let checkpointFrontier, checkpointFrontier.size > frontier.size {
+            throw LedgerError(
+                .headMismatch,
+                "the store's head names a checkpoint at size \(checkpointFrontier.size), past its \(frontier.size) entries; run civic-ledger repair"
+            )
+        }
     }
 }

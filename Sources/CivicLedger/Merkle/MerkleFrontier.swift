@@ -50,15 +50,20 @@ public struct MerkleFrontier: Hashable, Sendable {
 
     /// Parses ``serialized``; the digest count must equal the size's set bits.
     public init(serialized bytes: [UInt8]) throws(LedgerError) {
-        var size: UInt64 = 0
-        var hashes: [Digest] = []
-        try withBytes(bytes) { (buffer) throws(LedgerError) in
+        self = try withBytes(bytes) { (buffer) throws(LedgerError) in
             var reader = ByteReader(buffer)
-            size = try reader.u64("frontier size")
-            for _ in 0..<size.nonzeroBitCount {
-                hashes.append(Digest(raw: try reader.bytes32("frontier hash")))
-            }
+            let frontier = try MerkleFrontier(reading: &reader)
             try reader.expectEnd("frontier")
+            return frontier
+        }
+    }
+
+    /// Reads a serialised frontier from `reader`.
+    init(reading reader: inout ByteReader) throws(LedgerError) {
+        let size = try reader.u64("frontier size")
+        var hashes: [Digest] = []
+        for _ in 0..<size.nonzeroBitCount {
+            hashes.append(Digest(raw: try reader.bytes32("frontier hash")))
         }
         self.size = size
         self.hashes = hashes

@@ -61,6 +61,63 @@ public protocol EventStore: Sendable {
 
     /// The snapshot stored under `name`.
     func snapshot(named name: String) async throws -> ProjectionSnapshot?
+
+    /// Up to `limit` index rows from `position` on, in position order: the
+    /// columns the store derived from each entry at commit, which
+    /// ``streamHeads(_:)``, ``entries(inStream:fromVersion:limit:)`` and
+    /// ``positions(for:)`` read. Verifiers compare them with the entry
+    /// bytes (`index-mismatch`).
+    func indexRows(from position: UInt64, limit: Int) async throws -> [StoredIndexRow]
+
+    /// Rewrites the index rows at these rows' positions, all or none. For
+    /// ``LedgerRepair`` only, which computes them from the entry bytes;
+    /// entry bytes are never changed.
+    func repairIndex(_ rows: [StoredIndexRow]) async throws
+
+    /// Replaces the head. For ``LedgerRepair`` only, which computes it from
+    /// the entry bytes.
+    func repairHead(_ head: StoreHead) async throws
+}
+
+/// The columns a store derives from one entry to serve lookups by stream
+/// and by idempotency reference (docs/format.md §6).
+public struct StoredIndexRow: Hashable, Sendable {
+    /// The entry's position.
+    public var position: UInt64
+    /// Its stream.
+    public var stream: String
+    /// Its stream version.
+    public var streamVersion: UInt64
+    /// Its place path.
+    public var place: String
+    /// ``IdempotencyReference/digest`` of its actor key and idempotency key.
+    public var idempotency: [UInt8]
+
+    /// A row as stored.
+    public init(position: UInt64, stream: String, streamVersion: UInt64, place: String, idempotency: [UInt8]) {
+        self.position = position
+        self.stream = stream
+        self.streamVersion = streamVersion
+        self.place = place
+        self.idempotency = idempotency
+    }
+
+    /// The row `entry`'s bytes call for.
+    public init(_ entry: LedgerEntry) {
+        self.init(
+            position: entry.position, stream: entry.stream, streamVersion: entry.streamVersion, place: entry.content.place.path,
+            idempotency: entry.idempotencyReference.digest)
+    }
+
+    /// The columns where `self` differs from `expected`, by name.
+    public func differences(from expected: StoredIndexRow) -> [String] {
+        var names: [String] = []
+        if stream != expected.stream { names.append("stream") }
+        if streamVersion != expected.streamVersion { names.append("stream_version") }
+        if place != expected.place { names.append("place") }
+        if idempotency != expected.idempotency { names.append("idempotency") }
+        return names
+    }
 }
 
 /// One stored entry: its position and its exact bytes.

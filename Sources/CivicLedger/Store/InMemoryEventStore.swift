@@ -12,6 +12,7 @@ public final class InMemoryEventStore: EventStore {
         var streamVersions: Set<String> = []
         var places: [String: Place] = [:]
         var idempotency: [[UInt8]: UInt64] = [:]
+        var rows: [StoredIndexRow] = []
         var checkpoints: [UInt64: StoredCheckpoint] = [:]
         var snapshots: [String: ProjectionSnapshot] = [:]
     }
@@ -54,6 +55,7 @@ public final class InMemoryEventStore: EventStore {
                 state.streamVersions.insert(Self.versionKey(entry))
                 state.places[entry.stream] = entry.event.content.place
                 state.idempotency[entry.idempotencyReference.digest] = entry.position
+                state.rows.append(StoredIndexRow(entry))
             }
             if let checkpoint = commit.checkpoint { state.checkpoints[checkpoint.size] = checkpoint }
             state.head = commit.head
@@ -121,5 +123,39 @@ public final class InMemoryEventStore: EventStore {
 
     public func snapshot(named name: String) async throws -> ProjectionSnapshot? {
         state.withLock { $0.snapshots[name] }
+    }
+
+    public func indexRows(from position: UInt64, limit: Int) async throws -> [StoredIndexRow] {
+        state.withLock { state in
+            guard position < UInt64(state.rows.count), limit > 0 else { return [] }
+            let start = Int(position)
+            return Array(state.rows[start..<start + min(state.rows.count - start, limit)])
+        }
+    }
+
+    public func repairIndex(_ rows: [StoredIndexRow]) async throws {
+        try state.withLock { (state) throws(LedgerError) in
+            for row in rows {
+                guard row.position < UInt64(state.rows.count) else {
+                    throw LedgerError(.storeFailure, "no entry at position \(row.position) to repair", position: row.position)
+                }
+            }
+            for row in rows { state.rows[Int(row.position)] = row }
+            // The lookups follow the rows, as a database's indexes follow its columns.
+            state.streams = [:]
+            state.streamVersions = []
+            state.places = [:]
+            state.idempotency = [:]
+            for row in state.rows {
+                state.streams[row.stream, default: []].append(row.position)
+                state.streamVersions.insert("\(row.streamVersion)\u{0}\(row.stream)")
+                state.places[row.stream] = try Place(validating: row.place)
+                state.idempotency[row.idempotency] = row.position
+            }
+        }
+    }
+
+    public func repairHead(_ head: StoreHead) async throws {
+        state.withLock { $0.head = head }
     }
 }

@@ -277,6 +277,26 @@ public final class ExportedLedgerStore: EventStore {
     }
 
     public func snapshot(named name: String) async throws -> ProjectionSnapshot? { snapshots[name] }
+
+    /// An export keeps no index of its own: its lookups read the entry
+    /// bytes, so its rows are the ones the bytes call for.
+    public func indexRows(from position: UInt64, limit: Int) async throws -> [StoredIndexRow] {
+        try await entries(from: position, limit: limit).compactMap { stored in
+            (try? LedgerEntry(bytes: stored.bytes)).map { entry in
+                var row = StoredIndexRow(entry)
+                row.position = stored.position
+                return row
+            }
+        }
+    }
+
+    public func repairIndex(_ rows: [StoredIndexRow]) async throws {
+        throw LedgerError(.storeFailure, "an export is read-only")
+    }
+
+    public func repairHead(_ head: StoreHead) async throws {
+        throw LedgerError(.storeFailure, "an export is read-only")
+    }
 }
 
 /// One parsed line of an export, with field readers that name the line.

@@ -127,6 +127,7 @@ public struct Auditor: Sendable {
         // Pass 2: every entry, in order. The reading task decodes the next
         // page and checks its signatures on every core meanwhile.
         var rootSizes = Set(checkpoints.map(\.size))
+        if let start = (try? LedgerHeadState(decoding: head.state))?.checkpointFrontier { rootSizes.insert(start.size) }
         if trustedCheckpoint != nil { rootSizes.insert(trustedSize) }
         var replay = Replay(
             revocations: revocations, checkpointSizes: rootSizes,
@@ -139,6 +140,7 @@ public struct Auditor: Sendable {
             CheckedPage(stored, signaturesFrom: trustedSize)
         }
         for try await page in CheckedPages(reader: reader) {
+            try await checkIndex(page, findings: &findings)
             for index in page.stored.indices {
                 let stored = page.stored[index]
                 replay.check(
@@ -175,10 +177,25 @@ public struct Auditor: Sendable {
                 AuditFinding(
                     code: .headMismatch, message: "the store's head records \(head.size) entries but \(replay.frontier.size) are stored",
                     position: min(head.size, replay.frontier.size)))
-        } else if let state = try? LedgerHeadState(decoding: head.state), state.frontier.root != replay.frontier.root {
-            findings.add(
-                AuditFinding(
-                    code: .headMismatch, message: "the store's recorded head root is not the root of its entries", position: head.size))
+        } else {
+            do {
+                let state = try LedgerHeadState(decoding: head.state)
+                if state.frontier.root != replay.frontier.root {
+                    findings.add(
+                        AuditFinding(
+                            code: .headMismatch, message: "the store's recorded head root is not the root of its entries",
+                            position: head.size))
+                }
+                if let start = state.checkpointFrontier, replay.root(at: start.size) != start.root {
+                    findings.add(
+                        AuditFinding(
+                            code: .headMismatch,
+                            message: "the store's head gives a frontier at size \(start.size) that is not the log's at that size",
+                            position: start.size))
+                }
+            } catch {
+                findings.add(AuditFinding(code: .headMismatch, message: error.message, position: head.size))
+            }
         }
 
         // Every stored checkpoint: signature by the log key, origin, root.
@@ -279,11 +296,43 @@ public struct Auditor: Sendable {
 
 /// A page as the reading task prepares it: decoded, hashed, and with its
 /// signatures checked, on every core.
+extension Auditor {
+    /// Compares the store's index rows for a page with the rows the
+    /// entries' bytes call for: a row that differs is an
+    /// `index-mismatch`, naming the position and the columns.
+    func checkIndex(_ page: CheckedPage, findings: inout Findings) async throws {
+        guard let first = page.stored.first else { return }
+        let rows = try await store.indexRows(from: first.position, limit: page.stored.count)
+        var byPosition: [UInt64: StoredIndexRow] = [:]
+        for row in rows { byPosition[row.position] = row }
+        for (stored, expected) in zip(page.stored, page.expectedRows) {
+            guard let expected else { continue }
+            guard let row = byPosition[stored.position] else {
+                findings.add(
+                    AuditFinding(
+                        code: .indexMismatch, message: "the store has no index row for the entry at position \(stored.position)",
+                        position: stored.position))
+                continue
+            }
+            let columns = row.differences(from: expected)
+            guard !columns.isEmpty else { continue }
+            findings.add(
+                AuditFinding(
+                    code: .indexMismatch,
+                    message:
+                        "the store's index row for position \(stored.position) differs from the entry's bytes in \(columns.joined(separator: ", ")); run civic-ledger repair",
+                    position: stored.position, stream: expected.stream))
+        }
+    }
+}
+
 struct CheckedPage: Sendable {
     var stored: [StoredEntry]
     var decoded: [Result<LedgerEntry, LedgerError>]
     var leafHashes: [Digest]
     var signatures: [Bool]
+    /// The index row each entry's bytes call for (`nil` where it does not decode).
+    var expectedRows: [StoredIndexRow?]
 
     /// Checks signatures only at positions from `signaturesFrom` on (the
     /// entries a trusted checkpoint covers were checked when it was saved).
@@ -297,11 +346,14 @@ struct CheckedPage: Sendable {
             } else {
                 valid = true
             }
-            return (decoded, MerkleHash.leaf(stored[index].bytes), valid)
+            let row: StoredIndexRow?
+            if case .success(let entry) = decoded { row = StoredIndexRow(entry) } else { row = nil }
+            return (decoded, MerkleHash.leaf(stored[index].bytes), valid, row)
         }
         decoded = checked.map(\.0)
         leafHashes = checked.map(\.1)
         signatures = checked.map(\.2)
+        expectedRows = checked.map(\.3)
     }
 }
 

@@ -123,3 +123,42 @@ struct LogCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct RepairCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repair",
+        abstract: "Rebuild a ledger's derived state (index rows and head) from its entries, then verify it.",
+        discussion: """
+            Repair never changes an entry and never signs anything. It refuses, writing \
+            nothing, when an entry is missing or undecodable or the entries do not have \
+            the roots the log key signed: those need a backup. Exit codes: 0 repaired (or \
+            nothing to repair) and verified clean; 1 the entries are not intact, or \
+            verification still finds a problem; 2 usage or I/O errors.
+            """)
+
+    @OptionGroup var ledger: LedgerPath
+
+    func run() async throws {
+        let store = try ledger.files.openStore()
+        let progress = ProgressReporter("repairing")
+        let report = try await LedgerRepair(store: store).run(domain: try await LedgerFiles.domain(of: store)) { done, total in
+            progress.update(done: done, total: total)
+        }
+        for row in report.rewrittenRows.prefix(20) {
+            print("rewrote the index row of position \(row.position) (\(row.columns.joined(separator: ", ")))")
+        }
+        if report.rewrittenRows.count > 20 { print("… and \(report.rewrittenRows.count - 20) more index rows") }
+        if report.rewroteHead { print("rewrote the head from the \(report.entries) entries") }
+        if report.rewrittenRows.isEmpty && !report.rewroteHead { print("nothing to repair: the derived state matches the \(report.entries) entries") }
+        let verification = report.verification
+        if verification.isClean {
+            print("verified clean: \(verification.entriesChecked) entries, \(verification.checkpointsChecked) checkpoints")
+        } else {
+            if let first = verification.firstFinding {
+                print("FAILED: first bad position \(first.position.map(String.init) ?? "-"): [\(first.code)] \(first.message)")
+            }
+            print("\(verification.findings.count + verification.omittedFindings) finding(s) remain after the repair")
+            throw ExitCode(1)
+        }
+    }
+}
