@@ -100,7 +100,9 @@ let package = Package(
         ),
         .testTarget(
             name: "CivicLedgerCLITests",
-            dependencies: ["civic-ledger", "CivicLedger", "CivicLedgerTesting"]
+            dependencies: [
+                "civic-ledger", "CivicLedger", "CivicLedgerTesting", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ]
 )

@@ -34,36 +34,113 @@ public final class SQLiteEventStore: EventStore {
     public let path: String
     let pool: DatabasePool
 
+    /// Closes the database: every connection, after checkpointing the
+    /// write-ahead log into the file, so the file alone holds the ledger
+    /// (as when it is moved into place). The store is unusable after.
+    public func close() throws {
+        do {
+            try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+            try pool.close()
+        } catch {
+            throw LedgerError(.storeFailure, "closing \(path) failed: \(Self.describe(error))")
+        }
+    }
+
     /// Opens (and, by default, creates) the store at `path`.
     ///
+    /// An existing file is looked at read-only first: unless it is a
+    /// CivicLedger database, it is refused and nothing is written to it
+    /// (no tables, no change of journal mode). Read-only opens work on a
+    /// copy in a folder the process cannot write: when SQLite cannot open
+    /// it there, the file is read as immutable, provided it has no
+    /// write-ahead log that would then be skipped.
+    ///
     /// - Throws: `LedgerError` `.notInitialised` when the file is missing
-    ///   and `createIfMissing` is off; `.storeFailure` when it is not a
-    ///   CivicLedger database or cannot be opened.
+    ///   and `createIfMissing` is off (or `readOnly` is on);
+    ///   `.storeFailure` when it is empty, not a SQLite database, not a
+    ///   CivicLedger database, or cannot be opened.
     public init(path: String, options: Options = Options()) throws {
         self.path = path
-        if !options.createIfMissing || options.readOnly, !FileManager.default.fileExists(atPath: path) {
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists, !options.createIfMissing || options.readOnly {
             throw LedgerError(.notInitialised, "no ledger at \(path)")
         }
         var configuration = Configuration()
-        configuration.readonly = options.readOnly
         configuration.busyMode = .timeout(options.busyTimeout)
         configuration.label = "civic-ledger"
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            if !options.readOnly {
-                // After WAL set-up, which leaves synchronous at NORMAL.
-                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
-                try Self.migrator.migrate(pool)
-            }
-            try pool.read { db in
-                guard try db.tableExists("entry") else {
-                    throw LedgerError(.storeFailure, "\(path) is not a CivicLedger database")
+            if exists {
+                // Look before writing anything.
+                let reader = try Self.openReadOnly(path, configuration: configuration)
+                try reader.read { db in try Self.requireLedgerSchema(db, path: path) }
+                if options.readOnly {
+                    pool = reader
+                    return
                 }
+                try reader.close()
             }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // After WAL set-up, which leaves synchronous at NORMAL.
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            try Self.migrator.migrate(pool)
+            try pool.read { db in try Self.requireLedgerSchema(db, path: path) }
         } catch let error as LedgerError {
             throw error
         } catch {
             throw LedgerError(.storeFailure, "cannot open \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// The tables every CivicLedger database has (docs/format.md §6).
+    static let tables = ["entry", "head", "checkpoint", "snapshot"]
+
+    /// Throws unless `db` has the ledger's tables.
+    static func requireLedgerSchema(_ db: Database, path: String) throws {
+        let missing = try tables.filter { try !db.tableExists($0) }
+        guard missing.isEmpty else {
+            throw LedgerError(
+                .storeFailure,
+                "\(path) is not a CivicLedger database (it has no \(missing.joined(separator: ", ")) table); nothing was written to it")
+        }
+    }
+
+    /// Opens `path` read-only, as immutable when SQLite cannot open it in
+    /// place (a write-ahead-log database in a folder this process cannot
+    /// write, where SQLite cannot make its shared-memory file).
+    static func openReadOnly(_ path: String, configuration: Configuration) throws -> DatabasePool {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        guard size > 0 else {
+            throw LedgerError(.storeFailure, "\(path) is empty (0 bytes), not a CivicLedger database; nothing was written to it")
+        }
+        if let handle = FileHandle(forReadingAtPath: path) {
+            let magic = handle.readData(ofLength: 16)
+            try? handle.close()
+            guard magic == Data("SQLite format 3\u{0}".utf8) else {
+                throw LedgerError(.storeFailure, "\(path) is not a SQLite database, so not a CivicLedger ledger; nothing was written to it")
+            }
+        }
+        var configuration = configuration
+        configuration.readonly = true
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            _ = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+            return pool
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_CANTOPEN {
+            let log = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.intValue ?? 0
+            guard log == 0 else {
+                throw LedgerError(
+                    .storeFailure,
+                    "cannot read \(path) in place: it has a write-ahead log (\(path)-wal) that SQLite reads only with write access to its folder; copy the ledger into a folder you can write, or copy it while no process has it open"
+                )
+            }
+            // SQLite reads URIs here (Debian builds it with SQLITE_USE_URI).
+            var components = URLComponents()
+            components.scheme = "file"
+            components.path = URL(fileURLWithPath: path).standardizedFileURL.path
+            components.queryItems = [URLQueryItem(name: "immutable", value: "1")]
+            let pool = try DatabasePool(path: components.string ?? path, configuration: configuration)
+            _ = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+            return pool
         }
     }
 

@@ -3,10 +3,8 @@ import Foundation
 
 #if canImport(Glibc)
     import Glibc
-    private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
     import Darwin
-    private let systemWrite = Darwin.write
 #endif
 
 /// Secret key files: JSON with the Ed25519 seed and the public key, created
@@ -25,33 +23,32 @@ enum KeyFile {
     }
 
     /// Writes `key` to `path` (mode 0600) and its public key to
-    /// `path.pub` (mode 0644). Fails if either exists.
-    static func write(_ key: SigningKey, to path: String) throws {
+    /// `path.pub` (mode 0644), both or neither. Fails if either exists.
+    static func write(_ key: SigningKey, to path: String) async throws {
+        try await FileSet.create([path, path + ".pub"]) { files in try add(key, at: path, to: &files) }
+    }
+
+    /// Adds `key`'s two files, `path` and `path.pub`, to `files`.
+    static func add(_ key: SigningKey, at path: String, to files: inout FileSet) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let secret =
             try encoder.encode(Contents(format: format, publicKey: key.publicKey.base64, seed: key.seed.base64String)) + Data("\n".utf8)
-        try create(path, contents: secret, mode: 0o600)
-        try create(path + ".pub", contents: Data((key.publicKey.base64 + "\n").utf8), mode: 0o644)
-    }
-
-    /// Creates `path` exclusively with `mode`, whatever the umask.
-    static func create(_ path: String, contents: Data, mode: mode_t) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)
-        guard fd >= 0 else {
-            let reason = errno == EEXIST ? "it already exists; keys are never overwritten" : String(cString: strerror(errno))
-            throw CLIError.io("cannot create \(path): \(reason)")
-        }
-        defer { close(fd) }
-        guard fchmod(fd, mode) == 0 else { throw CLIError.io("cannot set the mode of \(path): \(String(cString: strerror(errno)))") }
-        let written = contents.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
-        guard written == contents.count, fsync(fd) == 0 else {
-            throw CLIError.io("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
+        try files.write(path, contents: secret, mode: 0o600)
+        try files.write(path + ".pub", contents: Data((key.publicKey.base64 + "\n").utf8), mode: 0o644)
     }
 
     /// Reads a secret key file.
     static func read(_ path: String) throws -> SigningKey {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw CLIError.io("cannot read key file \(path): \(String(cString: strerror(errno)))")
+        }
+        // As ssh does: a secret others can read is refused, not used.
+        guard status.st_mode & 0o077 == 0 else {
+            throw CLIError.usage(
+                "\(path) is readable by others (mode \(String(status.st_mode & 0o777, radix: 8))); a secret key must be private: chmod 600 \(path)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CLIError.io("cannot read key file \(path)")
         }

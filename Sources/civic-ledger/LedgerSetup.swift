@@ -1,16 +1,34 @@
 import CivicLedger
 import CivicLedgerSQLite
 
-/// Creating a ledger on disk: key files first (mode 0600), then the
-/// SQLite file with its genesis entry and first checkpoint.
+/// Creating a ledger on disk: the SQLite file with its genesis entry and
+/// first checkpoint, and beside it the authority and log key files (mode
+/// 0600), all made under temporary names and placed together (``FileSet``):
+/// a failed or killed `init` leaves nothing that blocks a retry.
 enum LedgerSetup {
-    static func create(_ files: LedgerFiles, origin: String, permissions: PermissionTable) async throws -> Ledger {
+    /// What a new ledger's files say.
+    struct Created {
+        var authorityKey: PublicKey
+        var logKey: PublicKey
+    }
+
+    static func create(_ files: LedgerFiles, origin: String, permissions: PermissionTable) async throws -> Created {
         let authority = SigningKey.generate()
         let logKey = SigningKey.generate()
-        try KeyFile.write(authority, to: files.authorityKeyPath)
-        try KeyFile.write(logKey, to: files.logKeyPath)
-        return try await Ledger.create(
-            store: try SQLiteEventStore(path: files.path), origin: origin, authority: authority, logSigner: logKey,
-            permissions: permissions, configuration: CLIContext.ledgerConfiguration)
+        let paths = [
+            files.path, files.authorityKeyPath, files.authorityKeyPath + ".pub", files.logKeyPath, files.logKeyPath + ".pub",
+        ]
+        return try await FileSet.create(paths) { set in
+            try KeyFile.add(authority, at: files.authorityKeyPath, to: &set)
+            try KeyFile.add(logKey, at: files.logKeyPath, to: &set)
+            let store = try SQLiteEventStore(path: set.temporary(for: files.path))
+            let ledger = try await Ledger.create(
+                store: store, origin: origin, authority: authority, logSigner: logKey, permissions: permissions,
+                configuration: CLIContext.ledgerConfiguration)
+            let created = Created(authorityKey: await ledger.registry.authorityKey, logKey: ledger.logKey)
+            // The file alone holds the ledger before it moves into place.
+            try store.close()
+            return created
+        }
     }
 }

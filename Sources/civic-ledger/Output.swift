@@ -29,7 +29,37 @@ enum CLIContext {
 
 /// Writes to standard error.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((terminalSafe(message) + "\n").utf8))
+}
+
+/// Prints text that may quote input (free text from payloads, names),
+/// safe for a terminal (``terminalSafe(_:)``).
+func say(_ text: String, terminator: String = "\n") {
+    print(terminalSafe(text), terminator: terminator)
+}
+
+/// `text` with every control character but line feed and tab written as
+/// `\u{XX}`: input quoted in a message cannot move the cursor, clear the
+/// screen or forge another line's colours.
+func terminalSafe(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+    var out = ""
+    for scalar in text.unicodeScalars {
+        if isUnsafe(scalar) {
+            out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
+}
+
+private func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x0A, 0x09: false
+    case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: true
+    default: false
+    }
 }
 
 /// Progress on long work: a line redrawn in place on a terminal, plain

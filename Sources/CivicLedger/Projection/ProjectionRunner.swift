@@ -20,6 +20,10 @@ public struct ProjectionRunner<P: Projection>: Sendable {
     public var pageSize: Int
     /// Where the runner logs discarded snapshots.
     public var logger: Logger
+    /// Whether ``catchUp(_:to:progress:)`` saves snapshots. Default
+    /// `true`; readers of a store they must not write (a supervisor's
+    /// read-only copy, a query) turn it off.
+    public var savesSnapshots = true
 
     /// A runner over `store`.
     public init(store: any EventStore, snapshotInterval: UInt64 = 100_000, pageSize: Int = 4096, logger: Logger = Logger(label: "civic-ledger.projection")) {
@@ -52,7 +56,7 @@ public struct ProjectionRunner<P: Projection>: Sendable {
 
     /// Folds every entry after the projection's position, up to the end of
     /// the log or `size`, saving a snapshot every ``snapshotInterval``
-    /// entries and at the end.
+    /// entries and at the end (unless ``savesSnapshots`` is off).
     ///
     /// - Parameters:
     ///   - projection: the projection to bring up to date, in place.
@@ -71,12 +75,12 @@ public struct ProjectionRunner<P: Projection>: Sendable {
             folded += UInt64(page.count)
             sinceSnapshot += UInt64(page.count)
             progress?(folded)
-            if sinceSnapshot >= snapshotInterval {
+            if savesSnapshots, sinceSnapshot >= snapshotInterval {
                 try await save(projection)
                 sinceSnapshot = 0
             }
         }
-        if folded > 0 { try await save(projection) }
+        if savesSnapshots, folded > 0 { try await save(projection) }
         return folded
     }
 

@@ -169,9 +169,9 @@ struct ProveInclusionCommand: AsyncParsableCommand {
 
     @Argument(help: "The SQLite ledger or export file.")
     var source: String
-    @Option(help: "The entry's position.")
+    @Option(parsing: .unconditional, help: "The entry's position.")
     var index: UInt64
-    @Option(help: "The size of the stored checkpoint to prove against (default: the latest).")
+    @Option(parsing: .unconditional, help: "The size of the stored checkpoint to prove against (default: the latest).")
     var size: UInt64?
     @Option(help: "Write the proof to this file instead of standard output.")
     var out: String?
@@ -179,6 +179,9 @@ struct ProveInclusionCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try LedgerSource.open(source).store
         let checkpoint = try await ProveCommand.checkpoint(store, size: size)
+        if let head = try await store.head(), index >= head.size {
+            throw CLIError.usage("--index \(index): there is no such entry; the log holds \(head.size) (positions 0 to \(head.size - 1))")
+        }
         guard index < checkpoint.checkpoint.size else {
             throw CLIError.usage(
                 "entry \(index) is not covered by the checkpoint of \(checkpoint.checkpoint.size) entries; take a newer checkpoint (civic-ledger checkpoint) or pass --size"
@@ -194,9 +197,9 @@ struct ProveConsistencyCommand: AsyncParsableCommand {
 
     @Argument(help: "The SQLite ledger or export file.")
     var source: String
-    @Option(help: "The older checkpoint's size.")
+    @Option(parsing: .unconditional, help: "The older checkpoint's size.")
     var old: UInt64
-    @Option(name: .customLong("new"), help: "The newer checkpoint's size (default: the latest).")
+    @Option(name: .customLong("new"), parsing: .unconditional, help: "The newer checkpoint's size (default: the latest).")
     var newSize: UInt64?
     @Option(help: "Write the proof to this file instead of standard output.")
     var out: String?
@@ -236,12 +239,12 @@ struct VerifyProofCommand: AsyncParsableCommand {
             let parsed: InclusionProof
             do { parsed = try InclusionProof(parsing: text) } catch { throw CLIError.usage("\(proof): \(error.message)") }
             try parsed.verify(trusted: trusted, logKey: key)
-            print(
+            say(
                 "verified: entry \(parsed.index) is in the log \(parsed.checkpoint.checkpoint.origin) of \(parsed.checkpoint.checkpoint.size) entries"
             )
             if let bytes = parsed.entry, let entry = try? LedgerEntry(bytes: bytes) {
                 let signature = entry.event.hasValidSignature ? "its signature verifies" : "ITS SIGNATURE DOES NOT VERIFY"
-                print(
+                say(
                     "  \(entry.kind) on \(entry.stream) at \(entry.recordedAt), signed by key \(entry.actorKey.fingerprint): \(signature)")
                 if !entry.event.hasValidSignature { throw ExitCode(1) }
             }
@@ -249,7 +252,7 @@ struct VerifyProofCommand: AsyncParsableCommand {
             let parsed: ConsistencyProof
             do { parsed = try ConsistencyProof(parsing: text) } catch { throw CLIError.usage("\(proof): \(error.message)") }
             try parsed.verify(trusted: trusted, logKey: key)
-            print(
+            say(
                 "verified: the log \(parsed.new.checkpoint.origin) of \(parsed.new.checkpoint.size) entries extends the one of \(parsed.old.checkpoint.size)"
             )
         } else {
@@ -310,7 +313,7 @@ struct ExportCommand: AsyncParsableCommand {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
-        print("exported \(summary.entries) entries, \(summary.checkpoints) checkpoints, \(summary.snapshots) snapshots to \(out)")
+        say("exported \(summary.entries) entries, \(summary.checkpoints) checkpoints, \(summary.snapshots) snapshots to \(out)")
     }
 
     /// Every case as an Open311 service request.
@@ -327,6 +330,6 @@ struct ExportCommand: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
         try emit(String(decoding: try encoder.encode(requests), as: UTF8.self) + "\n", to: out)
-        print("exported \(requests.count) cases as Open311 service requests to \(out)")
+        say("exported \(requests.count) cases as Open311 service requests to \(out)")
     }
 }

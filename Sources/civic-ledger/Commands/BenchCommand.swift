@@ -24,11 +24,11 @@ struct BenchCommand: AsyncParsableCommand {
             Use the optimised build (swift build -c release).
             """)
 
-    @Option(help: "How many events the mix appends after its preamble.")
+    @Option(parsing: .unconditional, help: "How many events the mix appends after its preamble.")
     var events: Int = 100_000
-    @Option(help: "The seed the workload is drawn from.")
+    @Option(parsing: .unconditional, help: "The seed the workload is drawn from.")
     var seed: UInt64 = 1
-    @Option(help: "Concurrent appenders.")
+    @Option(parsing: .unconditional, help: "Concurrent appenders.")
     var appenders: Int = 16
     @Option(help: "Keep the ledger in this new SQLite file (default: a temporary file, removed afterwards).")
     var db: String?

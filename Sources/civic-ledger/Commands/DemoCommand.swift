@@ -21,11 +21,11 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Where to create the demo ledger (must not exist).")
     var db: String = "demo-ledger.sqlite"
-    @Option(help: "Residents in the community.")
+    @Option(parsing: .unconditional, help: "Residents in the community.")
     var residents: Int = 3000
-    @Option(help: "Days to simulate.")
+    @Option(parsing: .unconditional, help: "Days to simulate.")
     var days: Int = 365
-    @Option(help: "The simulation's seed.")
+    @Option(parsing: .unconditional, help: "The simulation's seed.")
     var seed: UInt64 = 2026
     @Option(help: "The first simulated day, YYYY-MM-DD (from midnight China Standard Time, UTC+8).")
     var start: String = "2025-01-01"
@@ -54,8 +54,8 @@ struct DemoCommand: AsyncParsableCommand {
         profile.volunteers = max(2, residents / 150)
         let simulator = CommunitySimulator(profile: profile)
         let logKey = SigningKey.generate()
-        try KeyFile.write(simulator.key("ledger-authority"), to: files.authorityKeyPath)
-        try KeyFile.write(logKey, to: files.logKeyPath)
+        try await KeyFile.write(simulator.key("ledger-authority"), to: files.authorityKeyPath)
+        try await KeyFile.write(logKey, to: files.logKeyPath)
         let store = try SQLiteEventStore(path: files.path)
         let vault = try SQLiteKeyVault(path: files.vaultPath)
         print("Simulating \(residents) residents over \(days) days (seed \(seed)) into \(db)")

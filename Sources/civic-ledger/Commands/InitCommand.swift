@@ -19,9 +19,6 @@ struct InitCommand: AsyncParsableCommand {
     func run() async throws {
         let files = ledger.files
         let origin = self.origin ?? "civic-ledger.example/" + URL(fileURLWithPath: files.path).deletingPathExtension().lastPathComponent
-        for path in [files.path, files.authorityKeyPath, files.logKeyPath] where FileManager.default.fileExists(atPath: path) {
-            throw CLIError.io("\(path) already exists; init never overwrites a ledger or a key")
-        }
         let table = try permissions.map(Self.readPermissions) ?? StarterPermissions.table
         do {
             try EventContent.validateOrigin(origin)
@@ -31,7 +28,7 @@ struct InitCommand: AsyncParsableCommand {
         let created = try await LedgerSetup.create(files, origin: origin, permissions: table)
         print("created ledger \(files.path)")
         print("  origin:        \(origin)")
-        print("  authority key: \(files.authorityKeyPath) (public \(await created.registry.authorityKey.base64))")
+        print("  authority key: \(files.authorityKeyPath) (public \(created.authorityKey.base64))")
         print("  log key:       \(files.logKeyPath)")
         print("  verifier key:  \(NoteKey(name: origin, publicKey: created.logKey).verifierKey)")
     }
@@ -50,7 +47,7 @@ struct InitCommand: AsyncParsableCommand {
     }
 }
 
-struct KeygenCommand: ParsableCommand {
+struct KeygenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
         abstract: "Make an Ed25519 key: FILE (secret, mode 0600) and FILE.pub (public).")
@@ -58,9 +55,9 @@ struct KeygenCommand: ParsableCommand {
     @Option(help: "Where to write the secret key; the public key goes to FILE.pub.")
     var out: String
 
-    func run() throws {
+    func run() async throws {
         let key = SigningKey.generate()
-        try KeyFile.write(key, to: out)
+        try await KeyFile.write(key, to: out)
         print(key.publicKey.base64)
     }
 }

@@ -13,17 +13,27 @@ struct QueryContext {
     let origin: String
     let lastRecordedAt: Timestamp
 
+    /// Opens a governance ledger read-only: queries never write, so they
+    /// work on a supervisor's read-only copy, and refuse any other ledger
+    /// before reading further.
     static func open(_ files: LedgerFiles) async throws -> QueryContext {
-        let store = try files.openStore()
+        let store = try files.openStore(readOnly: true)
+        guard try await LedgerFiles.domain(of: store) != nil else {
+            throw CLIError.usage(
+                "\(files.path) is not a governance ledger (its first entry after genesis does not set the community's rules); cases, points, resident, dossier and volunteers read governance ledgers"
+            )
+        }
         let ledger = try await Ledger.open(store: store, configuration: CLIContext.ledgerConfiguration)
         let size = await ledger.size
         let last = try await store.entries(from: size - 1, limit: 1).first.map { try LedgerEntry(bytes: $0.bytes).recordedAt }
         return QueryContext(store: store, registry: await ledger.registry, origin: ledger.origin, lastRecordedAt: last ?? Timestamp(Date()))
     }
 
-    /// A projection from its last snapshot, caught up with the log (and saved again).
+    /// A projection from its last snapshot, caught up with the log (not
+    /// saved: queries write nothing).
     func projection<P: Projection>(_ type: P.Type) async throws -> P {
-        let runner = ProjectionRunner<P>(store: store)
+        var runner = ProjectionRunner<P>(store: store)
+        runner.savesSnapshots = false
         var projection = try await runner.resume()
         try await runner.catchUp(&projection)
         return projection
@@ -53,7 +63,7 @@ struct CasesCommand: AsyncParsableCommand {
     var overdue = false
     @Option(help: "The time overdue is judged at (ISO 8601); default: the last entry's time.")
     var at: String?
-    @Option(help: "List at most this many cases.")
+    @Option(parsing: .unconditional, help: "List at most this many cases.")
     var limit: Int = 50
     @Flag(help: "JSON output.")
     var json = false
@@ -97,16 +107,16 @@ struct CasesCommand: AsyncParsableCommand {
                 jsonString(["at": time.description, "counts": counts, "total": board.cases.count, "matching": rows.count, "cases": cases]))
             return
         }
-        print("Cases at \(time): \(board.cases.count) in all")
+        say("Cases at \(time): \(board.cases.count) in all")
         for caseState in CaseState.allCases where board.count(caseState) > 0 {
-            print("  \(caseState.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(board.count(caseState))")
+            say("  \(caseState.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(board.count(caseState))")
         }
-        print("\n\(rows.count) matching\(rows.count > limit ? ", first \(limit) by deadline" : ""):")
+        say("\n\(rows.count) matching\(rows.count > limit ? ", first \(limit) by deadline" : ""):")
         for row in rows.prefix(limit) {
             let record = row.record
             let owner = record.department.map { "→ \($0)" } ?? ""
             let deadline = record.deadline.map { "due \($0)" } ?? ""
-            print(
+            say(
                 "  \(row.stream)  \(record.state.rawValue)  \(record.urgency.rawValue) \(record.category) \(owner) \(deadline)\(record.isOverdue(at: time) ? "  OVERDUE" : "")"
             )
         }
@@ -119,7 +129,7 @@ struct PointsCommand: AsyncParsableCommand {
         abstract: "Points balances, the pool, the totals and the ranking (conservation can be checked from the JSON).")
 
     @OptionGroup var ledger: LedgerPath
-    @Option(help: "Rank this many residents in text output.")
+    @Option(parsing: .unconditional, help: "Rank this many residents in text output.")
     var top: Int = 10
     @Flag(help: "Show residents under pseudonyms.")
     var pseudonyms = false
@@ -150,15 +160,15 @@ struct PointsCommand: AsyncParsableCommand {
             print(jsonString(object))
             return
         }
-        print(
+        say(
             "Issued \(totals.issued), awarded \(totals.awarded), deducted \(totals.deducted), redeemed \(totals.redeemed), expired \(totals.expired), reversed by appeal \(totals.reversed)"
         )
-        print(
-            "Pool \(points.pool) + \(points.accounts.count) accounts \(points.accountsTotal) = \(points.pool + points.accountsTotal) (issued \(totals.issued)): \(points.isConserved ? "conserved" : "NOT CONSERVED")"
+        say(
+            "Pool \(points.pool) + \(points.accounts.count) accounts \(points.accountsTotal) = \(points.pool.clampedAdding(points.accountsTotal)) (issued \(totals.issued)): \(points.isConserved ? "conserved" : "NOT CONSERVED")"
         )
-        print("\nRanking by contribution:")
+        say("\nRanking by contribution:")
         for (rank, entry) in points.ranking(limit: top).enumerated() {
-            print(
+            say(
                 "  \(rank + 1). \(name(entry.resident))  contribution \(entry.balance.contribution)  reputation \(entry.balance.reputation)"
             )
         }
@@ -220,18 +230,18 @@ struct ResidentCommand: AsyncParsableCommand {
             print(jsonString(object))
             return
         }
-        print("\(id)  household \(record.household)  \(record.place)")
+        say("\(id)  household \(record.household)  \(record.place)")
         if record.isErased {
-            print("  ERASED at \(record.erasedAt!): personal fields destroyed")
+            say("  ERASED at \(record.erasedAt!): personal fields destroyed")
         } else {
-            print("  level \(record.level.rawValue), tags \(record.tags.isEmpty ? "none" : record.tags.joined(separator: ", "))")
+            say("  level \(record.level.rawValue), tags \(record.tags.isEmpty ? "none" : record.tags.joined(separator: ", "))")
         }
-        print("  visits \(record.visits)\(record.lastVisit.map { ", last \($0)" } ?? ""); health entries \(record.healthEntries)")
-        print("  points: contribution \(points.contribution), reputation \(points.reputation)")
+        say("  visits \(record.visits)\(record.lastVisit.map { ", last \($0)" } ?? ""); health entries \(record.healthEntries)")
+        say("  points: contribution \(points.contribution), reputation \(points.reputation)")
         if let personal = object["personal"] as? [String: String] {
-            for field in ["name", "phone", "address"] { print("  \(field): \(personal[field] ?? "")") }
+            for field in ["name", "phone", "address"] { say("  \(field): \(personal[field] ?? "")") }
         } else if !record.isErased {
-            print("  personal fields sealed (use --reveal-for KEY-FILE with the key vault)")
+            say("  personal fields sealed (use --reveal-for KEY-FILE with the key vault)")
         }
     }
 }
@@ -274,9 +284,9 @@ struct DossierCommand: AsyncParsableCommand {
                 ]))
             return
         }
-        print("\(stream): \(record.state.rawValue), \(record.urgency.rawValue) \(record.category) in \(record.place)")
+        say("\(stream): \(record.state.rawValue), \(record.urgency.rawValue) \(record.category) in \(record.place)")
         for step in steps {
-            print(
+            say(
                 "  \(step.position)  \(step.recordedAt)  \(step.kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(context.actor(step.actor).padding(toLength: 16, withPad: " ", startingAt: 0)) \(notes[step.position] ?? "")"
             )
         }
@@ -288,9 +298,9 @@ struct VolunteersCommand: AsyncParsableCommand {
         commandName: "volunteers", abstract: "Volunteer tasks and each member's completions against the yearly quota.")
 
     @OptionGroup var ledger: LedgerPath
-    @Option(help: "The year (default: the year of the last entry, UTC+8).")
+    @Option(parsing: .unconditional, help: "The year (default: the year of the last entry, UTC+8).")
     var year: Int32?
-    @Option(help: "The quota (default 5, DOMAIN.md §5).")
+    @Option(parsing: .unconditional, help: "The quota (default 5, DOMAIN.md §5).")
     var quota: Int = 5
     @Option(help: "The role the quota applies to.")
     var role: String = "party-member"
@@ -320,12 +330,12 @@ struct VolunteersCommand: AsyncParsableCommand {
                 ]))
             return
         }
-        print(
+        say(
             "Volunteer tasks: \(record.tasks.count) (\(states.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")))"
         )
-        print("\(role) completions in \(year) against a quota of \(quota): \(members.count - short.count) met it, \(short.count) short")
+        say("\(role) completions in \(year) against a quota of \(quota): \(members.count - short.count) met it, \(short.count) short")
         for row in short.sorted(by: { ($0.done, $0.member) < ($1.done, $1.member) }) {
-            print("  \(row.member)  \(row.done) of \(quota)")
+            say("  \(row.member)  \(row.done) of \(quota)")
         }
     }
 }

@@ -34,17 +34,17 @@ struct VerifyCommand: AsyncParsableCommand {
                     "findings": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(report.findings)),
                 ]))
         } else if report.isClean {
-            print(
+            say(
                 "clean: \(report.entriesChecked) entries\(domain == nil ? "" : " (governance rules replayed)"), \(report.checkpointsChecked) checkpoints, root \(report.root.base64)"
             )
             print(String(format: "verified in %.2f s (%.0f entries/s)", elapsed, Double(report.entriesChecked) / max(elapsed, 0.001)))
         } else {
             let total = report.findings.count + report.omittedFindings
             if let first = report.firstFinding {
-                print("FAILED: first bad position \(first.position.map(String.init) ?? "-"): [\(first.code)] \(first.message)")
+                say("FAILED: first bad position \(first.position.map(String.init) ?? "-"): [\(first.code)] \(first.message)")
             }
-            print("\(total) finding(s) in \(report.entriesChecked) entries and \(report.checkpointsChecked) checkpoints")
-            if all { for finding in report.findings { print("  \(finding)") } }
+            say("\(total) finding(s) in \(report.entriesChecked) entries and \(report.checkpointsChecked) checkpoints")
+            if all { for finding in report.findings { say("  \(finding)") } }
         }
         if !report.isClean { throw ExitCode(1) }
     }
@@ -78,10 +78,10 @@ struct LogCommand: AsyncParsableCommand {
 
     @OptionGroup var ledger: LedgerPath
 
-    @Option(help: "The first position to list.")
+    @Option(parsing: .unconditional, help: "The first position to list.")
     var from: UInt64 = 0
 
-    @Option(help: "How many entries to list at most.")
+    @Option(parsing: .unconditional, help: "How many entries to list at most.")
     var limit: Int = 100
 
     @Flag(help: "One JSON object per line.")
@@ -113,7 +113,7 @@ struct LogCommand: AsyncParsableCommand {
                     print(jsonString(LedgerExport.view(of: entry, payload: GovernancePayloadView.view(of: entry))))
                 } else {
                     let content = entry.content
-                    print(
+                    say(
                         "\(entry.position)  \(entry.recordedAt)  \(content.stream)@\(entry.streamVersion)  \(content.kind)  by \(content.actorKey.fingerprint)  in \(content.place)  \(content.payload.count) B"
                     )
                 }
@@ -145,19 +145,19 @@ struct RepairCommand: AsyncParsableCommand {
             progress.update(done: done, total: total)
         }
         for row in report.rewrittenRows.prefix(20) {
-            print("rewrote the index row of position \(row.position) (\(row.columns.joined(separator: ", ")))")
+            say("rewrote the index row of position \(row.position) (\(row.columns.joined(separator: ", ")))")
         }
-        if report.rewrittenRows.count > 20 { print("… and \(report.rewrittenRows.count - 20) more index rows") }
-        if report.rewroteHead { print("rewrote the head from the \(report.entries) entries") }
-        if report.rewrittenRows.isEmpty && !report.rewroteHead { print("nothing to repair: the derived state matches the \(report.entries) entries") }
+        if report.rewrittenRows.count > 20 { say("… and \(report.rewrittenRows.count - 20) more index rows") }
+        if report.rewroteHead { say("rewrote the head from the \(report.entries) entries") }
+        if report.rewrittenRows.isEmpty && !report.rewroteHead { say("nothing to repair: the derived state matches the \(report.entries) entries") }
         let verification = report.verification
         if verification.isClean {
-            print("verified clean: \(verification.entriesChecked) entries, \(verification.checkpointsChecked) checkpoints")
+            say("verified clean: \(verification.entriesChecked) entries, \(verification.checkpointsChecked) checkpoints")
         } else {
             if let first = verification.firstFinding {
-                print("FAILED: first bad position \(first.position.map(String.init) ?? "-"): [\(first.code)] \(first.message)")
+                say("FAILED: first bad position \(first.position.map(String.init) ?? "-"): [\(first.code)] \(first.message)")
             }
-            print("\(verification.findings.count + verification.omittedFindings) finding(s) remain after the repair")
+            say("\(verification.findings.count + verification.omittedFindings) finding(s) remain after the repair")
             throw ExitCode(1)
         }
     }

@@ -1,0 +1,145 @@
+import CivicLedger
+import Foundation
+import GRDB
+import Testing
+
+/// Files the tool must not touch, half-made files, read-only copies,
+/// readable secrets, hostile text in messages, bad numbers.
+@Suite("The tool writes only ledgers, atomically, and quotes input safely")
+struct FileSafetyTests {
+    static let event = #"{"kind":"case.report","stream":"case/1","place":"zhuji/dongsheng","payload":{"category":"x"}}"#
+
+    @Test("append, checkpoint and cases on another program's SQLite file or a 0-byte file refuse, leaving it byte for byte")
+    func foreignFiles() throws {
+        let cli = try CLI()
+        let key = try cli.ledgerWithWorker()
+        try Data().write(to: URL(fileURLWithPath: cli.path("zero.sqlite")))
+        // A SQLite database of another program, in its own journal mode.
+        let other = try DatabaseQueue(path: cli.path("other.sqlite"))
+        try other.write { try $0.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('mine')") }
+        try other.close()
+        for file in ["zero.sqlite", "other.sqlite"] {
+            let before = try #require(FileManager.default.contents(atPath: cli.path(file)))
+            for arguments in [["append", file, "--key", key], ["checkpoint", file], ["cases", file], ["verify", file]] {
+                let result = try cli.run(arguments, stdin: Self.event)
+                #expect(result.status == 2, "\(arguments)")
+                #expect(result.stderr.contains("not a CivicLedger") || result.stderr.contains("empty"), "\(arguments): \(result.stderr)")
+            }
+            #expect(FileManager.default.contents(atPath: cli.path(file)) == before, "\(file) was changed")
+            #expect(!FileManager.default.fileExists(atPath: cli.path(file + "-wal")), "\(file) was switched to WAL")
+        }
+    }
+
+    @Test("resident on a ledger without the governance rules refuses before writing anything")
+    func residentOnPlainLedger() throws {
+        let cli = try CLI()
+        _ = try cli.ledgerWithWorker()
+        let before = try #require(FileManager.default.contents(atPath: cli.path("l.sqlite")))
+        let result = try cli.run(["resident", "l.sqlite", "r1"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("not a governance ledger"))
+        #expect(FileManager.default.contents(atPath: cli.path("l.sqlite")) == before)
+    }
+
+    @Test("an interrupted init or keygen does not block a retry; what it left is cleared")
+    func interruptedCreation() throws {
+        let cli = try CLI()
+        // What a keygen killed after placing the public key leaves: the public key and the marker.
+        try Data("x\n".utf8).write(to: URL(fileURLWithPath: cli.path("k.pub")))
+        try Data("\(cli.path("k"))\n\(cli.path("k.pub"))\n".utf8).write(to: URL(fileURLWithPath: cli.path("k.incomplete")))
+        let keygen = try cli.run(["keygen", "--out", cli.path("k")])
+        #expect(keygen.status == 0, "\(keygen.stderr)")
+        #expect(try cli.mode("k") == 0o600)
+        #expect(!FileManager.default.fileExists(atPath: cli.path("k.incomplete")))
+        // An init killed after its keys, before its ledger.
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: cli.path("l.sqlite.authority.key")))
+        try Data(["l.sqlite", "l.sqlite.authority.key"].map { cli.path($0) + "\n" }.joined().utf8).write(
+            to: URL(fileURLWithPath: cli.path("l.sqlite.incomplete")))
+        let initialised = try cli.run(["init", cli.path("l.sqlite")])
+        #expect(initialised.status == 0, "\(initialised.stderr)")
+        #expect(try cli.run(["verify", "l.sqlite"]).status == 0)
+        // Nothing temporary is left beside them.
+        let names = try FileManager.default.contentsOfDirectory(atPath: cli.directory.path)
+        #expect(!names.contains { $0.contains(".tmp-") || $0.hasSuffix(".incomplete") }, "\(names)")
+        // A finished set is never cleared: a marker beside a whole ledger is only removed.
+        try Data(["l.sqlite", "l.sqlite.authority.key"].map { cli.path($0) + "\n" }.joined().utf8).write(
+            to: URL(fileURLWithPath: cli.path("l.sqlite.incomplete")))
+        #expect(try cli.run(["init", cli.path("l.sqlite")]).status == 2)
+        #expect(try cli.run(["verify", "l.sqlite"]).status == 0, "the ledger is still there")
+    }
+
+    @Test("a secret key readable by others is refused, saying how to fix it")
+    func readableSecret() throws {
+        let cli = try CLI()
+        let key = try cli.ledgerWithWorker()
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: cli.path(key))
+        let result = try cli.run(["append", "l.sqlite", "--key", key], stdin: Self.event)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("chmod 600"))
+        #expect(try cli.entryCount("l.sqlite") == 2, "nothing was appended")
+    }
+
+    @Test("control characters from input are quoted in messages, never sent to the terminal")
+    func controlCharacters() throws {
+        let cli = try CLI()
+        let key = try cli.ledgerWithWorker()
+        let hostile = #"{"kind":"case.report","stream":"case/1","place":"zhuji/\u001b[2J\u0007x","payload":{}}"#
+        let result = try cli.run(["append", "l.sqlite", "--key", key], stdin: hostile)
+        #expect(result.status != 0)
+        #expect(!result.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+        #expect(result.stderr.contains(#"\u{1B}[2J"#))
+    }
+
+    @Test("negative and out-of-range numbers get a message naming the option; a position past the end says so")
+    func numbers() throws {
+        let cli = try CLI()
+        _ = try cli.ledgerWithWorker()
+        let negative = try cli.run(["prove", "inclusion", "l.sqlite", "--index", "-1"])
+        #expect(negative.status == 2)
+        #expect(negative.stderr.contains("'-1' is invalid for '--index"))
+        let past = try cli.run(["prove", "inclusion", "l.sqlite", "--index", "7"])
+        #expect(past.status == 2)
+        #expect(past.stderr.contains("no such entry; the log holds 2"))
+        #expect(try cli.run(["log", "l.sqlite", "--from", "-4"]).status == 2)
+    }
+
+    @Test("repair on an intact ledger says there is nothing to repair and verifies clean")
+    func repairIntact() throws {
+        let cli = try CLI()
+        _ = try cli.ledgerWithWorker()
+        let result = try cli.run(["repair", "l.sqlite"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("verified clean"))
+    }
+}
+
+extension FileSafetyTests {
+    /// Runs the tool as a user who cannot write `folder`: as `nobody` when
+    /// the tests run as root (who may write anything), as this user
+    /// otherwise.
+    static func runWithoutWriteAccess(_ cli: CLI, _ arguments: [String]) throws -> CLI.Result {
+        guard getuid() == 0 else { return try cli.run(arguments) }
+        return try cli.run(arguments, asUser: "nobody")
+    }
+
+    @Test("verify, audit and log work on a read-only copy in a folder the reader cannot write")
+    func readOnlyCopy() throws {
+        let cli = try CLI()
+        let key = try cli.ledgerWithWorker()
+        #expect(try cli.run(["append", "l.sqlite", "--key", key], stdin: Self.event).status == 0)
+        let copy = cli.path("copy")
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
+        try FileManager.default.copyItem(atPath: cli.path("l.sqlite"), toPath: copy + "/l.sqlite")
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: copy + "/l.sqlite")
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: copy)
+        // Every folder above must be passable for the other user.
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: cli.directory.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy) }
+        for arguments in [["verify", copy + "/l.sqlite"], ["audit", copy + "/l.sqlite"], ["log", copy + "/l.sqlite"]] {
+            let result = try Self.runWithoutWriteAccess(cli, arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: copy)
+        #expect(names == ["l.sqlite"], "nothing was written beside the copy: \(names)")
+    }
+}
