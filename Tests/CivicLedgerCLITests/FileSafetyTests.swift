@@ -143,3 +143,34 @@ extension FileSafetyTests {
         #expect(names == ["l.sqlite"], "nothing was written beside the copy: \(names)")
     }
 }
+
+@Suite("Verification that is easy to use right")
+struct VerificationUseTests {
+    @Test("the README's quick start (demo, keygen, enrol, verify) passes with its governance warnings reported; --fail-on warning fails on them")
+    func quickStart() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["demo", "--db", "d.sqlite", "--residents", "300", "--days", "120"]).status == 0)
+        #expect(try cli.run(["keygen", "--out", "w.key"]).status == 0)
+        let enrol = try cli.run([
+            "enrol", "d.sqlite", "--key", "d.sqlite.authority.key", "--public-key", "w.key.pub", "--role", "grid-worker", "--scope",
+            "zhuji/dongsheng", "--actor", "worker-demo",
+        ])
+        #expect(enrol.status == 0, "\(enrol.stderr)")
+        let verify = try cli.run(["verify", "d.sqlite"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(verify.stdout.contains("PASSED with"))
+        #expect(verify.stdout.contains("warning"))
+        let strict = try cli.run(["verify", "d.sqlite", "--fail-on", "warning"])
+        #expect(strict.status == 1)
+        #expect(strict.stdout.contains("FAILED"))
+        let audit = try cli.run(["audit", "d.sqlite"])
+        #expect(audit.status == 0)
+        #expect(audit.stdout.contains("overdue-unreminded"))
+        #expect(try cli.run(["audit", "d.sqlite", "--fail-on", "warning"]).status == 1)
+        let json = try cli.run(["verify", "d.sqlite", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["passed"] as? Bool == true)
+        #expect(((object["counts"] as? [String: Any])?["warning"] as? NSNumber)?.intValue ?? 0 > 0)
+        #expect(try cli.run(["verify", "d.sqlite", "--fail-on", "nothing"]).status == 2)
+    }
+}

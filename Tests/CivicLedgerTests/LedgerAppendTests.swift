@@ -185,3 +185,21 @@ struct LedgerAppendTests {
         #expect(second.recordedAt >= first.recordedAt)
     }
 }
+
+@Suite("Checkpoint cadence across processes")
+struct CheckpointAgeTests {
+    @Test("a ledger opened after the last checkpoint's entry is a minute old takes a checkpoint at its first append")
+    func ageCountsFromTheCoveredEntry() async throws {
+        let fixture = try await LedgerFixture.make()
+        let worker = try await fixture.enrol("w1", role: "worker", scope: "town")
+        _ = try await fixture.ledger.checkpoint()
+        let before = try #require(try await fixture.store.latestCheckpoint()).size
+        fixture.clock.advance(milliseconds: 61_000)
+        // Another process: a new ledger instance opens now and appends at once.
+        let reopened = try await Ledger.open(store: fixture.store, logSigner: fixture.logKey, clock: fixture.clock)
+        let receipt = try await reopened.append(try fixture.event(by: worker, stream: "case/1"))
+        let latest = try #require(try await fixture.store.latestCheckpoint())
+        #expect(latest.size == receipt.position + 1)
+        #expect(latest.size > before)
+    }
+}

@@ -6,10 +6,15 @@
 ///   stored projection disagrees with the log.
 /// - ``warning``: an obligation not met in time (an overdue case nobody
 ///   reminded), or a recorded time out of line.
-public enum AuditSeverity: String, Hashable, Sendable, Codable, CaseIterable {
+public enum AuditSeverity: String, Hashable, Sendable, Codable, CaseIterable, Comparable {
     case warning
     case error
     case critical
+
+    /// Warnings order first, critical findings last.
+    public static func < (lhs: AuditSeverity, rhs: AuditSeverity) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
 
     /// The severity of a finding with `code`, for the codes of this module
     /// (integrity codes are critical, time codes warnings); any other code,
@@ -183,6 +188,16 @@ public struct AuditReport: Sendable, Codable {
 
     /// `true` when nothing is wrong.
     public var isClean: Bool { findings.isEmpty && omittedFindings == 0 }
+
+    /// `true` when a finding of `severity` or worse was found: the
+    /// verdict of a check that fails on it. Governance warnings (an
+    /// overdue case nobody reminded) are findings for the supervisor, not
+    /// a broken ledger: tools fail on ``AuditSeverity/error`` by default.
+    /// Findings beyond the limit, whose severity is not kept, count as
+    /// failing.
+    public func fails(at severity: AuditSeverity) -> Bool {
+        omittedFindings > 0 || findings.contains { $0.severity >= severity }
+    }
 
     /// The finding at the lowest position (findings without one come last).
     public var firstFinding: AuditFinding? {

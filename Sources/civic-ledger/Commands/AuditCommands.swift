@@ -13,7 +13,8 @@ struct AuditCommand: AsyncParsableCommand {
             audited against the governance rules and its projection snapshots. With \
             --trusted-checkpoint (a checkpoint saved earlier), the log must extend it: only the \
             entries after it are re-verified, and the report carries a consistency proof from it \
-            to the latest checkpoint. Exit codes: 0 clean; 1 findings; 2 usage or I/O errors.
+            to the latest checkpoint. Exit codes: 0 clean, or findings below --fail-on only \
+            (governance warnings by default); 1 a finding at --fail-on or worse; 2 usage or I/O errors.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, html }
@@ -26,6 +27,8 @@ struct AuditCommand: AsyncParsableCommand {
     var format: Format = .text
     @Option(help: "Write the report to this file instead of standard output.")
     var out: String?
+    @Option(help: "Exit 1 on findings of this severity or worse: warning or error (the default; critical always fails).")
+    var failOn: FailureThreshold = .error
 
     func run() async throws {
         let opened = try LedgerSource.open(source)
@@ -43,14 +46,21 @@ struct AuditCommand: AsyncParsableCommand {
         let report = try await auditor.audit { done, total in progress.update(done: done, total: total) }
         let text: String
         switch format {
-        case .text: text = AuditText.text(report, source: source)
+        case .text: text = AuditText.text(report, source: source, failOn: failOn.severity)
         case .json: text = try AuditText.json(report)
         case .html: text = AuditText.html(report, source: source)
         }
         try emit(text, to: out)
         if let out { printError("wrote the \(format.rawValue) report to \(out)") }
-        if !report.isClean { throw ExitCode(1) }
+        if report.fails(at: failOn.severity) { throw ExitCode(1) }
     }
+}
+
+/// `--fail-on`: the least severe finding that makes verify or audit exit 1.
+enum FailureThreshold: String, ExpressibleByArgument, CaseIterable {
+    case warning, error
+
+    var severity: AuditSeverity { self == .warning ? .warning : .error }
 }
 
 /// The audit report in its three forms.
@@ -78,16 +88,22 @@ enum AuditText {
         return lines
     }
 
-    static func verdict(_ report: AuditReport) -> String {
+    /// One line: clean, passed with findings below the threshold, or
+    /// failed, with the count of each severity.
+    static func verdict(_ report: AuditReport, failOn: AuditSeverity = .error) -> String {
         guard !report.isClean else { return "CLEAN: no findings" }
         let total = report.findings.count + report.omittedFindings
         let counts = AuditSeverity.allCases.reversed().map { "\(report.count($0)) \($0.rawValue)" }.joined(separator: ", ")
         let first = report.firstFinding?.position.map { "; first at position \($0)" } ?? ""
-        return "FINDINGS: \(total) (\(counts)\(report.omittedFindings > 0 ? ", \(report.omittedFindings) more not kept" : ""))\(first)"
+        let kept = report.omittedFindings > 0 ? ", \(report.omittedFindings) more not kept" : ""
+        guard report.fails(at: failOn) else {
+            return "PASSED with \(total) finding(s) below --fail-on \(failOn.rawValue) (\(counts)\(kept))\(first)"
+        }
+        return "FAILED: \(total) finding(s) (\(counts)\(kept))\(first)"
     }
 
-    static func text(_ report: AuditReport, source: String) -> String {
-        var lines = ["Audit of \(source)"] + summaryLines(report).map { "  " + $0 } + ["", verdict(report)]
+    static func text(_ report: AuditReport, source: String, failOn: AuditSeverity = .error) -> String {
+        var lines = ["Audit of \(source)"] + summaryLines(report).map { "  " + $0 } + ["", verdict(report, failOn: failOn)]
         for finding in report.findings {
             lines.append("  \(finding)\(finding.stream.map { " [stream \($0)]" } ?? "")")
         }

@@ -8,7 +8,11 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract:
             "Re-verify every signature, authority, position and checkpoint of a ledger (and the governance rules of a governance ledger).",
-        discussion: "Exit codes: 0 clean; 1 a problem was found (the first bad position and why are printed); 2 usage or I/O errors.")
+        discussion: """
+            Exit codes: 0 clean, or findings below --fail-on only (governance warnings such as \
+            an overdue case nobody reminded are reported, not failures, by default); 1 a finding \
+            at --fail-on or worse (the first bad position and why are printed); 2 usage or I/O errors.
+            """)
 
     @OptionGroup var ledger: LedgerPath
 
@@ -17,6 +21,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Flag(help: "Print the report as JSON.")
     var json = false
+
+    @Option(help: "Exit 1 on findings of this severity or worse: warning or error (the default; critical always fails).")
+    var failOn: FailureThreshold = .error
 
     func run() async throws {
         let store = try ledger.files.openStore(readOnly: true)
@@ -29,7 +36,9 @@ struct VerifyCommand: AsyncParsableCommand {
         if json {
             print(
                 jsonString([
-                    "clean": report.isClean, "entries": report.entriesChecked, "checkpoints": report.checkpointsChecked,
+                    "clean": report.isClean, "passed": !report.fails(at: failOn.severity), "failOn": failOn.rawValue,
+                    "counts": Dictionary(uniqueKeysWithValues: AuditSeverity.allCases.map { ($0.rawValue, report.count($0)) }),
+                    "entries": report.entriesChecked, "checkpoints": report.checkpointsChecked,
                     "root": report.root.base64, "seconds": elapsed, "omittedFindings": report.omittedFindings,
                     "findings": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(report.findings)),
                 ]))
@@ -39,14 +48,15 @@ struct VerifyCommand: AsyncParsableCommand {
             )
             print(String(format: "verified in %.2f s (%.0f entries/s)", elapsed, Double(report.entriesChecked) / max(elapsed, 0.001)))
         } else {
-            let total = report.findings.count + report.omittedFindings
+            say(AuditText.verdict(report, failOn: failOn.severity))
             if let first = report.firstFinding {
-                say("FAILED: first bad position \(first.position.map(String.init) ?? "-"): [\(first.code)] \(first.message)")
+                let label = report.fails(at: failOn.severity) ? "first bad position" : "first finding at position"
+                say("\(label) \(first.position.map(String.init) ?? "-"): [\(first.code)] \(first.message)")
             }
-            say("\(total) finding(s) in \(report.entriesChecked) entries and \(report.checkpointsChecked) checkpoints")
+            say("in \(report.entriesChecked) entries and \(report.checkpointsChecked) checkpoints")
             if all { for finding in report.findings { say("  \(finding)") } }
         }
-        if !report.isClean { throw ExitCode(1) }
+        if report.fails(at: failOn.severity) { throw ExitCode(1) }
     }
 }
 
