@@ -1,13 +1,38 @@
 import CivicLedger
 
+/// The operator's secret that keys the pseudonyms of a ledger's reports.
+///
+/// It is kept in the key vault beside the personal-field keys (under a
+/// subject no actor id can take) and never published: without it, nobody
+/// can tell which resident a pseudonym stands for by trying resident ids,
+/// however short and sequential they are.
+public struct PseudonymKey: Sendable, Equatable {
+    /// The key bytes.
+    public let bytes: Bytes32
+
+    /// A key from its bytes.
+    public init(bytes: Bytes32) { self.bytes = bytes }
+
+    /// The vault subject the key is kept under: it starts with a control
+    /// character, which no actor id may contain.
+    public static let vaultSubject = "\u{0}pseudonym-key"
+
+    /// The ledger's pseudonym key from its vault, made there on first use.
+    public static func from(_ vault: any KeyVault) async throws -> PseudonymKey {
+        PseudonymKey(bytes: try await vault.key(for: vaultSubject).bytes)
+    }
+}
+
 /// Pseudonyms for published rankings and reports: stable within one
-/// ledger, and not linkable across ledgers (the ledger's origin is hashed
-/// in), so a resident opted out of naming cannot be followed from one
-/// community's report to another's.
+/// ledger (one operator's key), not linkable across ledgers, and not
+/// reversible by anyone without the key (docs/threat-model.md).
 public enum Pseudonym {
-    /// `居民-` and the first six hex digits of SHA-256(origin ‖ 0 ‖ resident).
-    public static func of(_ resident: String, origin: String) -> String {
-        "居民-" + String(SHA256.hash(Array(origin.utf8) + [0] + Array(resident.utf8)).hex.prefix(6))
+    /// `居民-` and 16 hex digits (64 bits) of HMAC-SHA-256(key, resident).
+    ///
+    /// Among 10^6 residents two share a pseudonym with a chance of about
+    /// 3 × 10^-8.
+    public static func of(_ resident: String, key: PseudonymKey) -> String {
+        "居民-" + String(HMACSHA256.authenticate(Array(resident.utf8), key: key.bytes).hex.prefix(16))
     }
 }
 

@@ -293,15 +293,18 @@ extension TransparencyReport {
 /// up to a checkpoint.
 ///
 /// ```swift
-/// var builder = TransparencyReportBuilder(origin: origin, from: start, to: end)
+/// var builder = TransparencyReportBuilder(
+///     origin: origin, pseudonymKey: try await PseudonymKey.from(vault), from: start, to: end)
 /// for try await page in EntryPages(store: store, to: checkpoint.checkpoint.size) {
 ///     for entry in page { try builder.fold(entry) }
 /// }
 /// let report = try builder.report(checkpoint: checkpoint)
 /// ```
 public struct TransparencyReportBuilder: Sendable {
-    /// The ledger's origin (it seeds the pseudonyms).
+    /// The ledger's origin.
     public let origin: String
+    /// The operator's secret the residents' pseudonyms are keyed by.
+    public let pseudonymKey: PseudonymKey
     /// The start of the period, inclusive; `nil` from the first entry.
     public let from: Timestamp?
     /// The end of the period, exclusive; `nil` to the checkpoint.
@@ -318,8 +321,9 @@ public struct TransparencyReportBuilder: Sendable {
     var lastRecordedAt = Timestamp(millisecondsSinceEpoch: 0)
 
     /// A builder for the period `from..<to`.
-    public init(origin: String, from: Timestamp? = nil, to: Timestamp? = nil) {
+    public init(origin: String, pseudonymKey: PseudonymKey, from: Timestamp? = nil, to: Timestamp? = nil) {
         self.origin = origin
+        self.pseudonymKey = pseudonymKey
         self.from = from
         self.to = to
     }
@@ -358,7 +362,7 @@ public struct TransparencyReportBuilder: Sendable {
         let roles = state.registry?.actors[actor]?.roles.map(\.role) ?? []
         let residentRoles: Set<String> = ["resident", "party-member", "volunteer"]
         if roles.isEmpty || roles.contains(where: residentRoles.contains) || state.archive[actor] != nil {
-            let pseudonym = Pseudonym.of(actor, origin: origin)
+            let pseudonym = Pseudonym.of(actor, key: pseudonymKey)
             return names[actor].map { "\($0) (\(pseudonym))" } ?? pseudonym
         }
         return actor

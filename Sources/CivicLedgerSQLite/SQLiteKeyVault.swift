@@ -15,6 +15,11 @@ public final class SQLiteKeyVault: KeyVault {
     public let path: String
     let queue: DatabaseQueue
 
+    /// Closes the vault file; the vault is unusable after.
+    public func close() throws {
+        do { try queue.close() } catch { throw LedgerError(.storeFailure, "closing the key vault \(path) failed: \(error)") }
+    }
+
     /// Opens or creates the vault at `path`.
     ///
     /// - Throws: `LedgerError` `.storeFailure` when it cannot be opened.

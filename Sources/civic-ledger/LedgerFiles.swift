@@ -24,6 +24,19 @@ struct LedgerFiles {
         return try SQLiteEventStore(path: path, options: options)
     }
 
+    /// The operator's pseudonym key, from the vault at `vault` (default:
+    /// beside the ledger). The vault must exist: pseudonyms are keyed by a
+    /// secret kept there, never published (docs/threat-model.md).
+    func pseudonymKey(vault: String? = nil) async throws -> PseudonymKey {
+        let path = vault ?? vaultPath
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError.io(
+                "no key vault at \(path): residents' pseudonyms are keyed by the operator's secret kept there (init and demo make one); pass --vault FILE"
+            )
+        }
+        return try await PseudonymKey.from(try SQLiteKeyVault(path: path))
+    }
+
     /// The log key, when its file is beside the ledger.
     func logSigner() throws -> SigningKey? {
         FileManager.default.fileExists(atPath: logKeyPath) ? try KeyFile.read(logKeyPath) : nil

@@ -1,4 +1,5 @@
 import CivicLedger
+import CivicGovernance
 import CivicLedgerSQLite
 
 /// Creating a ledger on disk: the SQLite file with its genesis entry and
@@ -17,10 +18,15 @@ enum LedgerSetup {
         let logKey = SigningKey.generate()
         let paths = [
             files.path, files.authorityKeyPath, files.authorityKeyPath + ".pub", files.logKeyPath, files.logKeyPath + ".pub",
+            files.vaultPath,
         ]
         return try await FileSet.create(paths) { set in
             try KeyFile.add(authority, at: files.authorityKeyPath, to: &set)
             try KeyFile.add(logKey, at: files.logKeyPath, to: &set)
+            // The key vault, with the operator's pseudonym key (mode 0600).
+            let vault = try SQLiteKeyVault(path: set.temporary(for: files.vaultPath))
+            _ = try await PseudonymKey.from(vault)
+            try vault.close()
             let store = try SQLiteEventStore(path: set.temporary(for: files.path))
             let ledger = try await Ledger.create(
                 store: store, origin: origin, authority: authority, logSigner: logKey, permissions: permissions,

@@ -9,6 +9,8 @@ import Testing
 @Suite("Transparency report")
 struct TransparencyReportTests {
     static let origin = "civic-ledger.example/zhuji/dongsheng"
+    /// A fixed operator key, so the snapshots are stable.
+    static let pseudonymKey = PseudonymKey(bytes: Bytes32(Array(repeating: 7, count: 32))!)
 
     static let vault = InMemoryKeyVault()
 
@@ -29,7 +31,7 @@ struct TransparencyReportTests {
 
     static func build(from: Timestamp? = nil, to: Timestamp? = nil) async throws -> (TransparencyReportBuilder, TransparencyReport) {
         let (store, checkpoint) = try await community.value
-        var builder = TransparencyReportBuilder(origin: origin, from: from, to: to)
+        var builder = TransparencyReportBuilder(origin: origin, pseudonymKey: pseudonymKey, from: from, to: to)
         for try await page in EntryPages(store: store, to: checkpoint.checkpoint.size) { for entry in page { try builder.fold(entry) } }
         return (builder, try builder.report(checkpoint: checkpoint))
     }
@@ -116,9 +118,14 @@ struct TransparencyReportTests {
         }
         #expect(report.points.ranking.allSatisfy { $0.resident.hasPrefix("居民-") || $0.resident.contains("erased") })
         #expect(!json.contains("sealed"))
-        // Pseudonyms are the ledger's own: another origin gives others.
+        // Pseudonyms are keyed by the operator's secret: another key gives others, and they carry 64 bits.
         let first = try #require(residents.sorted().first)
-        #expect(Pseudonym.of(first, origin: Self.origin) != Pseudonym.of(first, origin: "other.example/ledger"))
+        let other = PseudonymKey(bytes: Bytes32(Array(repeating: 8, count: 32))!)
+        #expect(Pseudonym.of(first, key: Self.pseudonymKey) != Pseudonym.of(first, key: other))
+        #expect(Pseudonym.of(first, key: Self.pseudonymKey).count == "居民-".count + 16)
+        // Nobody without the key finds a resident by hashing ids, as the old unkeyed pseudonyms allowed.
+        let unkeyed = "居民-" + String(SHA256.hash(Array(Self.origin.utf8) + [0] + Array(first.utf8)).hex.prefix(6))
+        #expect(!json.contains(unkeyed))
     }
 
     @Test("the signed JSON verifies against its checkpoint and log key, and not when anything differs")
@@ -145,7 +152,7 @@ struct TransparencyReportTests {
         }
         #expect(mismatch?.code == .checkpointMismatch)
         // A builder refuses a checkpoint that does not cover what it folded.
-        #expect(throws: LedgerError.self) { try TransparencyReportBuilder(origin: Self.origin).report(checkpoint: checkpoint) }
+        #expect(throws: LedgerError.self) { try TransparencyReportBuilder(origin: Self.origin, pseudonymKey: Self.pseudonymKey).report(checkpoint: checkpoint) }
     }
 
     @Test("every case exports as an Open311 service request: open exactly when work is owed, our state in the notes, no reporter")
@@ -225,7 +232,7 @@ struct TransparencyReportTests {
         #expect(named.namesShownTo?.hasPrefix("secretary (community-secretary") == true)
         let top = try #require(named.points.ranking.first)
         let pseudonym = try #require(top.resident.split(separator: "(").last?.dropLast())
-        let id = try #require(builder.state.archive.residents.keys.first { Pseudonym.of($0, origin: Self.origin) == pseudonym })
+        let id = try #require(builder.state.archive.residents.keys.first { Pseudonym.of($0, key: Self.pseudonymKey) == pseudonym })
         #expect(top.resident == "\(names[id]!) (\(pseudonym))")
         #expect(named.markdown().contains("not for publication"))
         #expect(named.html().contains("not for publication"))

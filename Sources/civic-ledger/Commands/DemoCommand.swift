@@ -98,10 +98,11 @@ struct DemoCommand: AsyncParsableCommand {
         print(
             "  pool \(state.points.pool) + accounts \(state.points.accountsTotal) = issued \(totals.issued): \(state.points.isConserved ? "conserved" : "NOT CONSERVED")"
         )
+        let pseudonymKey = try await PseudonymKey.from(vault)
         print("  top contributors (pseudonyms):")
         for (rank, entry) in state.points.ranking(limit: 5).enumerated() {
             print(
-                "    \(rank + 1). \(Pseudonym.of(entry.resident, origin: simulator.origin))  contribution \(entry.balance.contribution), reputation \(entry.balance.reputation)"
+                "    \(rank + 1). \(Pseudonym.of(entry.resident, key: pseudonymKey))  contribution \(entry.balance.contribution), reputation \(entry.balance.reputation)"
             )
         }
 

@@ -6,7 +6,7 @@ import Foundation
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create a ledger, with its authority and log key files beside it (mode 0600).")
+        abstract: "Create a ledger, with its authority and log key files and its key vault beside it (mode 0600).")
 
     @OptionGroup var ledger: LedgerPath
 
@@ -30,6 +30,7 @@ struct InitCommand: AsyncParsableCommand {
         print("  origin:        \(origin)")
         print("  authority key: \(files.authorityKeyPath) (public \(created.authorityKey.base64))")
         print("  log key:       \(files.logKeyPath)")
+        print("  key vault:     \(files.vaultPath) (personal-field keys and the pseudonym key; keep it private)")
         print("  verifier key:  \(NoteKey(name: origin, publicKey: created.logKey).verifierKey)")
     }
 

@@ -131,15 +131,18 @@ struct PointsCommand: AsyncParsableCommand {
     @OptionGroup var ledger: LedgerPath
     @Option(parsing: .unconditional, help: "Rank this many residents in text output.")
     var top: Int = 10
-    @Flag(help: "Show residents under pseudonyms.")
+    @Flag(help: "Show residents under pseudonyms (keyed by the operator's secret in the key vault).")
     var pseudonyms = false
+    @Option(help: "The key vault holding the pseudonym key (default: PATH.vault).")
+    var vault: String?
     @Flag(help: "JSON output: every account, the pool and the totals.")
     var json = false
 
     func run() async throws {
         let context = try await QueryContext.open(ledger.files)
         let points = try await context.projection(PointsBalances.self)
-        let name = { (resident: String) in pseudonyms ? Pseudonym.of(resident, origin: context.origin) : resident }
+        let pseudonymKey = pseudonyms ? try await ledger.files.pseudonymKey(vault: vault) : nil
+        let name = { (resident: String) in pseudonymKey.map { Pseudonym.of(resident, key: $0) } ?? resident }
         let totals = points.totals
         if json {
             let accounts = Dictionary(

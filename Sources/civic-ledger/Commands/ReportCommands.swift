@@ -37,6 +37,8 @@ struct ReportCommand: AsyncParsableCommand {
             "Show residents' names instead of pseudonyms to the reader whose key this is (a community secretary, grid leader or grid worker); opens the names with SOURCE.vault. Not for publication."
     )
     var namesFor: String?
+    @Option(help: "The key vault: the pseudonym key and, with --names-for, the names' keys (default: SOURCE.vault).")
+    var vault: String?
 
     func run() async throws {
         let period = try (from.map { try parseTime($0, option: "--from") }, to.map { try parseTime($0, option: "--to") })
@@ -56,7 +58,9 @@ struct ReportCommand: AsyncParsableCommand {
         guard let genesis = try await opened.store.entries(from: 0, limit: 1).first.flatMap({ try? LedgerEntry(bytes: $0.bytes) }) else {
             throw CLIError.io("\(source) holds no readable genesis")
         }
-        var builder = TransparencyReportBuilder(origin: genesis.content.origin, from: period.0, to: period.1)
+        let pseudonymKey = try await LedgerFiles(path: source).pseudonymKey(vault: vault)
+        var builder = TransparencyReportBuilder(
+            origin: genesis.content.origin, pseudonymKey: pseudonymKey, from: period.0, to: period.1)
         let progress = ProgressReporter("reporting")
         for try await page in EntryPages(store: opened.store, to: checkpoint.checkpoint.size) {
             for entry in page { try builder.fold(entry) }
@@ -72,7 +76,7 @@ struct ReportCommand: AsyncParsableCommand {
             let reader = try KeyFile.read(namesFor)
             // Entitlement first: no name is opened for a reader who may not see it.
             do { _ = try builder.nameReader(reader.publicKey) } catch { throw CLIError.usage(error.message) }
-            let vaultPath = LedgerFiles(path: source).vaultPath
+            let vaultPath = vault ?? LedgerFiles(path: source).vaultPath
             guard FileManager.default.fileExists(atPath: vaultPath) else { throw CLIError.io("no key vault at \(vaultPath)") }
             let vault = try SQLiteKeyVault(path: vaultPath)
             var names: [String: String] = [:]
