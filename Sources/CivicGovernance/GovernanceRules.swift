@@ -194,11 +194,7 @@ extension GovernanceRules {
     /// - Throws: `LedgerError` `.malformed` when it is not this JSON, or
     ///   `.domainRule` when a value is out of range.
     public init(payload: [UInt8]) throws(LedgerError) {
-        do {
-            self = try JSONDecoder().decode(GovernanceRules.self, from: Data(payload))
-        } catch {
-            throw LedgerError(.malformed, "community.rules payload is not the rules JSON: \(error)")
-        }
+        self = try StrictJSON.decode(GovernanceRules.self, from: payload, what: "community.rules payload")
         try validate()
     }
 }

@@ -267,11 +267,7 @@ extension TransparencyReport {
     public static func verify(signed serialized: String, checkpoint: SignedCheckpoint, logKey: PublicKey) throws -> TransparencyReport {
         let note = try SignedNote(parsing: serialized)
         let report: TransparencyReport
-        do {
-            report = try JSONDecoder().decode(TransparencyReport.self, from: Data(note.text.utf8))
-        } catch {
-            throw LedgerError(.malformed, "the note's text is not a transparency report: \(error)")
-        }
+        report = try StrictJSON.decode(TransparencyReport.self, from: Array(note.text.utf8), what: "the report's text")
         guard report.format == formatName else {
             throw LedgerError(.malformed, "the report's format is \(report.format), not \(formatName)")
         }

@@ -52,7 +52,7 @@ enum KeyFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CLIError.io("cannot read key file \(path)")
         }
-        guard let contents = try? JSONDecoder().decode(Contents.self, from: data), contents.format == format else {
+        guard let contents = try? StrictJSON.decode(Contents.self, from: data, what: path), contents.format == format else {
             throw CLIError.usage("\(path) is not a civic-ledger secret key file (expected JSON with format \"\(format)\")")
         }
         guard let seed = [UInt8](base64String: contents.seed), let key = SigningKey(seed: seed) else {

@@ -133,13 +133,13 @@ struct CLITests {
     @Test(
         "bad event input is a clear error, exit 2, and nothing is written",
         arguments: [
-            ("not json", "not valid JSON"),
+            ("not json", "standard input: line 1, column 1"),
             (#"{"stream":"s","place":"p"}"#, #"field "kind": is required"#),
             (#"{"kind":"case.report","stream":"s","place":"p","expectedVersion":-1}"#, #"field "expectedVersion""#),
             (#"{"kind":"case.report","stream":"s","place":"p","expectedVersion":true}"#, #"field "expectedVersion""#),
             (#"{"kind":"case.report","stream":"s","place":"a//b"}"#, #"field "place""#),
             (#"{"kind":"Case Report","stream":"s","place":"p"}"#, "kind"),
-            (#"{"kind":"case.report","stream":"s","place":"p","colour":"red"}"#, #"field "colour": is not an event field"#),
+            (#"{"kind":"case.report","stream":"s","place":"p","colour":"red"}"#, #"field "colour" (line 1, column 57): is not an event field"#),
             (#"[{"kind":"case.report","stream":"s","place":"p"}, 3]"#, "element 1"),
         ])
     func badInput(_ input: String, _ expected: String) throws {

@@ -178,3 +178,26 @@ struct DerivedStateTests {
         #expect(after?.size == before?.size)
     }
 }
+
+@Suite("A forged enrolment two readers could read differently")
+struct ParserDifferentialTests {
+    @Test("an authority-signed enrolment with a duplicate member, written into the file, is reported by the audit and shown as bytes")
+    func forgedDuplicateMember() async throws {
+        let (directory, path, fixture) = try await DerivedStateTests.makeLedger()
+        defer { withExtendedLifetime(directory) {} }
+        let payload = Array(#"{"actor":"c","actor":"c2","key":"\#(FixtureKeys.key("c").publicKey.base64)","role":"worker","scope":"town"}"#.utf8)
+        let event = try SignedEvent(
+            signing: EventContent(
+                origin: LedgerFixture.origin, stream: SystemEvent.stream, place: "*", expectedVersion: .any, kind: SystemEvent.Kind.enrol,
+                payload: payload, actorKey: fixture.authority.publicKey, clientTime: fixture.clock.now(), idempotencyKey: "forged"),
+            with: fixture.authority)
+        let position = try await AuditTamperTests.forge(event, into: path)
+        let report = try await AuditTamperTests.audit(path)
+        let finding = try #require(report.findings.first { $0.position == position && $0.code == .invalidSystemEvent })
+        #expect(finding.message.contains("appears twice"))
+        let stored = try #require(try await SQLiteEventStore(path: path).entries(from: position, limit: 1).first)
+        let view = LedgerExport.view(of: try LedgerEntry(bytes: stored.bytes))
+        #expect(view["payload"] == nil, "no reading of the two is shown as the payload")
+        #expect(view["payloadBase64"] as? String == payload.base64String)
+    }
+}

@@ -73,7 +73,7 @@ struct LedgerAuthorityTests {
         let fixture = try await LedgerFixture.make()
         let worker = try await fixture.enrol("w1", role: "worker", scope: "town")
         let cases: [(SignedEvent, String)] = [
-            (try fixture.systemEvent(kind: SystemEvent.Kind.enrol, payload: ["actor": "x"]), "missing field"),
+            (try fixture.systemEvent(kind: SystemEvent.Kind.enrol, payload: ["actor": "x"]), "is required"),
             (try fixture.systemEvent(kind: SystemEvent.Kind.enrol, payload: SystemEvent.Enrol(actor: "w2", key: worker.publicKey, role: "worker", scope: "town")), "already belongs"),
             (try fixture.systemEvent(kind: SystemEvent.Kind.revoke, payload: SystemEvent.Revoke(key: fixture.authority.publicKey, reason: "x")), "cannot be revoked"),
             (try fixture.systemEvent(kind: "ledger.unknown", payload: ["a": 1]), "unknown system event"),

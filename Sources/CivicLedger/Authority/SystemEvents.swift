@@ -152,12 +152,14 @@ public enum SystemEvent {
         return Array(try! encoder.encode(payload))
     }
 
-    /// Decodes a system payload, naming the kind on failure.
-    public static func decode<T: Decodable>(_ type: T.Type, from payload: [UInt8], kind: String) throws(LedgerError) -> T {
+    /// Decodes a system payload strictly (``StrictJSON/decode(_:from:what:)``:
+    /// no duplicate or unknown members, every value in its one canonical
+    /// form), naming the kind on failure.
+    public static func decode<T: Codable>(_ type: T.Type, from payload: [UInt8], kind: String) throws(LedgerError) -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(payload))
+            return try StrictJSON.decode(type, from: payload, what: "\(kind) payload")
         } catch {
-            throw LedgerError(.invalidSystemEvent, "\(kind) payload does not decode: \(Self.describe(error))")
+            throw LedgerError(.invalidSystemEvent, "\(error.message)")
         }
     }
 

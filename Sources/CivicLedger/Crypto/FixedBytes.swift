@@ -94,9 +94,12 @@ extension Array where Element == UInt8 {
     /// Standard base64 (RFC 4648 §4), with padding.
     public var base64String: String { Data(self).base64EncodedString() }
 
-    /// Parses standard base64 (RFC 4648 §4); `nil` when it is not.
+    /// Parses canonical standard base64 (RFC 4648 §4, §3.5): padded, no
+    /// white space, and the unused bits of the last character zero, so
+    /// that one byte string has exactly one text (docs/format.md §1).
+    /// `nil` for anything else.
     public init?(base64String: String) {
-        guard let data = Data(base64Encoded: base64String) else { return nil }
+        guard let data = Data(base64Encoded: base64String), data.base64EncodedString() == base64String else { return nil }
         self = Array(data)
     }
 }

@@ -115,8 +115,10 @@ public enum LedgerExport {
         if case .exactly(let version) = content.expectedVersion { object["expectedVersion"] = version }
         if let payload {
             object["payload"] = payload
-        } else if let json = try? JSONSerialization.jsonObject(with: Data(content.payload), options: [.fragmentsAllowed]) {
-            object["payload"] = json
+        } else if let json = try? StrictJSON.parse(content.payload, what: "payload") {
+            // Read by the one strict reader the ledger uses, so a payload
+            // with a duplicate member is shown as bytes, not as one reading.
+            object["payload"] = json.value.foundationObject
         } else {
             object["payloadBase64"] = content.payload.base64String
         }
@@ -211,7 +213,8 @@ public final class ExportedLedgerStore: EventStore {
     }
 
     static func object(_ data: Data, line: Int) throws(LedgerError) -> [String: Any] {
-        guard let value = try? JSONSerialization.jsonObject(with: data), let object = value as? [String: Any] else {
+        let node = try StrictJSON.parse(data, what: "export line \(line)")
+        guard let object = node.value.foundationObject as? [String: Any] else {
             throw LedgerError(.malformed, "export line \(line): not a JSON object")
         }
         return object

@@ -64,80 +64,45 @@ struct AppendCommand: AsyncParsableCommand {
     }
 }
 
-/// Any JSON value, decoded strictly (booleans stay booleans, integers stay
-/// exact) and re-encoded with sorted keys.
-enum JSONValue: Codable, Equatable {
-    case null, bool(Bool), integer(Int64), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .integer(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
-
-    /// The value as JSON with sorted keys.
-    var canonicalBytes: [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(self)) ?? Data("null".utf8))
-    }
-}
-
 /// Reads the JSON form of an event, saying which field is wrong and where.
 enum EventJSON {
     static let fields = [
         "clientTime", "expectedVersion", "idempotencyKey", "kind", "payload", "payloadBase64", "place", "schemaVersion", "stream",
     ]
 
-    /// Parses standard input or a file: one event object, or an array of them.
-    static func parse(_ data: Data, source: String) throws -> [(location: String, object: [String: JSONValue])] {
-        let value: JSONValue
+    /// Parses standard input or a file strictly (``StrictJSON``): one
+    /// event object, or an array of them.
+    static func parse(_ data: Data, source: String) throws -> [(location: String, object: [String: StrictJSON.Node])] {
+        let node: StrictJSON.Node
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: data)
+            node = try StrictJSON.parse(data, what: source)
         } catch {
-            throw CLIError.usage("\(source): not valid JSON")
+            throw CLIError.usage(error.message)
         }
-        switch value {
-        case .object(let object): return [(source, object)]
+        func members(_ node: StrictJSON.Node) -> [String: StrictJSON.Node]? {
+            guard case .object(let members) = node.value else { return nil }
+            return Dictionary(members.map { ($0.name, $0.node) }, uniquingKeysWith: { first, _ in first })
+        }
+        switch node.value {
+        case .object: return [(source, members(node)!)]
         case .array(let elements) where !elements.isEmpty:
             return try elements.enumerated().map { index, element in
-                guard case .object(let object) = element else { throw CLIError.usage("\(source), element \(index): not a JSON object") }
+                guard let object = members(element) else {
+                    throw CLIError.usage("\(source), element \(index) (line \(element.line)): not a JSON object")
+                }
                 return ("\(source), element \(index)", object)
             }
         default: throw CLIError.usage("\(source): expected a JSON object or a non-empty array of objects")
         }
     }
 
-    static func content(_ object: [String: JSONValue], origin: String, actorKey: PublicKey, location: String) throws -> EventContent {
-        func fail(_ field: String, _ problem: String) -> CLIError { CLIError.usage("\(location): field \"\(field)\": \(problem)") }
+    static func content(_ object: [String: StrictJSON.Node], origin: String, actorKey: PublicKey, location: String) throws -> EventContent {
+        func fail(_ field: String, _ problem: String) -> CLIError {
+            let at = object[field].map { " (line \($0.line), column \($0.column))" } ?? ""
+            return CLIError.usage("\(location): field \"\(field)\"\(at): \(problem)")
+        }
         func string(_ field: String) throws -> String {
-            guard let value = object[field] else { throw fail(field, "is required") }
+            guard let value = object[field]?.value else { throw fail(field, "is required") }
             guard case .string(let text) = value else { throw fail(field, "must be a string") }
             return text
         }
@@ -149,30 +114,32 @@ enum EventJSON {
         let place: Place
         do { place = try Place(validating: try string("place")) } catch let error as LedgerError { throw fail("place", error.message) }
         let expected: ExpectedVersion
-        switch object["expectedVersion"] {
+        switch object["expectedVersion"]?.value {
         case nil, .string("any")?: expected = .any
         case .integer(let number)? where number >= 0: expected = .exactly(UInt64(number))
         default: throw fail("expectedVersion", "must be \"any\" or a whole number of 0 or more")
         }
         var schema: UInt32 = 1
-        if let value = object["schemaVersion"] {
+        if let value = object["schemaVersion"]?.value {
             guard case .integer(let number) = value, let parsed = UInt32(exactly: number), parsed >= 1 else {
                 throw fail("schemaVersion", "must be a whole number from 1")
             }
             schema = parsed
         }
         let payload: [UInt8]
-        switch (object["payload"], object["payloadBase64"]) {
+        switch (object["payload"]?.value, object["payloadBase64"]?.value) {
         case (nil, nil): payload = []
-        case (let value?, nil): payload = value.canonicalBytes
+        case (let value?, nil): payload = StrictJSON.canonical(value)
         case (nil, .string(let text)?):
-            guard let bytes = [UInt8](base64String: text) else { throw fail("payloadBase64", "must be base64") }
+            guard let bytes = [UInt8](base64String: text), bytes.base64String == text else {
+                throw fail("payloadBase64", "must be canonical base64 (padded, no line breaks)")
+            }
             payload = bytes
         case (nil, _?): throw fail("payloadBase64", "must be a base64 string")
         default: throw fail("payload", "give payload or payloadBase64, not both")
         }
         var clientTime = Timestamp(Date())
-        if let value = object["clientTime"] {
+        if let value = object["clientTime"]?.value {
             guard case .integer(let millis) = value else { throw fail("clientTime", "must be whole milliseconds since 1970") }
             clientTime = Timestamp(millisecondsSinceEpoch: millis)
         }

@@ -39,11 +39,9 @@ struct InitCommand: AsyncParsableCommand {
             throw CLIError.io("cannot read permission table \(path)")
         }
         do {
-            return try JSONDecoder().decode(PermissionTable.self, from: data)
-        } catch let error as LedgerError {
-            throw CLIError.usage("\(path): \(error.message)")
+            return try StrictJSON.decode(PermissionTable.self, from: data, what: path)
         } catch {
-            throw CLIError.usage("\(path): not a JSON object of role names to lists of kind patterns")
+            throw CLIError.usage("\(error.message) (a permission table is a JSON object of role names to lists of kind patterns)")
         }
     }
 }
