@@ -1,0 +1,71 @@
+"""Shared by crash_test.py and load_test.py: a throwaway ledger with one
+enrolled grid worker, events with their own idempotency keys, and the
+checks every run ends with (each acknowledged event in the log exactly
+once, at its position; positions gapless; verify clean).
+
+Everything goes through the civic-ledger binary, as operators run it.
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+
+
+class Ledger:
+    def __init__(self, binary, folder=None):
+        self.binary = os.path.abspath(binary)
+        self.folder = folder or tempfile.mkdtemp(prefix="civic-ledger-processes-")
+        self.path = os.path.join(self.folder, "l.sqlite")
+        self.key = os.path.join(self.folder, "worker.key")
+        self.run(["init", self.path, "--origin", "test.example/processes"], check=True)
+        self.run(["keygen", "--out", self.key], check=True)
+        self.run([
+            "enrol", self.path, "--key", self.path + ".authority.key", "--public-key", self.key + ".pub",
+            "--role", "grid-worker", "--scope", "zhuji/dongsheng", "--actor", "worker",
+        ], check=True)
+        # Genesis and the enrolment.
+        self.preamble = 2
+
+    def run(self, arguments, stdin=None, check=False):
+        result = subprocess.run([self.binary] + arguments, input=stdin, capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise SystemExit(f"civic-ledger {' '.join(arguments)} failed: {result.stderr}")
+        return result
+
+    @staticmethod
+    def event(key):
+        # A fixed client time: signing the same event again gives the same
+        # bytes (Ed25519 is deterministic), as a client's retry must.
+        return json.dumps({
+            "kind": "case.report", "stream": f"case/{key}", "place": "zhuji/dongsheng",
+            "idempotencyKey": key, "clientTime": 1767225600000, "payload": {"category": "load"},
+        })
+
+    def append_command(self):
+        return [self.binary, "append", self.path, "--key", self.key, "--json"]
+
+    def check(self, acknowledged):
+        """acknowledged: {idempotency key: position}. Returns a list of problems."""
+        problems = []
+        log = self.run(["log", self.path, "--limit", "100000000", "--json"], check=True)
+        entries = [json.loads(line) for line in log.stdout.splitlines() if line.strip()]
+        for offset, entry in enumerate(entries):
+            if entry.get("position") != offset:
+                problems.append(f"gap: line {offset} holds position {entry.get('position')}")
+                break
+        seen = {}
+        for entry in entries[self.preamble:]:
+            key = entry.get("idempotencyKey")
+            if key in seen:
+                problems.append(f"{key} is in the log twice, at {seen[key]} and {entry['position']}")
+            seen[key] = entry["position"]
+        for key, position in acknowledged.items():
+            if key not in seen:
+                problems.append(f"{key} was acknowledged at {position} but is not in the log")
+            elif seen[key] != position:
+                problems.append(f"{key} was acknowledged at {position} but is at {seen[key]}")
+        verify = self.run(["verify", self.path])
+        if verify.returncode != 0:
+            problems.append("verify: " + (verify.stdout + verify.stderr).strip()[:400])
+        return problems, len(entries)
