@@ -24,8 +24,8 @@ APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 DEMO_DB      ?= demo-ledger.sqlite
 DEMO_REPORT  ?= demo-report.html
 
-.PHONY: demo test build deps test-deps bench bench-thresholds bench-peer bench-ledger docs clean check-export check-report \
-	crash-test crash-test-short load
+.PHONY: demo test build deps test-deps bench bench-thresholds bench-peer bench-ledger docs clean check-export check-report fuzz-run \
+	crash-test crash-test-short load fuzz fuzz-short fuzz-build
 
 # The independent verifier's Python environment (PyNaCl from PyPI).
 VENV := .build/venv
@@ -64,6 +64,7 @@ test: deps test-deps
 	$(MAKE) --no-print-directory check-export
 	$(MAKE) --no-print-directory check-report
 	$(MAKE) --no-print-directory crash-test-short
+	$(MAKE) --no-print-directory fuzz-short
 
 # What only the tests need: a real headless Chromium for the HTML report.
 TEST_APT_PACKAGES := chromium fonts-noto-cjk
@@ -111,6 +112,36 @@ LOAD_SECONDS ?= 60
 load: deps
 	$(SWIFT) build -c release --product civic-ledger
 	python3 tools/load_test.py .build/release/civic-ledger --writers $(LOAD_WRITERS) --seconds $(LOAD_SECONDS)
+
+# libFuzzer targets for every decoder and parser (Fuzz/, a package of its
+# own built with --sanitize=fuzzer in .build-fuzz): each starts from the
+# corpus checked in under Fuzz/Corpus/TARGET (tools/make_fuzz_corpus.py
+# writes it) and writes what it finds to a scratch folder, never there. A
+# crash, a trap or a broken round trip fails, with the input saved under
+# .build-fuzz/artifacts. make test runs each for FUZZ_SHORT seconds.
+FUZZ_TARGETS := entry event-body governance-payload signed-note checkpoint proof export event-json strict-json report-json \
+	system-payload frontier snapshot
+FUZZ_SECONDS ?= 300
+FUZZ_SHORT   ?= 4
+FUZZ_BINARY  := .build-fuzz/debug/CivicLedgerFuzz
+fuzz-build: deps
+	$(SWIFT) build --package-path Fuzz --sanitize=fuzzer --scratch-path .build-fuzz
+
+fuzz-short: fuzz-build
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_TIME=$(FUZZ_SHORT)
+
+fuzz: fuzz-build
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_TIME=$(FUZZ_SECONDS)
+
+fuzz-run:
+	@mkdir -p .build-fuzz/artifacts
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  work=.build-fuzz/corpus/$$target; mkdir -p $$work; \
+	  FUZZ_TARGET=$$target $(FUZZ_BINARY) -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+	    -artifact_prefix=.build-fuzz/artifacts/$$target- $$work Fuzz/Corpus/$$target > .build-fuzz/$$target.log 2>&1 \
+	    || { echo "fuzz $$target: FAILED (.build-fuzz/$$target.log)"; tail -30 .build-fuzz/$$target.log; exit 1; }; \
+	  echo "fuzz $$target: $$(sed -n 's/^stat::number_of_executed_units: *//p' .build-fuzz/$$target.log) runs in $(FUZZ_TIME) s, no crash"; \
+	done
 
 # Runs every benchmark and checks it against the p90 figures checked in
 # under Benchmarks/Thresholds (within the tolerances set in

@@ -1,0 +1,122 @@
+import CivicGovernance
+import CivicLedger
+import Foundation
+
+/// One fuzz target: a decoder or parser fed arbitrary bytes. Each must
+/// either read the input or refuse it with an error; a trap, a crash or a
+/// broken round trip (checked with `check`) is a finding.
+struct FuzzTarget: Sendable {
+    let name: String
+    let run: @Sendable ([UInt8]) -> Void
+}
+
+/// Stops the process on a broken invariant, so libFuzzer keeps the input.
+func check(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition {
+        FileHandle.standardError.write(Data("invariant broken: \(message())\n".utf8))
+        abort()
+    }
+}
+
+/// Reads `bytes` as a `T` payload and, when it decodes, checks that it
+/// encodes back to exactly the same bytes (one encoding per value).
+func payload<T: GovernancePayload>(_ type: T.Type, _ bytes: [UInt8]) {
+    guard let value = try? T(payload: bytes) else { return }
+    check(value.encoded == bytes, "\(T.self) decoded from bytes it does not encode back to")
+}
+
+let governancePayloads: [@Sendable ([UInt8]) -> Void] = [
+    { payload(ModeChange.self, $0) }, { payload(CaseReport.self, $0) }, { payload(CaseNote.self, $0) },
+    { payload(CaseDispatch.self, $0) }, { payload(CaseProgress.self, $0) }, { payload(CaseExtension.self, $0) },
+    { payload(CaseVerification.self, $0) }, { payload(CaseApproval.self, $0) }, { payload(CaseRating.self, $0) },
+    { payload(PointsAmount.self, $0) }, { payload(PointsMovement.self, $0) }, { payload(PointsAppeal.self, $0) },
+    { payload(PeriodClose.self, $0) }, { payload(ResidentRegistration.self, $0) }, { payload(ResidentUpdate.self, $0) },
+    { payload(SealedNote.self, $0) }, { payload(TaskPost.self, $0) }, { payload(StockMovement.self, $0) },
+    { payload(DeliberationOpen.self, $0) }, { payload(DeliberationText.self, $0) }, { payload(DeliberationShortlist.self, $0) },
+    { payload(DeliberationPlan.self, $0) }, { payload(DeliberationProgress.self, $0) }, { payload(DeliberationMeeting.self, $0) },
+    { _ = try? GovernanceRules(payload: $0) },
+]
+
+let targets: [FuzzTarget] = [
+    // The stored form of an entry, and what every reader does with one.
+    FuzzTarget(name: "entry") { bytes in
+        guard let entry = try? LedgerEntry(bytes: bytes) else { return }
+        check(entry.bytes == bytes, "an entry decoded from bytes it does not keep")
+        _ = entry.event.hasValidSignature
+        _ = LedgerExport.view(of: entry)
+        var state = GovernanceState()
+        _ = try? state.check(entry)
+        try? state.fold(entry)
+        for type in GovernanceProjections.all {
+            var projection = type.init()
+            try? projection.apply(entry)
+        }
+    },
+    // The signed body of an event.
+    FuzzTarget(name: "event-body") { bytes in
+        guard let content = try? EventContent(body: bytes) else { return }
+        check((try? content.encodedBody()) == bytes, "an event body decoded from bytes it does not encode back to")
+    },
+    // Every governance payload, chosen by the first byte.
+    FuzzTarget(name: "governance-payload") { bytes in
+        guard let first = bytes.first else { return }
+        governancePayloads[Int(first) % governancePayloads.count](Array(bytes.dropFirst()))
+    },
+    FuzzTarget(name: "signed-note") { bytes in
+        guard let text = String(validating: bytes, as: UTF8.self), let note = try? SignedNote(parsing: text) else { return }
+        check(note.serialized == text, "a signed note parsed from text it does not serialise back to")
+    },
+    FuzzTarget(name: "checkpoint") { bytes in
+        guard let text = String(validating: bytes, as: UTF8.self) else { return }
+        if let checkpoint = try? Checkpoint(text: text) { check(checkpoint.text == text, "a checkpoint that does not print back") }
+        _ = try? SignedCheckpoint(parsing: text)
+    },
+    FuzzTarget(name: "proof") { bytes in
+        guard let text = String(validating: bytes, as: UTF8.self) else { return }
+        if let proof = try? InclusionProof(parsing: text) { _ = try? proof.verify(trusted: nil, logKey: nil) }
+        if let proof = try? ConsistencyProof(parsing: text) { _ = try? proof.verify(trusted: nil, logKey: nil) }
+    },
+    FuzzTarget(name: "export") { bytes in
+        _ = try? ExportedLedgerStore(jsonLines: Data(bytes))
+    },
+    FuzzTarget(name: "event-json") { bytes in
+        guard let objects = try? EventJSON.parse(bytes, source: "input") else { return }
+        for (location, object) in objects {
+            _ = try? EventJSON.content(
+                object, origin: "fuzz.example/ledger", actorKey: PublicKey(raw: .zero), location: location,
+                now: Timestamp(millisecondsSinceEpoch: 0))
+        }
+    },
+    FuzzTarget(name: "strict-json") { bytes in
+        guard let node = try? StrictJSON.parse(bytes) else { return }
+        let canonical = StrictJSON.canonical(node.value)
+        let again = try? StrictJSON.parse(canonical)
+        check(again?.value == node.value, "canonical JSON that does not read back as the same value")
+        check(again.map { StrictJSON.canonical($0.value) } == canonical, "canonical JSON that is not canonical")
+    },
+    FuzzTarget(name: "report-json") { bytes in
+        _ = try? StrictJSON.decode(TransparencyReport.self, from: bytes, what: "report")
+    },
+    FuzzTarget(name: "system-payload") { bytes in
+        guard let first = bytes.first else { return }
+        let rest = Array(bytes.dropFirst())
+        switch first % 6 {
+        case 0: _ = try? SystemEvent.decode(SystemEvent.Genesis.self, from: rest, kind: "genesis")
+        case 1: _ = try? SystemEvent.decode(SystemEvent.Enrol.self, from: rest, kind: "enrol")
+        case 2: _ = try? SystemEvent.decode(SystemEvent.Withdraw.self, from: rest, kind: "withdraw")
+        case 3: _ = try? SystemEvent.decode(SystemEvent.Rotate.self, from: rest, kind: "rotate")
+        case 4: _ = try? SystemEvent.decode(SystemEvent.Revoke.self, from: rest, kind: "revoke")
+        default: _ = try? SystemEvent.decode(SystemEvent.SetPermissions.self, from: rest, kind: "permissions")
+        }
+    },
+    FuzzTarget(name: "frontier") { bytes in
+        guard let frontier = try? MerkleFrontier(serialized: bytes) else { return }
+        check(frontier.serialized == bytes, "a frontier that does not serialise back")
+        _ = frontier.root
+    },
+    FuzzTarget(name: "snapshot") { bytes in
+        guard let first = bytes.first else { return }
+        let type = GovernanceProjections.all[Int(first) % GovernanceProjections.all.count]
+        _ = try? type.init(snapshotData: Array(bytes.dropFirst()))
+    },
+]
