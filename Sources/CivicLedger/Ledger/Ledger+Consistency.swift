@@ -40,14 +40,21 @@ extension Ledger {
         }
         // The latest checkpoint must hold too: a checkpoint taken without a
         // commit is not named by any head.
+        // Another writer may have committed a checkpoint after the head
+        // was read: only one past the head as it is now means entries
+        // were removed.
         var latest: SignedCheckpoint?
-        if let stored = try await store.latestCheckpoint(), stored.size > frontier.size {
-            guard stored.size <= head.size else {
+        if let stored = try await store.latestCheckpoint(), stored.size > head.size {
+            let now = try await store.head()?.size ?? 0
+            guard stored.size <= now else {
                 throw LedgerError(
                     .gap,
-                    "the checkpoint at size \(stored.size) covers more than the \(head.size) entries the head records; run civic-ledger verify",
-                    position: head.size)
+                    "the checkpoint at size \(stored.size) covers more than the \(now) entries the head records; run civic-ledger verify",
+                    position: now)
             }
+        }
+        let later = try await store.checkpoints(fromSize: frontier.size + 1, limit: .max)
+        if let stored = later.last(where: { $0.size <= head.size }) {
             latest = try verifiedCheckpoint(stored, registry: registry)
         }
         try await extend(&frontier, to: head.size, in: store, checking: latest, checkingIndex: true)

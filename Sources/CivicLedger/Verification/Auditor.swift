@@ -171,22 +171,25 @@ public struct Auditor: Sendable {
             return report
         }
 
-        // The store's own head.
-        if head.size != replay.frontier.size {
+        // The store's own head: as read at the start or, for a ledger
+        // appended to meanwhile, as it is now.
+        var finalHead = head
+        if head.size < replay.frontier.size, let now = try await store.head(), now.size == replay.frontier.size { finalHead = now }
+        if finalHead.size != replay.frontier.size {
             findings.add(
                 AuditFinding(
-                    code: .headMismatch, message: "the store's head records \(head.size) entries but \(replay.frontier.size) are stored",
-                    position: min(head.size, replay.frontier.size)))
+                    code: .headMismatch, message: "the store's head records \(finalHead.size) entries but \(replay.frontier.size) are stored",
+                    position: min(finalHead.size, replay.frontier.size)))
         } else {
             do {
-                let state = try LedgerHeadState(decoding: head.state)
+                let state = try LedgerHeadState(decoding: finalHead.state)
                 if state.frontier.root != replay.frontier.root {
                     findings.add(
                         AuditFinding(
                             code: .headMismatch, message: "the store's recorded head root is not the root of its entries",
-                            position: head.size))
+                            position: finalHead.size))
                 }
-                if let start = state.checkpointFrontier, replay.root(at: start.size) != start.root {
+                if let start = state.checkpointFrontier, let root = replay.root(at: start.size), root != start.root {
                     findings.add(
                         AuditFinding(
                             code: .headMismatch,
@@ -194,7 +197,7 @@ public struct Auditor: Sendable {
                             position: start.size))
                 }
             } catch {
-                findings.add(AuditFinding(code: .headMismatch, message: error.message, position: head.size))
+                findings.add(AuditFinding(code: .headMismatch, message: error.message, position: finalHead.size))
             }
         }
 
