@@ -33,6 +33,7 @@ public final class SQLiteEventStore: EventStore {
     /// The database file's path.
     public let path: String
     let pool: DatabasePool
+    let options: Options
 
     /// Closes the database: every connection, after checkpointing the
     /// write-ahead log into the file, so the file alone holds the ledger
@@ -61,6 +62,7 @@ public final class SQLiteEventStore: EventStore {
     ///   CivicLedger database, or cannot be opened.
     public init(path: String, options: Options = Options()) throws {
         self.path = path
+        self.options = options
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists, !options.createIfMissing || options.readOnly {
             throw LedgerError(.notInitialised, "no ledger at \(path)")
@@ -350,6 +352,13 @@ public final class SQLiteEventStore: EventStore {
             }
             return ProjectionSnapshot(name: name, position: position, digest: parsed, data: Array(data))
         }
+    }
+
+    /// `flock` on `PATH-append.lock` (``SQLiteAppendLock``), waiting up to
+    /// ``Options/busyTimeout``; none for a read-only store.
+    public func lockAppends() async throws -> (any AppendLock)? {
+        guard !options.readOnly else { return nil }
+        return try await SQLiteAppendLock.acquire(path + "-append.lock", timeout: options.busyTimeout)
     }
 
     public func indexRows(from position: UInt64, limit: Int) async throws -> [StoredIndexRow] {

@@ -92,10 +92,21 @@ extension Ledger {
         var attempt = 0
         var thorough = false
         let started = ContinuousClock.now
+        // Other writers wait while this one catches up, plans and commits.
+        let lock: (any AppendLock)?
+        do {
+            lock = try await store.lockAppends()
+        } catch {
+            let failure = error as? LedgerError ?? LedgerError(.storeFailure, "the store failed: \(error)")
+            for request in batch { request.continuation.resume(throwing: failure) }
+            return
+        }
+        defer { lock?.unlock() }
         while true {
             attempt += 1
             var plan: Plan?
             do {
+                if lock != nil, !needsResync, let head = try await store.head(), head.size != frontier.size { needsResync = true }
                 if needsResync { try await resync() }
                 let planned = try await self.plan(batch, thorough: thorough)
                 plan = planned

@@ -77,6 +77,29 @@ public protocol EventStore: Sendable {
     /// Replaces the head. For ``LedgerRepair`` only, which computes it from
     /// the entry bytes.
     func repairHead(_ head: StoreHead) async throws
+
+    /// Waits until no other writer (another process, or another store
+    /// instance on the same database) is appending, and holds them off
+    /// until the lock is unlocked; `nil` when the store needs no lock (one
+    /// process, one instance).
+    ///
+    /// The ledger takes it around each commit: it catches up, plans and
+    /// commits without another writer moving the log in between, so many
+    /// writers take turns instead of failing each other's commits. Stores
+    /// must stay correct without it (``commit(_:)``'s expected-size check);
+    /// the lock only saves wasted work.
+    func lockAppends() async throws -> (any AppendLock)?
+}
+
+/// A held lock on appending to a store (``EventStore/lockAppends()``).
+public protocol AppendLock: Sendable {
+    /// Releases the lock. Called once.
+    func unlock()
+}
+
+extension EventStore {
+    /// No lock: for stores only one process and instance writes.
+    public func lockAppends() async throws -> (any AppendLock)? { nil }
 }
 
 /// The columns a store derives from one entry to serve lookups by stream
