@@ -85,6 +85,7 @@ check-export: $(VENV_READY)
 	.build/debug/civic-ledger demo --db $(CHECK)/demo.sqlite --days 90 --residents 1000 > $(CHECK)/demo.txt
 	.build/debug/civic-ledger export $(CHECK)/demo.sqlite --out $(CHECK)/demo.jsonl
 	$(VENV)/bin/python tools/compare_audits.py .build/debug/civic-ledger $(VENV)/bin/python $(CHECK)/demo.jsonl
+	$(VENV)/bin/python tools/test_governance_rules.py
 
 # The HTML transparency report of the same demo ledger, in headless
 # Chromium: no console errors, a screenshot that is not blank, every chart

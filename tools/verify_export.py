@@ -4,8 +4,12 @@
 Checks every entry's encoding (§2, §3), its Ed25519 signature, gapless
 positions, the RFC 6962 Merkle root over the entries (§4), and every
 checkpoint (§5): its text, its signature by the log key named in genesis
-(§6), and its root against the recomputed tree. It uses only PyNaCl and the
-standard library.
+(§6), and its root against the recomputed tree. For a governance ledger
+(entry 1 sets the community's rules) it also replays the case state
+machine and the points (§10.2, §10.3), and checks every projection
+snapshot's digest and the points snapshot against the points recomputed
+at its position (§10.4; tools/governance_rules.py). It uses only PyNaCl
+and the standard library.
 
     python3 tools/verify_export.py ledger.jsonl [--json]
 
@@ -17,8 +21,11 @@ import base64
 import hashlib
 import json
 import struct
+import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from governance_rules import Governance, check_snapshot_digest  # noqa: E402
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
@@ -194,8 +201,9 @@ def main(argv):
         return 2
     as_json = "--json" in argv[2:]
     problems = []
-    leaves, checkpoints = [], []
+    leaves, checkpoints, snapshots = [], [], []
     origin = log_key = None
+    governance = None
     try:
         with open(argv[1], encoding="utf-8") as handle:
             lines = handle.read().split("\n")
@@ -229,7 +237,14 @@ def main(argv):
                 entry = decode_entry(data)
             except Malformed as error:
                 problems.append(f"line {number}, position {position}: malformed entry: {error}")
+                if governance:
+                    governance.by_position.append((governance.pool, dict(governance.totals)))
                 continue
+            if position == 1 and entry["kind"] == "community.rules":
+                governance = Governance()
+                governance.by_position.append((0, dict(governance.totals)))
+            if governance:
+                governance.fold(entry)
             if entry["position"] != position:
                 problems.append(f"line {number}: entry says position {entry['position']}, expected {position}")
             if position == 0:
@@ -247,10 +262,22 @@ def main(argv):
                 problems.append(f"position {position}: the signature does not verify for the actor key")
         elif kind == "checkpoint":
             checkpoints.append((number, record.get("size"), record.get("note", "")))
+        elif kind == "snapshot":
+            try:
+                snapshot, problem = check_snapshot_digest(record)
+            except (ValueError, KeyError) as error:
+                snapshot, problem = None, f"snapshot: {error}"
+            if problem:
+                problems.append(f"line {number}: {problem}")
+            elif snapshot:
+                snapshots.append(snapshot)
         elif kind == "end":
             ended = True
     if not ended:
         problems.append("the export has no end line: it is truncated")
+    if governance:
+        governance.finish(snapshots)
+        problems.extend(governance.problems)
     # Roots at every checkpoint size, in one pass over the leaves.
     roots = merkle_roots(leaves, {size for _, size, _ in checkpoints if isinstance(size, int)})
     if origin is None or log_key is None:
