@@ -354,7 +354,7 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    /// `flock` on `PATH-append.lock` (``SQLiteAppendLock``), waiting up to
+    /// `flock` on the file `PATH-append.lock` beside the database, waiting up to
     /// ``Options/busyTimeout``; none for a read-only store.
     public func lockAppends() async throws -> (any AppendLock)? {
         guard !options.readOnly else { return nil }

@@ -127,8 +127,19 @@ struct HostileInputTests {
         GovernanceKind.vote, GovernanceKind.rules, GovernanceKind.report, GovernanceKind.mode,
     ]
 
-    /// One hostile event: kind, signer, numbers and noise drawn from `picks`.
+    /// One hostile event: kind, signer, numbers and noise drawn from `picks`;
+    /// sometimes its signature does not verify.
     static func hostileEvent(_ f: GovernanceFixture, _ picks: [Int], _ noise: [UInt8]) throws -> SignedEvent {
+        let event = try signedHostileEvent(f, picks, noise)
+        guard picks[3] % 9 == 0 else { return event }
+        // A wrong signature: the valid one with a byte changed, or noise.
+        var signature = event.signature.bytes
+        signature[picks[2] % 64] ^= 0x40
+        if picks[3] % 2 == 0, noise.count >= 64 { signature = Array(noise.prefix(64)) }
+        return try SignedEvent(body: event.body, signature: try #require(Signature(signature)))
+    }
+
+    static func signedHostileEvent(_ f: GovernanceFixture, _ picks: [Int], _ noise: [UInt8]) throws -> SignedEvent {
         let kind = kinds[picks[4] % kinds.count]
         // Enrolled signers mostly, sometimes a stranger.
         let signer = picks[5] % 7 == 0 ? FixtureKeys.key("stranger-\(picks[5])") : f.key(actors[picks[5] % actors.count])
@@ -195,6 +206,12 @@ struct HostileInputTests {
             }
             for (offset, _) in outOfBounds {
                 #expect(audit.findings.contains { $0.position == first + UInt64(offset) }, "forged issuance at \(first + UInt64(offset))")
+            }
+            // Every event whose signature does not verify is reported as such, at its position.
+            for (offset, event) in forged.enumerated() where !event.hasValidSignature {
+                #expect(
+                    audit.findings.contains { $0.position == first + UInt64(offset) && $0.code == .invalidSignature },
+                    "wrong signature at \(first + UInt64(offset))")
             }
         }
     }

@@ -39,8 +39,11 @@ public struct LedgerRepair: Sendable {
 
     /// Repairs, then verifies with `domain` (an empty state) when given.
     ///
-    /// - Parameter progress: called after each page with the entries read
-    ///   and the entries the log holds.
+    /// - Parameters:
+    ///   - domain: the domain rules the verification after the repair
+    ///     checks, as an empty state; `nil` for the ledger's own rules only.
+    ///   - progress: called after each page with the entries read and the
+    ///     entries the log holds.
     /// - Throws: ``LedgerError`` `.notInitialised` for an empty store;
     ///   `.gap`, `.malformed` or `.checkpointMismatch` when the entries are
     ///   not intact (nothing is written then); store errors.
