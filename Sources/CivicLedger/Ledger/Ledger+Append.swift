@@ -92,21 +92,16 @@ extension Ledger {
         var attempt = 0
         var thorough = false
         let started = ContinuousClock.now
-        // Other writers wait while this one catches up, plans and commits.
-        let lock: (any AppendLock)?
-        do {
-            lock = try await store.lockAppends()
-        } catch {
-            let failure = error as? LedgerError ?? LedgerError(.storeFailure, "the store failed: \(error)")
-            for request in batch { request.continuation.resume(throwing: failure) }
-            return
-        }
+        // The first attempt is optimistic (one writer pays nothing); after
+        // a lost race the ledger takes the store's append lock, so that
+        // writers that collide take turns instead of failing each other.
+        var lock: (any AppendLock)?
         defer { lock?.unlock() }
         while true {
             attempt += 1
             var plan: Plan?
             do {
-                if lock != nil, !needsResync, let head = try await store.head(), head.size != frontier.size { needsResync = true }
+                if needsResync, lock == nil { lock = try await store.lockAppends() }
                 if needsResync { try await resync() }
                 let planned = try await self.plan(batch, thorough: thorough)
                 plan = planned

@@ -140,7 +140,11 @@ public struct Auditor: Sendable {
             CheckedPage(stored, signaturesFrom: trustedSize)
         }
         for try await page in CheckedPages(reader: reader) {
-            try await checkIndex(page, findings: &findings)
+            // The page's index rows are read while the page is replayed.
+            let store = self.store
+            let rows = page.stored.first.map { first in
+                Task { try await store.indexRows(from: first.position, limit: page.stored.count) }
+            }
             for index in page.stored.indices {
                 let stored = page.stored[index]
                 replay.check(
@@ -154,6 +158,7 @@ public struct Auditor: Sendable {
                     }
                 }
             }
+            if let rows { Self.checkIndex(page, rows: try await rows.value, findings: &findings) }
             progress?(replay.frontier.size, head.size)
         }
 
@@ -303,21 +308,20 @@ extension Auditor {
     /// Compares the store's index rows for a page with the rows the
     /// entries' bytes call for: a row that differs is an
     /// `index-mismatch`, naming the position and the columns.
-    func checkIndex(_ page: CheckedPage, findings: inout Findings) async throws {
-        guard let first = page.stored.first else { return }
-        let rows = try await store.indexRows(from: first.position, limit: page.stored.count)
-        var byPosition: [UInt64: StoredIndexRow] = [:]
-        for row in rows { byPosition[row.position] = row }
+    static func checkIndex(_ page: CheckedPage, rows: [StoredIndexRow], findings: inout Findings) {
+        // Both in position order: walk them together.
+        var next = 0
         for (stored, expected) in zip(page.stored, page.expectedRows) {
+            while next < rows.count, rows[next].position < stored.position { next += 1 }
             guard let expected else { continue }
-            guard let row = byPosition[stored.position] else {
+            guard next < rows.count, rows[next].position == stored.position else {
                 findings.add(
                     AuditFinding(
                         code: .indexMismatch, message: "the store has no index row for the entry at position \(stored.position)",
                         position: stored.position))
                 continue
             }
-            let columns = row.differences(from: expected)
+            let columns = rows[next].differences(from: expected)
             guard !columns.isEmpty else { continue }
             findings.add(
                 AuditFinding(
