@@ -203,3 +203,18 @@ struct CheckpointAgeTests {
         #expect(latest.size > before)
     }
 }
+
+extension CheckpointAgeTests {
+    @Test("a checkpoint another writer stored past the head this writer read does not trap the next append's checkpoint test")
+    func checkpointPastTheHead() async throws {
+        let fixture = try await LedgerFixture.make()
+        let worker = try await fixture.enrol("w1", role: "worker", scope: "town")
+        let other = try await Ledger.open(store: fixture.store, logSigner: fixture.logKey, clock: fixture.clock)
+        // As seen between two reads of a store another writer is committing to.
+        try await fixture.store.saveCheckpoint(StoredCheckpoint(size: 1_000, note: "not yet committed"))
+        _ = try await other.append(try fixture.event(by: worker, stream: "case/1"))
+        // This ledger loses the race, catches up, and meets the checkpoint past its size.
+        let receipt = try await fixture.ledger.append(try fixture.event(by: worker, stream: "case/2"))
+        #expect(receipt.position == 3)
+    }
+}
