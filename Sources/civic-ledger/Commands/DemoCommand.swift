@@ -41,10 +41,6 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let files = LedgerFiles(path: db)
-        for path in [files.path, files.vaultPath, files.authorityKeyPath, files.logKeyPath]
-        where FileManager.default.fileExists(atPath: path) {
-            throw CLIError.io("\(path) already exists; remove it or pass --db another path")
-        }
         var profile = CommunityProfile()
         profile.residents = residents
         profile.days = days
@@ -54,10 +50,47 @@ struct DemoCommand: AsyncParsableCommand {
         profile.volunteers = max(2, residents / 150)
         let simulator = CommunitySimulator(profile: profile)
         let logKey = SigningKey.generate()
-        try await KeyFile.write(simulator.key("ledger-authority"), to: files.authorityKeyPath)
-        try await KeyFile.write(logKey, to: files.logKeyPath)
-        let store = try SQLiteEventStore(path: files.path)
-        let vault = try SQLiteKeyVault(path: files.vaultPath)
+        // Every file under a temporary name, placed together at the end: a
+        // demo stopped part way leaves nothing that blocks the next one.
+        let paths = [
+            files.path, files.authorityKeyPath, files.authorityKeyPath + ".pub", files.logKeyPath, files.logKeyPath + ".pub",
+            files.vaultPath,
+        ]
+        let verifierKey = try await FileSet.create(paths) { set in
+            try KeyFile.add(simulator.key("ledger-authority"), at: files.authorityKeyPath, to: &set)
+            try KeyFile.add(logKey, at: files.logKeyPath, to: &set)
+            let store = try SQLiteEventStore(path: set.temporary(for: files.path))
+            let vault = try SQLiteKeyVault(path: set.temporary(for: files.vaultPath))
+            let key = try await simulate(simulator, profile: profile, store: store, vault: vault, logKey: logKey)
+            try store.close()
+            try vault.close()
+            return key
+        }
+        // The audit reads the ledger where it now is.
+        let store = try files.openStore(readOnly: true)
+        let report = try await Auditor(store: store, domain: GovernanceState(), projections: GovernanceProjections.all).audit()
+        print(
+            "\nAudit: \(report.isClean ? "clean" : "FINDINGS") — \(report.entriesChecked) entries, every signature, key, role and governance rule replayed, \(report.checkpointsChecked) checkpoints, \(report.snapshotsChecked) projection snapshots compared"
+        )
+        for finding in report.findings.prefix(5) { print("  \(finding)") }
+        guard let checkpoint = try await store.latestCheckpoint() else { throw CLIError.io("the demo ledger has no checkpoint") }
+        print("\nFinal checkpoint (C2SP signed note; verifier key \(verifierKey)):\n")
+        print(checkpoint.note, terminator: "")
+        print(
+            "\nTry: civic-ledger cases \(db)    civic-ledger points \(db)    civic-ledger dossier \(db) case/\(CivilMonth(profile.start, offsetMinutes: 480).year)-00001"
+        )
+        print(
+            "     civic-ledger audit \(db)    civic-ledger export \(db) --out \(db).jsonl    civic-ledger prove inclusion \(db) --index 100"
+        )
+        if !report.isClean { throw ExitCode(1) }
+    }
+
+    /// Runs the simulation into `store` and `vault`, prints what it did,
+    /// saves the projections' snapshots and the final checkpoint; returns
+    /// the log's verifier key.
+    func simulate(
+        _ simulator: CommunitySimulator, profile: CommunityProfile, store: SQLiteEventStore, vault: SQLiteKeyVault, logKey: SigningKey
+    ) async throws -> String {
         print("Simulating \(residents) residents over \(days) days (seed \(seed)) into \(db)")
         fflush(nil)
         let progress = ProgressReporter("days")
@@ -122,23 +155,9 @@ struct DemoCommand: AsyncParsableCommand {
 
         // The projections' snapshots, as a service would keep them: the audit compares them with the log.
         for type in GovernanceProjections.all { try await Self.saveSnapshot(type, store: store) }
-        let report = try await Auditor(store: store, domain: GovernanceState(), projections: GovernanceProjections.all).audit()
-        print(
-            "\nAudit: \(report.isClean ? "clean" : "FINDINGS") — \(report.entriesChecked) entries, every signature, key, role and governance rule replayed, \(report.checkpointsChecked) checkpoints, \(report.snapshotsChecked) projection snapshots compared"
-        )
-        for finding in report.findings.prefix(5) { print("  \(finding)") }
-        let checkpoint = try await ledger.checkpoint()
-        print(
-            "\nFinal checkpoint (C2SP signed note; verifier key \(NoteKey(name: simulator.origin, publicKey: ledger.logKey).verifierKey)):\n"
-        )
-        print(checkpoint.serialized, terminator: "")
-        print(
-            "\nTry: civic-ledger cases \(db)    civic-ledger points \(db)    civic-ledger dossier \(db) case/\(state.year(of: profile.start))-00001"
-        )
-        print(
-            "     civic-ledger audit \(db)    civic-ledger export \(db) --out \(db).jsonl    civic-ledger prove inclusion \(db) --index 100"
-        )
-        if !report.isClean || !state.points.isConserved { throw ExitCode(1) }
+        _ = try await ledger.checkpoint()
+        guard state.points.isConserved else { throw CLIError(message: "the points are not conserved", exitCode: 1) }
+        return NoteKey(name: simulator.origin, publicKey: ledger.logKey).verifierKey
     }
 
     /// Brings a projection's snapshot up to date with the log.
