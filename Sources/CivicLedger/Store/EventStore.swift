@@ -83,11 +83,11 @@ public protocol EventStore: Sendable {
     /// until the lock is unlocked; `nil` when the store needs no lock (one
     /// process, one instance).
     ///
-    /// The ledger takes it around each commit: it catches up, plans and
-    /// commits without another writer moving the log in between, so many
-    /// writers take turns instead of failing each other's commits. Stores
-    /// must stay correct without it (``commit(_:)``'s expected-size check);
-    /// the lock only saves wasted work.
+    /// The ledger takes it after a commit lost a race, and holds it while
+    /// it catches up, plans and commits again, so writers that collide take
+    /// turns instead of failing each other's commits. Stores must stay
+    /// correct without it (``commit(_:)``'s expected-size check); the lock
+    /// only saves wasted work.
     func lockAppends() async throws -> (any AppendLock)?
 }
 
