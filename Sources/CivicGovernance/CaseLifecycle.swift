@@ -155,6 +155,14 @@ public enum CaseLifecycle {
         }
     }
 
+    /// The kinds of the legal next steps from `state`, each once, in the
+    /// order of ``legalSteps(from:)`` (which lists `case.approve` for each
+    /// value of its emergency flag).
+    public static func legalKinds(from state: CaseState?) -> [String] {
+        var seen = Set<String>()
+        return legalSteps(from: state).map(\.description).filter { seen.insert($0).inserted }
+    }
+
     /// The steps legal from `state`, forward steps first, for error
     /// messages and generators.
     public static func legalSteps(from state: CaseState?) -> [CaseStep] {

@@ -116,6 +116,13 @@ public struct GovernanceCommands: Sendable {
         try step(kind, case: id, payload: CaseNote(note), by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
     }
 
+    /// `case.accept`: the grid leader takes a reported case on (受理).
+    public func accept(
+        case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(GovernanceKind.accept, case: id, note: note, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    }
+
     /// `case.approve`: skips the second review exactly in emergency mode.
     public func approve(
         case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil

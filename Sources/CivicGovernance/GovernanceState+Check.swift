@@ -236,8 +236,8 @@ extension GovernanceState {
 
         guard let next = CaseLifecycle.next(record?.state, step) else {
             let from = record.map { "is \($0.state.rawValue)" } ?? "has not been reported"
-            let legal = CaseLifecycle.legalSteps(from: record?.state).map(\.description)
-            let allowed = legal.isEmpty ? "nothing may follow" : "legal next steps: " + Array(Set(legal)).sorted().joined(separator: ", ")
+            let legal = CaseLifecycle.legalKinds(from: record?.state)
+            let allowed = legal.isEmpty ? "nothing may follow" : "legal next steps: " + legal.sorted().joined(separator: ", ")
             throw context.error(.illegalTransition, "case \(id) \(from); \(kind) is not a legal step from there (\(allowed))")
         }
         _ = next

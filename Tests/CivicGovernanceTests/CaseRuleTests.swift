@@ -273,3 +273,14 @@ struct CaseRuleTests {
         }
     }
 }
+
+@Suite("Case steps as a user lists them")
+struct CaseStepListingTests {
+    @Test("the legal next kinds name each kind once: an accepted case may be approved (one kind for both emergency flags) or shelved")
+    func legalKindsOnce() {
+        #expect(CaseLifecycle.legalKinds(from: .accepted) == [GovernanceKind.approve, GovernanceKind.shelve])
+        #expect(CaseLifecycle.legalSteps(from: .accepted).count == 3)
+        #expect(CaseLifecycle.legalKinds(from: nil) == [GovernanceKind.report])
+        #expect(CaseLifecycle.legalKinds(from: .rated).isEmpty)
+    }
+}

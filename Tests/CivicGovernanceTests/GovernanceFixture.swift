@@ -89,7 +89,7 @@ struct GovernanceFixture {
     func caseThrough(_ id: String, until: CaseState, urgency: Urgency = .general) async throws {
         let path: [(CaseState, (GovernanceCommands, GovernanceState, Timestamp) throws -> SignedEvent)] = [
             (.reported, { try $0.report(case: id, in: Self.home, urgency: urgency, category: "drainage", source: .resident, summary: "blocked drain", by: key("r1"), state: $1, at: $2) }),
-            (.accepted, { try $0.step(GovernanceKind.accept, case: id, by: key("leader"), state: $1, at: $2) }),
+            (.accepted, { try $0.accept(case: id, by: key("leader"), state: $1, at: $2) }),
             (.awaitingReview, { try $0.approve(case: id, by: key("secretary"), state: $1, at: $2) }),
             (.approved, { try $0.step(GovernanceKind.review, case: id, by: key("street"), state: $1, at: $2) }),
             (.dispatched, { try $0.dispatch(case: id, to: "water", by: key("street"), state: $1, at: $2) }),
