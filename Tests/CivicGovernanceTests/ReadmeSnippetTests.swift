@@ -1,0 +1,137 @@
+import CivicGovernance
+import CivicLedger
+import CivicLedgerSQLite
+import Foundation
+import Testing
+
+/// The README's "Using the library" snippets are this file's code: the
+/// test compares them line by line (white space aside, `readme("X")`
+/// read as `"X"`) and runs them, so they cannot rot.
+@Suite("The README's library snippets compile and run")
+struct ReadmeSnippetTests {
+    /// A path in a directory of this test's own, shown in the README as the bare name.
+    static let directory = FileManager.default.temporaryDirectory.appendingPathComponent("civic-ledger-readme-\(UUID().uuidString)")
+    static func readme(_ name: String) -> String {
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory.appendingPathComponent(name).path
+    }
+
+    // README snippet 1 begin
+    static func core() async throws -> AuditReport {
+        // Keys: the ledger authority (it enrols actors), the log key (it signs
+        // checkpoints) and a grid worker's. Real keys live in files (mode 0600).
+        let authority = SigningKey.generate()
+        let logKey = SigningKey.generate()
+        let worker = SigningKey.generate()
+        // Who may sign which kinds: the permission table, itself in the log.
+        let table = try PermissionTable(["grid-worker": ["case.*"]])
+
+        let ledger = try await Ledger.create(
+            store: try SQLiteEventStore(path: readme("community.sqlite")),
+            origin: "ledger.example/dongsheng",
+            authority: authority, logSigner: logKey, permissions: table)
+
+        // The authority enrols the worker as a grid worker in the community.
+        _ = try await ledger.append(try SignedEvent(signing: SystemEvent.content(
+            origin: ledger.origin, kind: SystemEvent.Kind.enrol,
+            payload: SystemEvent.Enrol(actor: "worker-li", key: worker.publicKey, role: "grid-worker", scope: "zhuji/dongsheng"),
+            actorKey: authority.publicKey, clientTime: Timestamp(Date()), idempotencyKey: "enrol-worker-li"), with: authority))
+
+        let event = try SignedEvent(signing: EventContent(
+            origin: ledger.origin, stream: "case/2026-0001", place: "zhuji/dongsheng/grid-03",
+            expectedVersion: .exactly(0), kind: "case.report", payload: Array(#"{"category":"drainage"}"#.utf8),
+            actorKey: worker.publicKey, clientTime: Timestamp(Date()),
+            idempotencyKey: UUID().uuidString), with: worker)
+
+        let receipt = try await ledger.append(event)       // durable when it returns
+        for try await entry in ledger.subscribe(from: 0) {  // the log, then each new entry as it comes
+            print(entry.position, entry.kind)
+            if entry.position == receipt.position { break }
+        }
+        return try await LedgerVerifier(store: ledger.store).verify()
+    }
+    // README snippet 1 end
+
+    // README snippet 2 begin
+    static func governance() async throws -> AuditReport {
+        let (authority, logKey, worker) = (SigningKey.generate(), SigningKey.generate(), SigningKey.generate())
+        let store = try SQLiteEventStore(path: readme("governance.sqlite"))
+        let ledger = try await GovernanceLedger.create(
+            store: store, origin: "ledger.example/dongsheng", authority: authority, logSigner: logKey,
+            rules: .defaults(community: "zhuji/dongsheng", name: "东盛村"))
+        // The roles and what each may sign: GovernancePermissions.defaults.
+        _ = try await ledger.append(try SignedEvent(signing: SystemEvent.content(
+            origin: ledger.origin, kind: SystemEvent.Kind.enrol,
+            payload: SystemEvent.Enrol(actor: "worker-li", key: worker.publicKey, role: "grid-worker", scope: "zhuji/dongsheng"),
+            actorKey: authority.publicKey, clientTime: Timestamp(Date()), idempotencyKey: "enrol-worker-li"), with: authority))
+        let saved = try await ledger.checkpoint()  // a supervisor keeps this note
+
+        let commands = GovernanceCommands(origin: ledger.origin)
+        var state = try await GovernanceLedger.state(of: ledger)
+        _ = try await ledger.append(try commands.report(
+            case: "2026-00001", in: "zhuji/dongsheng/g03/mg021", urgency: .utilities, category: "drainage",
+            source: .patrol, summary: "blocked drain by building 7", by: worker, state: state, at: Timestamp(Date())))
+        // An illegal step is refused at append, naming the case, its state and the step:
+        state = try await GovernanceLedger.state(of: ledger)
+        do {
+            _ = try await ledger.append(try commands.verify(
+                case: "2026-00001", passed: true, note: "looked", by: worker, state: state, at: Timestamp(Date())))
+        } catch let error as LedgerError {
+            print(error)  // [illegal-transition] case 2026-00001 is reported; case.verify is not a legal step from there (…)
+        }
+        // The supervisor's audit: projection snapshots compared, and the log must extend the saved checkpoint.
+        let report = try await Auditor(store: store, domain: GovernanceState(), projections: GovernanceProjections.all,
+            trustedCheckpoint: try SignedCheckpoint(parsing: saved.serialized)).audit()
+        for finding in report.findings { print(finding) }  // severity, code, position, stream, actor
+        return report
+    }
+    // README snippet 2 end
+
+    /// The code between `// README snippet N begin` and `end` in this file.
+    static func code(_ number: Int) throws -> [String] {
+        let source = try String(contentsOfFile: #filePath, encoding: .utf8).components(separatedBy: "\n")
+        let begin = try #require(source.firstIndex(of: "    // README snippet \(number) begin"))
+        let end = try #require(source.firstIndex(of: "    // README snippet \(number) end"))
+        // The function's own first and last lines are not in the README.
+        return normalised(source[(begin + 2)..<(end - 1)], code: true)
+    }
+
+    /// The README's swift blocks in "Using the library", without imports.
+    static func readmeBlocks() throws -> [[String]] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(text.components(separatedBy: "## Using the library").dropFirst().first?.components(separatedBy: "\n## ").first)
+        return section.components(separatedBy: "```swift\n").dropFirst().map { block in
+            normalised(block.components(separatedBy: "```")[0].components(separatedBy: "\n")[...].filter { !$0.hasPrefix("import ") }, code: false)
+        }
+    }
+
+    /// Lines without indentation or blanks; in the test's `code`, the
+    /// function's returns and `readme(…)` paths as the README shows them.
+    static func normalised(_ lines: ArraySlice<String>, code: Bool) -> [String] {
+        let trimmed = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard code else { return trimmed }
+        return trimmed.filter { $0 != "return report" }.map {
+            $0.replacingOccurrences(of: #"readme(""#, with: #"""#).replacingOccurrences(of: #".sqlite")"#, with: #".sqlite""#)
+                .replacingOccurrences(of: "return try await LedgerVerifier", with: "let report = try await LedgerVerifier")
+        }
+    }
+
+    @Test("the README shows exactly this code")
+    func readmeMatches() throws {
+        let blocks = try Self.readmeBlocks()
+        #expect(blocks.count == 2)
+        #expect(blocks.first == (try Self.code(1)), "README snippet 1 differs from ReadmeSnippetTests.core()")
+        #expect(blocks.last == (try Self.code(2)), "README snippet 2 differs from ReadmeSnippetTests.governance()")
+    }
+
+    @Test("and the code runs: both ledgers verify and audit clean")
+    func snippetsRun() async throws {
+        defer { try? FileManager.default.removeItem(at: Self.directory) }
+        #expect(try await Self.core().isClean)
+        let audit = try await Self.governance()
+        #expect(audit.isClean)
+        // Genesis, the rules, the enrolment and the report: the illegal step was refused.
+        #expect(audit.entries == 4)
+    }
+}
