@@ -93,7 +93,7 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    /// The tables every CivicLedger database has (docs/format.md §6).
+    /// The tables every CivicLedger database has (docs/format.md §8).
     static let tables = ["entry", "head", "checkpoint", "snapshot"]
 
     /// Throws unless `db` has the ledger's tables.

@@ -24,17 +24,24 @@ struct LedgerFiles {
         return try SQLiteEventStore(path: path, options: options)
     }
 
-    /// The operator's pseudonym key, from the vault at `vault` (default:
-    /// beside the ledger). The vault must exist: pseudonyms are keyed by a
-    /// secret kept there, never published (docs/threat-model.md).
-    func pseudonymKey(vault: String? = nil) async throws -> PseudonymKey {
+    /// Every file a new ledger has, the ledger first (``FileSet`` places
+    /// it last): the database, the authority and log keys with their
+    /// public halves, and the key vault.
+    var newLedgerPaths: [String] {
+        [path, authorityKeyPath, authorityKeyPath + ".pub", logKeyPath, logKeyPath + ".pub", vaultPath]
+    }
+
+    /// The key vault at `vault` (default: beside the ledger), which must
+    /// exist: it holds the personal-field keys and the operator's
+    /// pseudonym key, never published (docs/threat-model.md).
+    func openVault(_ vault: String? = nil) throws -> SQLiteKeyVault {
         let path = vault ?? vaultPath
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError.io(
-                "no key vault at \(path): residents' pseudonyms are keyed by the operator's secret kept there (init and demo make one); pass --vault FILE"
+                "no key vault at \(path): it holds the personal-field keys and the pseudonym key (init and demo make one); pass --vault FILE"
             )
         }
-        return try await PseudonymKey.from(try SQLiteKeyVault(path: path))
+        return try SQLiteKeyVault(path: path)
     }
 
     /// The log key, when its file is beside the ledger.

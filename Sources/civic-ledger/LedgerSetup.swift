@@ -16,11 +16,7 @@ enum LedgerSetup {
     static func create(_ files: LedgerFiles, origin: String, permissions: PermissionTable) async throws -> Created {
         let authority = SigningKey.generate()
         let logKey = SigningKey.generate()
-        let paths = [
-            files.path, files.authorityKeyPath, files.authorityKeyPath + ".pub", files.logKeyPath, files.logKeyPath + ".pub",
-            files.vaultPath,
-        ]
-        return try await FileSet.create(paths) { set in
+        return try await FileSet.create(files.newLedgerPaths) { set in
             try KeyFile.add(authority, at: files.authorityKeyPath, to: &set)
             try KeyFile.add(logKey, at: files.logKeyPath, to: &set)
             // The key vault, with the operator's pseudonym key (mode 0600).

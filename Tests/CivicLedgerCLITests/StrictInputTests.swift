@@ -11,13 +11,18 @@ struct StrictInputTests {
         #"{"kind":"ledger.actor.enrol","stream":"ledger","place":"*","payloadBase64":"\#(Array(payload.utf8).base64String)"}"#
     }
 
+    /// A new key made with keygen: its public key in base64.
+    static func newPublicKey(_ cli: CLI) throws -> String {
+        #expect(try cli.run(["keygen", "--out", "second.key"]).status == 0)
+        return try #require(String(data: try Data(contentsOf: URL(fileURLWithPath: cli.path("second.key.pub"))), encoding: .utf8))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     @Test("an enrolment with a duplicate member is refused, so no reader can show another actor than the registry enrolled")
     func duplicateMember() throws {
         let cli = try CLI()
         _ = try cli.ledgerWithWorker()
-        #expect(try cli.run(["keygen", "--out", "second.key"]).status == 0)
-        let key = try #require(String(data: try Data(contentsOf: URL(fileURLWithPath: cli.path("second.key.pub"))), encoding: .utf8))
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try Self.newPublicKey(cli)
         let payload = #"{"actor":"c","actor":"c2","key":"\#(key)","role":"grid-worker","scope":"zhuji"}"#
         let result = try cli.run(["append", "l.sqlite", "--key", "l.sqlite.authority.key"], stdin: Self.enrolment(payload))
         #expect(result.status == 1, "\(result.stderr)")
@@ -30,9 +35,7 @@ struct StrictInputTests {
     func nonCanonicalKey() throws {
         let cli = try CLI()
         _ = try cli.ledgerWithWorker()
-        #expect(try cli.run(["keygen", "--out", "second.key"]).status == 0)
-        let key = try #require(String(data: try Data(contentsOf: URL(fileURLWithPath: cli.path("second.key.pub"))), encoding: .utf8))
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try Self.newPublicKey(cli)
         // The last character before '=' carries two unused bits: set one of them.
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
         var characters = Array(key)

@@ -38,25 +38,21 @@ extension Ledger {
             }
             frontier = start
         }
-        // The latest checkpoint must hold too: a checkpoint taken without a
-        // commit is not named by any head.
-        // Another writer may have committed a checkpoint after the head
-        // was read: only one past the head as it is now means entries
-        // were removed.
-        var latest: SignedCheckpoint?
-        if let stored = try await store.latestCheckpoint(), stored.size > head.size {
+        // The latest checkpoint the head covers must hold too: a checkpoint
+        // taken without a commit is named by no head. One past the head may
+        // be another writer's, committed since the head was read; only one
+        // past the head as it is now means entries were removed.
+        let later = try await store.checkpoints(fromSize: frontier.size.clampedAdding(1), limit: .max)
+        if let beyond = later.last, beyond.size > head.size {
             let now = try await store.head()?.size ?? 0
-            guard stored.size <= now else {
+            guard beyond.size <= now else {
                 throw LedgerError(
                     .gap,
-                    "the checkpoint at size \(stored.size) covers more than the \(now) entries the head records; run civic-ledger verify",
+                    "the checkpoint at size \(beyond.size) covers more than the \(now) entries the head records; run civic-ledger verify",
                     position: now)
             }
         }
-        let later = try await store.checkpoints(fromSize: frontier.size + 1, limit: .max)
-        if let stored = later.last(where: { $0.size <= head.size }) {
-            latest = try verifiedCheckpoint(stored, registry: registry)
-        }
+        let latest = try later.last { $0.size <= head.size }.map { try verifiedCheckpoint($0, registry: registry) }
         try await extend(&frontier, to: head.size, in: store, checking: latest, checkingIndex: true)
         guard frontier == state.frontier else {
             throw LedgerError(
@@ -122,17 +118,12 @@ extension Ledger {
     static func checkIndexRows(of page: [StoredEntry], in store: any EventStore) async throws {
         guard let first = page.first else { return }
         let rows = try await store.indexRows(from: first.position, limit: page.count)
-        var byPosition: [UInt64: StoredIndexRow] = [:]
-        for row in rows { byPosition[row.position] = row }
-        for stored in page {
-            let expected = StoredIndexRow(try decode(stored))
-            let columns = byPosition[stored.position].map { $0.differences(from: expected) } ?? ["all"]
-            guard columns.isEmpty else {
-                throw LedgerError(
-                    .indexMismatch,
-                    "the store's index row for position \(stored.position) differs from the entry's bytes in \(columns.joined(separator: ", ")); run civic-ledger repair",
-                    position: stored.position)
-            }
+        let expected = try page.map { (position: $0.position, row: Optional(StoredIndexRow(try decode($0)))) }
+        if let mismatch = StoredIndexRow.mismatches(expected, stored: rows).first {
+            throw LedgerError(
+                .indexMismatch,
+                "the store's index row for position \(mismatch.position) differs from the entry's bytes in \(mismatch.columns.joined(separator: ", ")); run civic-ledger repair",
+                position: mismatch.position)
         }
     }
 

@@ -132,6 +132,24 @@ public struct StoredIndexRow: Hashable, Sendable {
             idempotency: entry.idempotencyReference.digest)
     }
 
+    /// Where a store's `rows` differ from the rows the entries call for:
+    /// `expected` holds each entry's position and its own row (`nil` for an
+    /// entry that does not decode, which is not compared). Both are in
+    /// position order; a missing row differs in `all` its columns.
+    static func mismatches(
+        _ expected: [(position: UInt64, row: StoredIndexRow?)], stored rows: [StoredIndexRow]
+    ) -> [(position: UInt64, expected: StoredIndexRow, columns: [String])] {
+        var next = 0
+        var found: [(position: UInt64, expected: StoredIndexRow, columns: [String])] = []
+        for (position, row) in expected {
+            while next < rows.count, rows[next].position < position { next += 1 }
+            guard let row else { continue }
+            let columns = next < rows.count && rows[next].position == position ? rows[next].differences(from: row) : ["all"]
+            if !columns.isEmpty { found.append((position, row, columns)) }
+        }
+        return found
+    }
+
     /// The columns where `self` differs from `expected`, by name.
     public func differences(from expected: StoredIndexRow) -> [String] {
         var names: [String] = []

@@ -67,8 +67,7 @@ public struct LedgerRepair: Sendable {
             let page = try await store.entries(from: frontier.size, limit: pageSize)
             if page.isEmpty { break }
             let rows = try await store.indexRows(from: frontier.size, limit: page.count)
-            var byPosition: [UInt64: StoredIndexRow] = [:]
-            for row in rows { byPosition[row.position] = row }
+            var expected: [(position: UInt64, row: StoredIndexRow?)] = []
             for entry in page {
                 guard entry.position == frontier.size else {
                     throw LedgerError(
@@ -88,12 +87,7 @@ public struct LedgerRepair: Sendable {
                 {
                     registry = AuthorityRegistry(genesis: genesis)
                 }
-                let expected = StoredIndexRow(decoded)
-                let columns = byPosition[entry.position].map { $0.differences(from: expected) } ?? ["all"]
-                if !columns.isEmpty {
-                    wrong.append(expected)
-                    rewritten.append((entry.position, columns))
-                }
+                expected.append((entry.position, StoredIndexRow(decoded)))
                 frontier.append(MerkleHash.leaf(entry.bytes))
                 lastRecordedAt = max(lastRecordedAt, decoded.recordedAt)
                 while let next = checkpoints.first, next.size <= frontier.size {
@@ -111,6 +105,10 @@ public struct LedgerRepair: Sendable {
                     }
                     checkpointFrontier = frontier
                 }
+            }
+            for mismatch in StoredIndexRow.mismatches(expected, stored: rows) {
+                wrong.append(mismatch.expected)
+                rewritten.append((mismatch.position, mismatch.columns))
             }
             progress?(frontier.size, max(frontier.size, head.size))
         }

@@ -12,8 +12,14 @@ public enum AuditSeverity: String, Hashable, Sendable, Codable, CaseIterable, Co
     case critical
 
     /// Warnings order first, critical findings last.
-    public static func < (lhs: AuditSeverity, rhs: AuditSeverity) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    public static func < (lhs: AuditSeverity, rhs: AuditSeverity) -> Bool { lhs.rank < rhs.rank }
+
+    private var rank: Int {
+        switch self {
+        case .warning: 0
+        case .error: 1
+        case .critical: 2
+        }
     }
 
     /// The severity of a finding with `code`, for the codes of this module

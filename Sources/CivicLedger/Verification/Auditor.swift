@@ -309,26 +309,14 @@ extension Auditor {
     /// entries' bytes call for: a row that differs is an
     /// `index-mismatch`, naming the position and the columns.
     static func checkIndex(_ page: CheckedPage, rows: [StoredIndexRow], findings: inout Findings) {
-        // Both in position order: walk them together.
-        var next = 0
-        for (stored, expected) in zip(page.stored, page.expectedRows) {
-            while next < rows.count, rows[next].position < stored.position { next += 1 }
-            guard let expected else { continue }
-            guard next < rows.count, rows[next].position == stored.position else {
-                findings.add(
-                    AuditFinding(
-                        code: .indexMismatch, message: "the store has no index row for the entry at position \(stored.position)",
-                        position: stored.position))
-                continue
-            }
-            let columns = rows[next].differences(from: expected)
-            guard !columns.isEmpty else { continue }
-            findings.add(
-                AuditFinding(
-                    code: .indexMismatch,
-                    message:
-                        "the store's index row for position \(stored.position) differs from the entry's bytes in \(columns.joined(separator: ", ")); run civic-ledger repair",
-                    position: stored.position, stream: expected.stream))
+        let expected = zip(page.stored, page.expectedRows).map { (position: $0.position, row: $1) }
+        for mismatch in StoredIndexRow.mismatches(expected, stored: rows) {
+            let position = mismatch.position
+            let message =
+                mismatch.columns == ["all"]
+                ? "the store has no index row for the entry at position \(position)"
+                : "the store's index row for position \(position) differs from the entry's bytes in \(mismatch.columns.joined(separator: ", ")); run civic-ledger repair"
+            findings.add(AuditFinding(code: .indexMismatch, message: message, position: position, stream: mismatch.expected.stream))
         }
     }
 }

@@ -196,7 +196,7 @@ struct ProveInclusionCommand: AsyncParsableCommand {
         let store = try LedgerSource.open(source).store
         let checkpoint = try await ProveCommand.checkpoint(store, size: size)
         if let head = try await store.head(), index >= head.size {
-            throw CLIError.usage("--index \(index): there is no such entry; the log holds \(head.size) (positions 0 to \(head.size - 1))")
+            throw CLIError.usage("--index \(index): there is no such entry; the log holds \(head.size) (positions below \(head.size))")
         }
         guard index < checkpoint.checkpoint.size else {
             throw CLIError.usage(

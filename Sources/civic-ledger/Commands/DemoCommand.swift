@@ -52,11 +52,7 @@ struct DemoCommand: AsyncParsableCommand {
         let logKey = SigningKey.generate()
         // Every file under a temporary name, placed together at the end: a
         // demo stopped part way leaves nothing that blocks the next one.
-        let paths = [
-            files.path, files.authorityKeyPath, files.authorityKeyPath + ".pub", files.logKeyPath, files.logKeyPath + ".pub",
-            files.vaultPath,
-        ]
-        let verifierKey = try await FileSet.create(paths) { set in
+        let verifierKey = try await FileSet.create(files.newLedgerPaths) { set in
             try KeyFile.add(simulator.key("ledger-authority"), at: files.authorityKeyPath, to: &set)
             try KeyFile.add(logKey, at: files.logKeyPath, to: &set)
             let store = try SQLiteEventStore(path: set.temporary(for: files.path))

@@ -141,7 +141,7 @@ struct PointsCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try await QueryContext.open(ledger.files)
         let points = try await context.projection(PointsBalances.self)
-        let pseudonymKey = pseudonyms ? try await ledger.files.pseudonymKey(vault: vault) : nil
+        let pseudonymKey = pseudonyms ? try await PseudonymKey.from(try ledger.files.openVault(vault)) : nil
         let name = { (resident: String) in pseudonymKey.map { Pseudonym.of(resident, key: $0) } ?? resident }
         let totals = points.totals
         if json {
@@ -216,9 +216,7 @@ struct ResidentCommand: AsyncParsableCommand {
         if let last = record.lastVisit { object["lastVisit"] = last.description }
         if let erasedAt = record.erasedAt { object["erasedAt"] = erasedAt.description }
         if reader != nil, let sealed = record.sealed {
-            let vaultPath = ledger.files.vaultPath
-            guard FileManager.default.fileExists(atPath: vaultPath) else { throw CLIError.io("no key vault at \(vaultPath)") }
-            guard let key = try await SQLiteKeyVault(path: vaultPath).existingKey(for: id) else {
+            guard let key = try await ledger.files.openVault().existingKey(for: id) else {
                 throw CLIError.io("the vault holds no key for \(id)")
             }
             var personal: [String: String] = [:]

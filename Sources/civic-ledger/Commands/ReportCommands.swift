@@ -58,7 +58,8 @@ struct ReportCommand: AsyncParsableCommand {
         guard let genesis = try await opened.store.entries(from: 0, limit: 1).first.flatMap({ try? LedgerEntry(bytes: $0.bytes) }) else {
             throw CLIError.io("\(source) holds no readable genesis")
         }
-        let pseudonymKey = try await LedgerFiles(path: source).pseudonymKey(vault: vault)
+        let keys = try LedgerFiles(path: source).openVault(vault)
+        let pseudonymKey = try await PseudonymKey.from(keys)
         var builder = TransparencyReportBuilder(
             origin: genesis.content.origin, pseudonymKey: pseudonymKey, from: period.0, to: period.1)
         let progress = ProgressReporter("reporting")
@@ -76,12 +77,9 @@ struct ReportCommand: AsyncParsableCommand {
             let reader = try KeyFile.read(namesFor)
             // Entitlement first: no name is opened for a reader who may not see it.
             do { _ = try builder.nameReader(reader.publicKey) } catch { throw CLIError.usage(error.message) }
-            let vaultPath = vault ?? LedgerFiles(path: source).vaultPath
-            guard FileManager.default.fileExists(atPath: vaultPath) else { throw CLIError.io("no key vault at \(vaultPath)") }
-            let vault = try SQLiteKeyVault(path: vaultPath)
             var names: [String: String] = [:]
             for (resident, record) in builder.state.archive.residents {
-                guard let sealed = record.sealed, let key = try await vault.existingKey(for: resident) else { continue }
+                guard let sealed = record.sealed, let key = try await keys.existingKey(for: resident) else { continue }
                 names[resident] = try? SealedField(bytes: sealed.name).open(
                     with: key, context: SealedContact.context(origin: builder.origin, resident: resident, field: "name"))
             }
