@@ -34,11 +34,13 @@ public final class SQLiteEventStore: EventStore {
     public let path: String
     let pool: DatabasePool
     let options: Options
+    let watcher: SQLiteGrowthWatcher
 
     /// Closes the database: every connection, after checkpointing the
     /// write-ahead log into the file, so the file alone holds the ledger
     /// (as when it is moved into place). The store is unusable after.
     public func close() throws {
+        watcher.close()
         do {
             try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
             try pool.close()
@@ -63,6 +65,14 @@ public final class SQLiteEventStore: EventStore {
     public init(path: String, options: Options = Options()) throws {
         self.path = path
         self.options = options
+        let pool = try Self.openPool(path: path, options: options)
+        self.pool = pool
+        self.watcher = SQLiteGrowthWatcher(path: path) {
+            try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT size FROM head WHERE id = 1") }.flatMap(UInt64.init(exactly:)) ?? 0
+        }
+    }
+
+    static func openPool(path: String, options: Options) throws -> DatabasePool {
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists, !options.createIfMissing || options.readOnly {
             throw LedgerError(.notInitialised, "no ledger at \(path)")
@@ -75,17 +85,15 @@ public final class SQLiteEventStore: EventStore {
                 // Look before writing anything.
                 let reader = try Self.openReadOnly(path, configuration: configuration)
                 try reader.read { db in try Self.requireLedgerSchema(db, path: path) }
-                if options.readOnly {
-                    pool = reader
-                    return
-                }
+                if options.readOnly { return reader }
                 try reader.close()
             }
-            pool = try DatabasePool(path: path, configuration: configuration)
+            let pool = try DatabasePool(path: path, configuration: configuration)
             // After WAL set-up, which leaves synchronous at NORMAL.
             try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(pool)
             try pool.read { db in try Self.requireLedgerSchema(db, path: path) }
+            return pool
         } catch let error as LedgerError {
             throw error
         } catch {
@@ -221,6 +229,14 @@ public final class SQLiteEventStore: EventStore {
                 try Self.insert(checkpoint, db)
             }
         }
+        watcher.signal.publish(commit.head.size)
+    }
+
+    /// Wakes at once on commits through this object, and within a few
+    /// milliseconds on other processes' commits (`PRAGMA data_version`,
+    /// watched only while someone waits).
+    public func waitForGrowth(beyond size: UInt64, timeout: Duration) async throws -> UInt64? {
+        await watcher.wait(beyond: size, timeout: timeout)
     }
 
     public func entries(from position: UInt64, limit: Int) async throws -> [StoredEntry] {
@@ -422,6 +438,8 @@ public final class SQLiteEventStore: EventStore {
             return try await pool.read(body)
         } catch let error as LedgerError {
             throw error
+        } catch let error as CancellationError {
+            throw error
         } catch {
             throw LedgerError(.storeFailure, "reading \(path) failed: \(Self.describe(error))")
         }
@@ -437,6 +455,8 @@ public final class SQLiteEventStore: EventStore {
                 }
             }
         } catch let error as LedgerError {
+            throw error
+        } catch let error as CancellationError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw LedgerError(.storeConflict, "a unique key is already stored: \(Self.describe(error))")

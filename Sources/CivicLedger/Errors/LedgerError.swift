@@ -59,6 +59,12 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let invalidSnapshot = Code(rawValue: "invalid-snapshot")
         /// A signer refused or failed to sign.
         public static let signingFailed = Code(rawValue: "signing-failed")
+        /// A wait passed its timeout: a projection did not reach a
+        /// position in time, or a ledger did not drain.
+        public static let timedOut = Code(rawValue: "timed-out")
+        /// The ledger is shutting down or shut down and takes no more
+        /// appends.
+        public static let closed = Code(rawValue: "closed")
     }
 
     /// What went wrong, as a stable code.

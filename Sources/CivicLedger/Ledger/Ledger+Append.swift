@@ -186,7 +186,6 @@ extension Ledger {
             checkpointFrontier = plan.frontier
         }
         logger.trace("committed", metadata: ["entries": "\(plan.entries.count)", "size": "\(frontier.size)"])
-        notifyWaiters()
     }
 
     /// Sequences a batch against the committed state: checks each request
@@ -391,7 +390,6 @@ extension Ledger {
         needsResync = false
         if caughtUp > 0 {
             logger.info("resynchronised", metadata: ["entries": "\(caughtUp)", "size": "\(frontier.size)"])
-            notifyWaiters()
         }
     }
 }

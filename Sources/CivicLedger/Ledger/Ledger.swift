@@ -47,8 +47,6 @@ public actor Ledger {
     var domainWorking: (any LedgerDomain)?
 
     var queue = AppendQueue<PendingAppend>()
-    var sizeWaiters: [Int: (threshold: UInt64, continuation: CheckedContinuation<Void, Never>)] = [:]
-    var nextWaiterID = 0
 
     /// The number of entries in the log.
     public var size: UInt64 { frontier.size }
@@ -255,10 +253,13 @@ public actor Ledger {
     }
 
     /// Entries from `position` on, as they are appended: first those already
-    /// in the log, then new ones as they become durable. The sequence never
-    /// skips a position and ends when the task is cancelled.
+    /// in the log, then new ones as they become durable, whichever writer
+    /// appended them (this ledger, another process or instance on the
+    /// same store). The sequence never skips a position and ends when the
+    /// task is cancelled. For pages, or a feed without a `Ledger`, see
+    /// ``LedgerFeed``.
     public nonisolated func subscribe(from position: UInt64 = 0, pageSize: Int = 1024) -> LedgerSubscription {
-        LedgerSubscription(ledger: self, start: position, pageSize: max(1, pageSize))
+        LedgerSubscription(feed: LedgerFeed(store: store, from: position, pageSize: pageSize))
     }
 
     // MARK: Checkpoints
@@ -283,78 +284,5 @@ public actor Ledger {
         if size >= checkpointFrontier?.size ?? 0 { checkpointFrontier = frontier }
         logger.debug("checkpoint", metadata: ["size": "\(size)"])
         return signed
-    }
-
-    // MARK: Waiting for growth
-
-    /// Returns once the log holds more than `size` entries, or the calling
-    /// task is cancelled.
-    public func waitForSize(greaterThan size: UInt64) async {
-        if frontier.size > size { return }
-        let id = nextWaiterID
-        nextWaiterID += 1
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                if Task.isCancelled || frontier.size > size {
-                    continuation.resume()
-                } else {
-                    sizeWaiters[id] = (size, continuation)
-                }
-            }
-        } onCancel: {
-            Task { await self.cancelWaiter(id) }
-        }
-    }
-
-    private func cancelWaiter(_ id: Int) {
-        sizeWaiters.removeValue(forKey: id)?.continuation.resume()
-    }
-
-    func notifyWaiters() {
-        let size = frontier.size
-        for (id, waiter) in sizeWaiters where waiter.threshold < size {
-            sizeWaiters.removeValue(forKey: id)
-            waiter.continuation.resume()
-        }
-    }
-}
-
-/// The entries of a ledger from a position on, live: see
-/// ``Ledger/subscribe(from:pageSize:)``.
-public struct LedgerSubscription: AsyncSequence, Sendable {
-    public typealias Element = LedgerEntry
-    let ledger: Ledger
-    let start: UInt64
-    let pageSize: Int
-
-    public func makeAsyncIterator() -> Iterator {
-        Iterator(ledger: ledger, next: start, pageSize: pageSize)
-    }
-
-    /// Reads a page at a time, and waits for growth at the end of the log.
-    public struct Iterator: AsyncIteratorProtocol {
-        let ledger: Ledger
-        var next: UInt64
-        let pageSize: Int
-        var buffer: [LedgerEntry] = []
-        var index = 0
-
-        /// The next entry, or `nil` once the task is cancelled.
-        public mutating func next() async throws -> LedgerEntry? {
-            while true {
-                if index < buffer.count {
-                    defer { index += 1 }
-                    return buffer[index]
-                }
-                if Task.isCancelled { return nil }
-                buffer = try await ledger.entries(from: next, limit: pageSize)
-                index = 0
-                if buffer.isEmpty {
-                    await ledger.waitForSize(greaterThan: next)
-                } else {
-                    next += UInt64(buffer.count)
-                }
-            }
-        }
     }
 }

@@ -90,14 +90,4 @@ public struct ProjectionRunner<P: Projection>: Sendable {
         try await store.saveSnapshot(
             ProjectionSnapshot(name: P.name, position: projection.nextPosition, digest: SHA256.hash(data), data: data))
     }
-
-    /// Folds new entries as the ledger appends them, forever (until the task
-    /// is cancelled), calling `onUpdate` after each page.
-    public func follow(_ ledger: Ledger, from projection: P, onUpdate: @Sendable (P) async -> Void) async throws {
-        var projection = projection
-        for try await entry in ledger.subscribe(from: projection.nextPosition) {
-            try projection.fold(entry)
-            await onUpdate(projection)
-        }
-    }
 }

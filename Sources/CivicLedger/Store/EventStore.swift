@@ -89,6 +89,19 @@ public protocol EventStore: Sendable {
     /// correct without it (``commit(_:)``'s expected-size check); the lock
     /// only saves wasted work.
     func lockAppends() async throws -> (any AppendLock)?
+
+    /// Returns once the log holds more than `size` entries, with the size
+    /// then seen; `nil` when `timeout` passes first or the calling task is
+    /// cancelled.
+    ///
+    /// What the read side waits on (``LedgerFeed``, ``LiveProjection``):
+    /// a store wakes waiters at once on commits made through it, and
+    /// within a few milliseconds on commits by other writers (other
+    /// processes on the same SQLite file, other instances on a server
+    /// database). A reader that returns with `nil` reads the store again,
+    /// so a missed wake-up costs at most `timeout`, never an entry. The
+    /// default reads ``head()`` every 10 milliseconds.
+    func waitForGrowth(beyond size: UInt64, timeout: Duration) async throws -> UInt64?
 }
 
 /// A held lock on appending to a store (``EventStore/lockAppends()``).
@@ -100,6 +113,28 @@ public protocol AppendLock: Sendable {
 extension EventStore {
     /// No lock: for stores only one process and instance writes.
     public func lockAppends() async throws -> (any AppendLock)? { nil }
+
+    /// Reads ``head()`` every 10 milliseconds until the log grows past
+    /// `size`, `timeout` passes or the task is cancelled.
+    public func waitForGrowth(beyond size: UInt64, timeout: Duration) async throws -> UInt64? {
+        try await pollForGrowth(beyond: size, timeout: timeout) { try await self.head()?.size ?? 0 }
+    }
+}
+
+/// Calls `read` every `interval` until it returns more than `size`,
+/// `timeout` passes or the task is cancelled: a store's fallback when it
+/// has no way to hear of other writers' commits.
+public func pollForGrowth(
+    beyond size: UInt64, timeout: Duration, interval: Duration = .milliseconds(10), _ read: () async throws -> UInt64
+) async throws -> UInt64? {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while !Task.isCancelled {
+        let now = try await read()
+        if now > size { return now }
+        guard ContinuousClock.now < deadline else { return nil }
+        try? await Task.sleep(for: interval)
+    }
+    return nil
 }
 
 /// The columns a store derives from one entry to serve lookups by stream

@@ -18,6 +18,7 @@ public final class InMemoryEventStore: EventStore {
     }
 
     private let state = Mutex(State())
+    private let growth = GrowthSignal()
 
     /// An empty store.
     public init() {}
@@ -60,6 +61,12 @@ public final class InMemoryEventStore: EventStore {
             if let checkpoint = commit.checkpoint { state.checkpoints[checkpoint.size] = checkpoint }
             state.head = commit.head
         }
+        growth.publish(commit.head.size)
+    }
+
+    /// Wakes at once on every commit: all of them go through this object.
+    public func waitForGrowth(beyond size: UInt64, timeout: Duration) async throws -> UInt64? {
+        await growth.wait(beyond: size, timeout: timeout)
     }
 
     private static func versionKey(_ entry: LedgerEntry) -> String { "\(entry.streamVersion)\u{0}\(entry.stream)" }
