@@ -38,7 +38,7 @@ struct LiveReadSideTests {
         // The reader has its own connections, as another process would.
         let reader = try SQLiteEventStore(path: path)
         let live = LiveProjection<PositionLog>(store: reader)
-        let follower = Task { try await live.run() }
+        let follower = Task { try await live.follow() }
         defer { follower.cancel() }
         try await live.reach(1)
         var latencies: [Duration] = []
@@ -61,7 +61,7 @@ struct LiveReadSideTests {
         let directory = try TemporaryDirectory()
         let (fixture, _) = try await Self.ledger(at: directory.path("ledger.sqlite"))
         let live = LiveProjection<PositionLog>(store: fixture.store)
-        let follower = Task { try await live.run() }
+        let follower = Task { try await live.follow() }
         defer { follower.cancel() }
         do {
             _ = try await live.value(atLeast: 1_000, timeout: .milliseconds(50))
@@ -83,7 +83,7 @@ struct LiveReadSideTests {
         options.snapshotInterval = 10
         options.pageSize = 4
         let live = LiveProjection<PositionLog>(store: fixture.store, options: options)
-        let follower = Task { try await live.run() }
+        let follower = Task { try await live.follow() }
         for index in 0..<25 { _ = try await fixture.ledger.append(try fixture.event(by: worker, stream: "case/\(index)")) }
         try await live.reach(26)
         let mid = try #require(try await fixture.store.snapshot(named: PositionLog.name))
@@ -99,7 +99,7 @@ struct LiveReadSideTests {
             store: ReadHookStore(base: fixture.store) { position in
                 if position < 27 { throw ReadBeforeSnapshot(position: position) }
             })
-        let again = Task { try await resumed.run() }
+        let again = Task { try await resumed.follow() }
         defer { again.cancel() }
         let streams = try await resumed.read(atLeast: 27) { $0.streams }
         #expect(streams.count == 28)
@@ -124,7 +124,7 @@ struct LiveReadSideTests {
         options.retryDelay = .milliseconds(1)
         options.savesSnapshots = false
         let live = LiveProjection<PositionLog>(store: flaky, options: options)
-        let follower = Task { try await live.run() }
+        let follower = Task { try await live.follow() }
         defer { follower.cancel() }
         for index in 0..<30 { _ = try await fixture.ledger.append(try fixture.event(by: worker, stream: "case/\(index)")) }
         let streams = try await live.read(atLeast: 31) { $0.streams }

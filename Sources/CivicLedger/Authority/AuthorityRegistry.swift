@@ -3,9 +3,9 @@
 /// Built by replaying the `ledger.*` system events from genesis; nothing in
 /// it comes from outside the log. The append pipeline and every verifier
 /// use this one type, so the same rules hold at append and at replay.
-public struct AuthorityRegistry: Hashable, Sendable {
+public struct AuthorityRegistry: Hashable, Sendable, Codable {
     /// The life of one key, in log positions.
-    public struct KeyRecord: Hashable, Sendable {
+    public struct KeyRecord: Hashable, Sendable, Codable {
         /// The actor the key belongs to.
         public var actor: String
         /// The first position the key may sign at: the entry after its enrolment or rotation.
@@ -31,7 +31,7 @@ public struct AuthorityRegistry: Hashable, Sendable {
     }
 
     /// An actor: a stable id, its current key and its roles.
-    public struct ActorRecord: Hashable, Sendable {
+    public struct ActorRecord: Hashable, Sendable, Codable {
         /// The actor's stable id.
         public var id: String
         /// The actor's current key.

@@ -62,6 +62,32 @@ public enum SHA256 {
     }
 }
 
+extension SHA256 {
+    /// SHA-256 of bytes given a piece at a time.
+    public struct Hasher {
+        private var state = crypto_hash_sha256_state()
+
+        /// A hasher that has seen nothing.
+        public init() {
+            precondition(Sodium.ready)
+            crypto_hash_sha256_init(&state)
+        }
+
+        /// Adds `bytes`.
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            crypto_hash_sha256_update(&state, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count))
+        }
+
+        /// The digest of everything added; the hasher is left as it was.
+        public func finalized() -> Digest {
+            var copy = state
+            return Digest(raw: Bytes32 { out in
+                _ = crypto_hash_sha256_final(&copy, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            })
+        }
+    }
+}
+
 /// Byte collections that can lend their storage as one contiguous buffer.
 ///
 /// `[UInt8]`, `ArraySlice<UInt8>`, `ContiguousArray<UInt8>` and

@@ -38,6 +38,11 @@ public protocol LedgerDomain: Projection {
     /// stored snapshot with this copy instead of folding a second one.
     /// The default holds none.
     func projection(named name: String) -> (any Projection)?
+
+    /// The authority registry the state holds, when it folds one from the
+    /// same `ledger.*` events as the ledger: a state snapshot then stores
+    /// it once, and the resumed ledger shares it. The default holds none.
+    var authorityRegistry: AuthorityRegistry? { get }
 }
 
 extension LedgerDomain {
@@ -46,6 +51,9 @@ extension LedgerDomain {
 
     /// Holds no projection.
     public func projection(named name: String) -> (any Projection)? { nil }
+
+    /// Holds no registry.
+    public var authorityRegistry: AuthorityRegistry? { nil }
 }
 
 extension LedgerError.Code {

@@ -30,6 +30,18 @@ extension Ledger {
     /// - Throws: the first event's error, as ``append(_:)``; the error's
     ///   message names the event's index in the batch.
     public nonisolated func append(batch events: [SignedEvent]) async throws -> [AppendReceipt] {
+        let started = ContinuousClock.now
+        do {
+            let receipts = try await checkAndSequence(events)
+            metrics.appendDuration.recordNanoseconds((ContinuousClock.now - started).civicNanoseconds)
+            return receipts
+        } catch let error as LedgerError {
+            metrics.refused(error.code)
+            throw error
+        }
+    }
+
+    private nonisolated func checkAndSequence(_ events: [SignedEvent]) async throws -> [AppendReceipt] {
         guard !events.isEmpty else { return [] }
         guard events.count <= configuration.maximumBatchEvents else {
             throw LedgerError(.invalidField, "a batch holds at most \(configuration.maximumBatchEvents) events, got \(events.count)")
@@ -54,9 +66,14 @@ extension Ledger {
     }
 
     private func sequence(_ events: [SignedEvent]) async throws -> [AppendReceipt] {
-        try await withCheckedThrowingContinuation { continuation in
+        guard !closing else {
+            throw LedgerError(.closed, "the ledger is closing and takes no more appends")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             let request = PendingAppend(events: events, continuation: continuation)
-            if queue.enqueue(request, entries: events.count) {
+            let start = queue.enqueue(request, entries: events.count)
+            metrics.queueDepth.record(queue.waiting.count)
+            if start {
                 Task { await self.drain() }
             }
         }
@@ -65,8 +82,12 @@ extension Ledger {
     /// The commit loop: one batch at a time until the queue is empty.
     private func drain() async {
         while let batch = queue.nextBatch(maximumEntries: configuration.maximumCommitEntries, entries: { $0.events.count }) {
+            metrics.queueDepth.record(queue.waiting.count)
             await commit(batch)
         }
+        let waiters = drainWaiters
+        drainWaiters = []
+        for waiter in waiters { waiter.resume() }
     }
 
     /// What planning a batch decided for each request.
@@ -117,6 +138,9 @@ extension Ledger {
                                 ).encoded),
                             checkpoint: planned.checkpoint))
                     adopt(planned)
+                    metrics.commitEntries.record(planned.entries.count)
+                    metrics.size.record(Int64(clamping: frontier.size))
+                    snapshotStateIfDue()
                 }
                 finish(batch, planned.outcomes)
                 return

@@ -16,7 +16,7 @@ extension Ledger {
     ///   with the entries or checkpoints, `.gap` when an entry is missing:
     ///   the ledger does not open for appends until `civic-ledger repair`
     ///   rebuilt the head from the entries.
-    static func checkedHead(_ head: StoreHead, registry: AuthorityRegistry, store: any EventStore) async throws -> LedgerHeadState {
+    static func checkedHead(_ head: StoreHead, origin: String, logKey: PublicKey, store: any EventStore) async throws -> LedgerHeadState {
         let state = try LedgerHeadState(decoding: head.state)
         guard state.frontier.size == head.size else {
             throw LedgerError(
@@ -30,7 +30,7 @@ extension Ledger {
                     .headMismatch,
                     "the store's head names a checkpoint at size \(start.size), which the store does not hold; run civic-ledger repair")
             }
-            let signed = try verifiedCheckpoint(stored, registry: registry)
+            let signed = try verifiedCheckpoint(stored, origin: origin, logKey: logKey)
             guard signed.checkpoint.root == start.root else {
                 throw LedgerError(
                     .headMismatch,
@@ -52,7 +52,7 @@ extension Ledger {
                     position: now)
             }
         }
-        let latest = try later.last { $0.size <= head.size }.map { try verifiedCheckpoint($0, registry: registry) }
+        let latest = try later.last { $0.size <= head.size }.map { try verifiedCheckpoint($0, origin: origin, logKey: logKey) }
         try await extend(&frontier, to: head.size, in: store, checking: latest, checkingIndex: true)
         guard frontier == state.frontier else {
             throw LedgerError(
@@ -65,17 +65,17 @@ extension Ledger {
 
     /// A stored checkpoint, parsed and checked: the log key's signature,
     /// the ledger's origin, the size it is stored at.
-    static func verifiedCheckpoint(_ stored: StoredCheckpoint, registry: AuthorityRegistry) throws(LedgerError) -> SignedCheckpoint {
+    static func verifiedCheckpoint(_ stored: StoredCheckpoint, origin: String, logKey: PublicKey) throws(LedgerError) -> SignedCheckpoint {
         let signed: SignedCheckpoint
         do {
             signed = try SignedCheckpoint(parsing: stored.note)
-            try signed.verify(logKey: registry.logKey)
+            try signed.verify(logKey: logKey)
         } catch {
             throw LedgerError(
                 .invalidCheckpoint, "the checkpoint at size \(stored.size) is not the log key's: \(error.message); run civic-ledger verify",
                 position: stored.size)
         }
-        guard signed.checkpoint.origin == registry.origin, signed.checkpoint.size == stored.size else {
+        guard signed.checkpoint.origin == origin, signed.checkpoint.size == stored.size else {
             throw LedgerError(
                 .invalidCheckpoint, "the checkpoint stored at size \(stored.size) is for \(signed.checkpoint.origin) at size \(signed.checkpoint.size)",
                 position: stored.size)

@@ -28,6 +28,7 @@ public actor Ledger {
 
     let logSigner: (any Signer)?
     let clock: any LedgerClock
+    nonisolated let metrics: LedgerMetrics
     let configuration: LedgerConfiguration
     var logger: Logger { configuration.logger }
 
@@ -42,11 +43,18 @@ public actor Ledger {
     /// head so the next open can check the head cheaply.
     var checkpointFrontier: MerkleFrontier?
     var needsResync = false
+    /// The log size at the last state snapshot, and the one being saved.
+    var lastStateSnapshot: UInt64 = 0
+    var stateSnapshotTask: Task<Void, Never>?
     /// The domain state as of the last commit, and the copy plans fold into.
     var domainCommitted: (any LedgerDomain)?
     var domainWorking: (any LedgerDomain)?
 
     var queue = AppendQueue<PendingAppend>()
+    /// Set by ``close()``: new appends are refused.
+    var closing = false
+    /// Callers of ``close()`` waiting for the queue to drain.
+    var drainWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// The number of entries in the log.
     public var size: UInt64 { frontier.size }
@@ -83,6 +91,7 @@ public actor Ledger {
         self.logSigner = logSigner
         self.clock = clock
         self.configuration = configuration
+        self.metrics = LedgerMetrics(origin: registry.origin, factory: configuration.metricsFactory)
     }
 
     /// Creates a new ledger in an empty store: writes the genesis entry,
@@ -154,16 +163,70 @@ public actor Ledger {
         guard let head = try await store.head() else {
             throw LedgerError(.notInitialised, "the store holds no ledger; create one first")
         }
-        var registry: AuthorityRegistry?
+        let genesis = try await genesis(of: store)
+        let state = try await checkedHead(head, origin: genesis.origin, logKey: genesis.logKey, store: store)
+        if let logSigner, logSigner.publicKey != genesis.logKey {
+            throw LedgerError(
+                .signingFailed, "the log key given is not the ledger's log key \(genesis.logKey.fingerprint)", key: logSigner.publicKey)
+        }
+        var domain = domain
+        if let domain {
+            guard domain.nextPosition <= head.size else {
+                throw LedgerError(.invalidSnapshot, "the domain state covers \(domain.nextPosition) entries; the log holds \(head.size)")
+            }
+        }
+        let resumed = await resumeState(
+            head: state, origin: genesis.origin, logKey: genesis.logKey, domain: domain, store: store, configuration: configuration)
+        let registry = try await replaySystemStream(of: store, size: head.size, from: resumed)
+        if let resumedDomain = resumed?.domain {
+            domain = resumedDomain
+        } else if var caughtUp = domain {
+            try await EntryPages(store: store, from: caughtUp.nextPosition, to: head.size).forEach { try caughtUp.fold($0) }
+            domain = caughtUp
+        }
+        let latest = try await store.latestCheckpoint()
+        var checkpointTime = clock.now()
+        if let latest, let covered = try await coveredTime(of: latest.size, in: store) { checkpointTime = covered }
+        let ledger = Ledger(
+            store: store, registry: registry, head: state,
+            lastCheckpoint: (latest?.size ?? 0, checkpointTime),
+            logSigner: logSigner, clock: clock, configuration: configuration, domain: domain)
+        configuration.logger.debug("opened ledger", metadata: ["origin": "\(registry.origin)", "size": "\(head.size)"])
+        return ledger
+    }
+
+    /// The origin and log key the genesis entry names.
+    static func genesis(of store: any EventStore) async throws -> (origin: String, logKey: PublicKey) {
+        guard let stored = try await store.entries(from: 0, limit: 1).first else {
+            throw LedgerError(.storeFailure, "the store has a head but no genesis entry")
+        }
+        let entry = try decode(stored)
+        guard entry.kind == SystemEvent.Kind.genesis else {
+            throw LedgerError(.storeFailure, "the entry at position 0 is \(entry.kind), not the genesis", position: 0)
+        }
+        let genesis = try SystemEvent.decode(SystemEvent.Genesis.self, from: entry.payload, kind: entry.kind)
+        return (genesis.origin, genesis.logKey)
+    }
+
+    /// The registry as of `size` entries: the system stream replayed from
+    /// genesis, or from the position of a resumed state (the entries before
+    /// it are counted, for the stream's versions, but not read).
+    static func replaySystemStream(of store: any EventStore, size: UInt64, from resumed: ResumedLedgerState?) async throws -> AuthorityRegistry {
+        var registry = resumed?.registry
+        let start = resumed?.position ?? 0
         var streamHead: StreamHead?
         var version: UInt64 = 1
         reading: while true {
             let page = try await store.entries(inStream: SystemEvent.stream, fromVersion: version, limit: 1024)
             for (offset, stored) in page.enumerated() {
                 // Entries past the head belong to a commit made since it was read.
-                guard stored.position < head.size else { break reading }
-                let entry = try decode(stored)
+                guard stored.position < size else { break reading }
                 let expected = version + UInt64(offset)
+                guard stored.position >= start else {
+                    streamHead = StreamHead(version: expected, place: .everywhere)
+                    continue
+                }
+                let entry = try decode(stored)
                 if entry.stream == SystemEvent.stream, entry.streamVersion > expected {
                     throw LedgerError(
                         .gap,
@@ -186,28 +249,7 @@ public actor Ledger {
         guard let registry else {
             throw LedgerError(.storeFailure, "the store has a head but no genesis entry")
         }
-        let state = try await checkedHead(head, registry: registry, store: store)
-        if let logSigner, logSigner.publicKey != registry.logKey {
-            throw LedgerError(
-                .signingFailed, "the log key given is not the ledger's log key \(registry.logKey.fingerprint)", key: logSigner.publicKey)
-        }
-        var domain = domain
-        if var caughtUp = domain {
-            guard caughtUp.nextPosition <= head.size else {
-                throw LedgerError(.invalidSnapshot, "the domain state covers \(caughtUp.nextPosition) entries; the log holds \(head.size)")
-            }
-            try await EntryPages(store: store, from: caughtUp.nextPosition, to: head.size).forEach { try caughtUp.fold($0) }
-            domain = caughtUp
-        }
-        let latest = try await store.latestCheckpoint()
-        var checkpointTime = clock.now()
-        if let latest, let covered = try await coveredTime(of: latest.size, in: store) { checkpointTime = covered }
-        let ledger = Ledger(
-            store: store, registry: registry, head: state,
-            lastCheckpoint: (latest?.size ?? 0, checkpointTime),
-            logSigner: logSigner, clock: clock, configuration: configuration, domain: domain)
-        configuration.logger.debug("opened ledger", metadata: ["origin": "\(registry.origin)", "size": "\(head.size)"])
-        return ledger
+        return registry
     }
 
     /// The recorded time of the last entry a checkpoint of `size` covers:

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 
 /// How a ``Ledger`` behaves: checkpoint cadence, batch limits, logging.
@@ -28,9 +29,22 @@ public struct LedgerConfiguration: Sendable {
     /// retried before the append fails with `.storeConflict`. Default 60
     /// seconds; a cancelled task stops retrying at once.
     public var conflictTimeout: Duration = .seconds(60)
+    /// Seal and store a snapshot of the registry and domain state (see
+    /// ``Ledger/saveStateSnapshot()``) when the log has grown by this many
+    /// entries since the last one, so that opening reads at most this many
+    /// entries beyond it. Needs the log key; 0 turns it off. Default
+    /// 100,000.
+    public var stateSnapshotInterval: UInt64 = 100_000
+    /// Open from the sealed state snapshot and the entries after it
+    /// (`true`), or replay the log (`false`). Default `true`; a snapshot
+    /// that does not check is logged and the log replayed.
+    public var resumesFromStateSnapshot = true
     /// Where the ledger logs commits, conflicts and failures. Keys and
     /// payloads are never logged.
     public var logger: Logger = Logger(label: "civic-ledger")
+    /// Where the ledger reports its metrics (``LedgerMetrics``); `nil`
+    /// for the process's `MetricsSystem`. Default `nil`.
+    public var metricsFactory: (any MetricsFactory)?
 
     /// The defaults.
     public init() {}

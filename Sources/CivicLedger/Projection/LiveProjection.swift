@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// ```swift
 /// let board = LiveProjection<CaseBoard>(store: store)
-/// let follower = Task { try await board.run() }         // or a ServiceGroup
+/// let follower = Task { try await board.follow() }      // or run it in a ServiceGroup
 /// let receipt = try await ledger.append(report)
 /// let state = try await board.read(atLeast: receipt.position) { $0[stream]?.state }
 /// ```
@@ -24,11 +24,11 @@ import Synchronization
 /// - It never skips a position (``LedgerFeed``) and never stalls on a
 ///   missed wake-up; a store that fails (`store-failure`) is retried with
 ///   backoff, logged, from the position reached. An entry the projection
-///   cannot fold stops it: ``run()`` throws, and so does every read that
+///   cannot fold stops it: ``follow()`` throws, and so does every read that
 ///   waits, with that error.
 /// - Snapshots are saved every ``Options/snapshotInterval`` entries,
 ///   once ``Options/snapshotAge`` has passed with new entries folded, and
-///   when ``run()`` ends; a failed save is logged and retried next time.
+///   when ``follow()`` ends; a failed save is logged and retried next time.
 public final class LiveProjection<P: Projection>: Sendable {
     /// How the projection follows the log.
     public struct Options: Sendable {
@@ -195,11 +195,12 @@ public final class LiveProjection<P: Projection>: Sendable {
     /// Resumes the projection from its snapshot (unless it already holds
     /// entries, or ``Options/resumesFromSnapshot`` is off), folds the log,
     /// and follows it until the task is cancelled; then saves a last
-    /// snapshot and returns.
+    /// snapshot and returns. ``run()`` (the `Service` requirement) does
+    /// this until a service group shuts down gracefully.
     ///
     /// - Throws: the error of an entry the projection cannot fold, or of a
     ///   store that does not hold a ledger; store failures are retried.
-    public func run() async throws {
+    public func follow() async throws {
         var runner = ProjectionRunner<P>(store: store, logger: logger)
         runner.savesSnapshots = options.savesSnapshots
         if options.resumesFromSnapshot, nextPosition == 0 {

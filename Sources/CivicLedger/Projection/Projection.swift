@@ -24,9 +24,25 @@ public protocol Projection: Sendable {
     func snapshotData() throws -> [UInt8]
     /// Restores a state from ``snapshotData()``.
     init(snapshotData: [UInt8]) throws
+    /// Restores a state from ``snapshotData()`` read a piece at a time,
+    /// for states too large to hold their data whole beside them. The
+    /// default reads the data whole and calls ``init(snapshotData:)``.
+    init(snapshotReader reader: SnapshotReader) throws
 }
 
 extension Projection {
+    /// Reads the data whole, then restores from it.
+    public init(snapshotReader reader: SnapshotReader) throws {
+        var data = [UInt8](repeating: 0, count: reader.count)
+        var filled = 0
+        while filled < data.count {
+            let read = try data.withUnsafeMutableBytes { try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+            guard read > 0 else { break }
+            filled += read
+        }
+        try self.init(snapshotData: data)
+    }
+
     /// The position of the next entry this projection needs.
     public var nextPosition: UInt64 { lastPosition.map { $0 + 1 } ?? 0 }
 

@@ -102,6 +102,14 @@ public protocol EventStore: Sendable {
     /// so a missed wake-up costs at most `timeout`, never an entry. The
     /// default reads ``head()`` every 10 milliseconds.
     func waitForGrowth(beyond size: UInt64, timeout: Duration) async throws -> UInt64?
+
+    /// Lends the snapshot named `name` to `body` as a reader that fetches
+    /// its data a piece at a time, and returns what `body` returns; `nil`
+    /// when there is no such snapshot. What a large state is restored
+    /// through (``Projection/init(snapshotReader:)``), so that its data is
+    /// never held whole beside it. The default reads the data whole with
+    /// ``snapshot(named:)``.
+    func readSnapshot<R: Sendable>(named name: String, _ body: @escaping @Sendable (SnapshotReader) throws -> R) async throws -> R?
 }
 
 /// A held lock on appending to a store (``EventStore/lockAppends()``).
@@ -113,6 +121,12 @@ public protocol AppendLock: Sendable {
 extension EventStore {
     /// No lock: for stores only one process and instance writes.
     public func lockAppends() async throws -> (any AppendLock)? { nil }
+
+    /// Reads the snapshot whole, then lends it to `body`.
+    public func readSnapshot<R: Sendable>(named name: String, _ body: @escaping @Sendable (SnapshotReader) throws -> R) async throws -> R? {
+        guard let snapshot = try await snapshot(named: name) else { return nil }
+        return try body(SnapshotReader(snapshot))
+    }
 
     /// Reads ``head()`` every 10 milliseconds until the log grows past
     /// `size`, `timeout` passes or the task is cancelled.

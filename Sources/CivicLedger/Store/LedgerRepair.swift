@@ -96,7 +96,7 @@ public struct LedgerRepair: Sendable {
                     guard let registry else {
                         throw LedgerError(.malformed, "entry 0 is not a genesis entry; restore it from a backup", position: 0)
                     }
-                    let signed = try Ledger.verifiedCheckpoint(next, registry: registry)
+                    let signed = try Ledger.verifiedCheckpoint(next, origin: registry.origin, logKey: registry.logKey)
                     guard signed.checkpoint.root == frontier.root else {
                         throw LedgerError(
                             .checkpointMismatch,
