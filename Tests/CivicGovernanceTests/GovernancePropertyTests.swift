@@ -231,6 +231,7 @@ struct GovernancePropertyTests {
         try await Self.rebuildProperty(VolunteerRecord.self)
         try await Self.rebuildProperty(SupplyStock.self)
         try await Self.rebuildProperty(CaseDossier.self)
+        try await Self.rebuildProperty(GovernanceState.self)
     }
 
     @Test("the simulated community's state equals the state the ledger keeps and a fresh replay builds, and its log audits clean")

@@ -96,7 +96,7 @@ struct LiveReadSideTests {
         _ = try await fixture.ledger.append(try fixture.event(by: worker, stream: "case/after"))
         // A store that returns nothing before the snapshot: resuming must not read it.
         let resumed = LiveProjection<PositionLog>(
-            store: ReadHookStore(base: fixture.store) { position in
+            store: InterceptingStore(base: fixture.store) { position, _ in
                 if position < 27 { throw ReadBeforeSnapshot(position: position) }
             })
         let again = Task { try await resumed.follow() }
@@ -112,7 +112,7 @@ struct LiveReadSideTests {
         let directory = try TemporaryDirectory()
         let (fixture, worker) = try await Self.ledger(at: directory.path("ledger.sqlite"))
         let reads = Mutex(0)
-        let flaky = ReadHookStore(base: fixture.store) { position in
+        let flaky = InterceptingStore(base: fixture.store) { position, _ in
             let count = reads.withLock { count in
                 count += 1
                 return count
@@ -145,36 +145,5 @@ struct LiveReadSideTests {
         signal.publish(2)
         #expect(signal.size == 9)
         #expect(await signal.wait(beyond: 8, timeout: .seconds(60)) == 9, "already there")
-    }
-}
-
-/// A store whose reads by position go through `hook` first: to refuse
-/// reads before a snapshot, or to fail now and then.
-struct ReadHookStore: EventStore {
-    let base: any EventStore
-    let hook: @Sendable (UInt64) throws -> Void
-    func head() async throws -> StoreHead? { try await base.head() }
-    func commit(_ commit: StoreCommit) async throws { try await base.commit(commit) }
-    func entries(from position: UInt64, limit: Int) async throws -> [StoredEntry] {
-        try hook(position)
-        return try await base.entries(from: position, limit: limit)
-    }
-    func entries(inStream stream: String, fromVersion: UInt64, limit: Int) async throws -> [StoredEntry] {
-        try await base.entries(inStream: stream, fromVersion: fromVersion, limit: limit)
-    }
-    func streamHeads(_ streams: [String]) async throws -> [String: StreamHead] { try await base.streamHeads(streams) }
-    func positions(for references: [IdempotencyReference]) async throws -> [IdempotencyReference: UInt64] {
-        try await base.positions(for: references)
-    }
-    func saveCheckpoint(_ checkpoint: StoredCheckpoint) async throws { try await base.saveCheckpoint(checkpoint) }
-    func checkpoints(fromSize: UInt64, limit: Int) async throws -> [StoredCheckpoint] { try await base.checkpoints(fromSize: fromSize, limit: limit) }
-    func latestCheckpoint() async throws -> StoredCheckpoint? { try await base.latestCheckpoint() }
-    func saveSnapshot(_ snapshot: ProjectionSnapshot) async throws { try await base.saveSnapshot(snapshot) }
-    func snapshot(named name: String) async throws -> ProjectionSnapshot? { try await base.snapshot(named: name) }
-    func indexRows(from position: UInt64, limit: Int) async throws -> [StoredIndexRow] { try await base.indexRows(from: position, limit: limit) }
-    func repairIndex(_ rows: [StoredIndexRow]) async throws { try await base.repairIndex(rows) }
-    func repairHead(_ head: StoreHead) async throws { try await base.repairHead(head) }
-    func waitForGrowth(beyond size: UInt64, timeout: Duration) async throws -> UInt64? {
-        try await base.waitForGrowth(beyond: size, timeout: timeout)
     }
 }

@@ -29,10 +29,10 @@ public enum CompactCoder {
         try decode(type, from: SnapshotReader(bytes: bytes))
     }
 
-    /// The value a stored snapshot's data encode, read a piece at a time
-    /// (the data is never held whole); every byte must be used.
-    public static func decode<T: Decodable>(_ type: T.Type, from reader: SnapshotReader) throws -> T {
-        let decoder = CompactDecoder(reader)
+    /// The value a stored snapshot's data encode, read `chunkSize` bytes
+    /// at a time (the data is never held whole); every byte must be used.
+    public static func decode<T: Decodable>(_ type: T.Type, from reader: SnapshotReader, chunkSize: Int = 1 << 20) throws -> T {
+        let decoder = CompactDecoder(reader, chunkSize: max(1, chunkSize))
         let value = try decoder.decodeValue(T.self)
         guard decoder.position == reader.count else {
             throw decoder.corrupted("\(reader.count - decoder.position) bytes follow the value")
@@ -324,7 +324,13 @@ final class CompactDecoder: Decoder {
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(_ reader: SnapshotReader) { self.reader = reader }
+    /// How much to read at a time.
+    let chunkSize: Int
+
+    init(_ reader: SnapshotReader, chunkSize: Int = 1 << 20) {
+        self.reader = reader
+        self.chunkSize = chunkSize
+    }
 
     /// The position of the next byte in the whole input.
     var position: Int { windowStart + offset }
@@ -343,7 +349,7 @@ final class CompactDecoder: Decoder {
     private func refill(_ count: Int) throws {
         guard reader.count - position >= count else { throw corrupted("ends early") }
         let kept = window.count - offset
-        let size = Swift.max(1 << 20, count)
+        let size = Swift.max(chunkSize, count)
         var next = [UInt8](repeating: 0, count: Swift.min(kept + size, kept + reader.count - reader.offset))
         next.withUnsafeMutableBytes { buffer in
             window.withUnsafeBytes { old in

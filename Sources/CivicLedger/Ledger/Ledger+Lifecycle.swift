@@ -39,8 +39,10 @@ extension Ledger {
     /// Shuts the ledger down without losing anything acknowledged or
     /// accepted: refuses new appends (`.closed`), waits until every append
     /// already queued is committed and answered, then, with the log key,
-    /// signs a checkpoint of the whole log and saves a state snapshot, so
-    /// that the next open reads nothing. The store stays open: it belongs
+    /// signs a checkpoint of the whole log and, when the log grew by
+    /// ``LedgerConfiguration/stateSnapshotOnCloseMinimum`` entries since
+    /// the last state snapshot, seals a new one, so that the next open
+    /// reads little. The store stays open: it belongs
     /// to the caller. Calling it again does nothing more.
     ///
     /// - Throws: store and signing errors of the last checkpoint or
@@ -54,7 +56,10 @@ extension Ledger {
         await stateSnapshotTask?.value
         guard first, logSigner != nil else { return }
         if frontier.size > lastCheckpoint.size { _ = try await checkpoint() }
-        if configuration.stateSnapshotInterval > 0, frontier.size > lastStateSnapshot { try await saveStateSnapshot() }
+        let grown = frontier.size - min(lastStateSnapshot, frontier.size)
+        if configuration.stateSnapshotInterval > 0, grown > 0, grown >= configuration.stateSnapshotOnCloseMinimum {
+            try await saveStateSnapshot()
+        }
         logger.debug("ledger closed", metadata: ["size": "\(frontier.size)"])
     }
 }

@@ -191,6 +191,7 @@ public actor Ledger {
             store: store, registry: registry, head: state,
             lastCheckpoint: (latest?.size ?? 0, checkpointTime),
             logSigner: logSigner, clock: clock, configuration: configuration, domain: domain)
+        await ledger.resumedFrom(stateSnapshot: resumed?.position ?? 0)
         configuration.logger.debug("opened ledger", metadata: ["origin": "\(registry.origin)", "size": "\(head.size)"])
         return ledger
     }
@@ -251,6 +252,8 @@ public actor Ledger {
         }
         return registry
     }
+
+    private func resumedFrom(stateSnapshot position: UInt64) { lastStateSnapshot = position }
 
     /// The recorded time of the last entry a checkpoint of `size` covers:
     /// the checkpoint's age is counted from it (docs/format.md §5), so a

@@ -35,6 +35,11 @@ public struct LedgerConfiguration: Sendable {
     /// entries beyond it. Needs the log key; 0 turns it off. Default
     /// 100,000.
     public var stateSnapshotInterval: UInt64 = 100_000
+    /// ``Ledger/close()`` seals a state snapshot when the log grew by at
+    /// least this many entries since the last one (the one it opened
+    /// from, or saved since). Default 1,024: a tool that appends a few
+    /// events and exits does not re-encode the whole state each time.
+    public var stateSnapshotOnCloseMinimum: UInt64 = 1024
     /// Open from the sealed state snapshot and the entries after it
     /// (`true`), or replay the log (`false`). Default `true`; a snapshot
     /// that does not check is logged and the log replayed.
