@@ -13,6 +13,8 @@
 #   make crash-test  1,000 trials of append processes killed with SIGKILL:
 #                nothing acknowledged is lost or duplicated, verify clean
 #   make load    64 append processes on one ledger for 60 s: rate, p50/p99
+#   make feed-latency  how soon a follower process sees another process's
+#                append (log --follow beside append): p50/p99/max
 #   make fuzz    every decoder and parser under libFuzzer, longer than in
 #                make test (FUZZ_SECONDS each)
 #
@@ -25,7 +27,7 @@ DEMO_DB      ?= demo-ledger.sqlite
 DEMO_REPORT  ?= demo-report.html
 
 .PHONY: demo test build deps test-deps bench bench-thresholds bench-peer bench-ledger docs clean check-export check-report fuzz-run \
-	crash-test crash-test-short load fuzz fuzz-short fuzz-build
+	crash-test crash-test-short load feed-latency fuzz fuzz-short fuzz-build
 
 # The independent verifier's Python environment (PyNaCl from PyPI).
 VENV := .build/venv
@@ -114,6 +116,10 @@ load: deps
 	$(SWIFT) build -c release --product civic-ledger
 	python3 tools/load_test.py .build/release/civic-ledger --writers $(LOAD_WRITERS) --seconds $(LOAD_SECONDS)
 
+feed-latency: deps
+	$(SWIFT) build -c release --product civic-ledger
+	python3 tools/feed_latency.py .build/release/civic-ledger --appends 200
+
 # libFuzzer targets for every decoder and parser (Fuzz/, a package of its
 # own built with --sanitize=fuzzer in .build-fuzz): each starts from the
 # corpus checked in under Fuzz/Corpus/TARGET (tools/make_fuzz_corpus.py
@@ -190,7 +196,7 @@ bench-peer: deps $(PEER_READY)
 # is rebuilt. Built in a folder of its own and moved into place whole, so a
 # cut-short build is never read.
 BENCH_LEDGERS := Benchmarks/.ledgers
-BENCH_LEDGER  := governance-1m-v2.sqlite
+BENCH_LEDGER  := governance-1m-v3.sqlite
 bench-ledger: $(BENCH_LEDGERS)/$(BENCH_LEDGER)
 $(BENCH_LEDGERS)/$(BENCH_LEDGER):
 	$(SWIFT) build -c release --product civic-ledger

@@ -52,3 +52,54 @@ struct ManyProcessesTests {
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 }
+
+/// The read side across processes: `log --follow` in one process prints
+/// each entry another process appends, in order, once.
+@Suite("Following a ledger from another process")
+struct FollowTests {
+    @Test("log --follow sees every append of other processes, in order, each once")
+    func followerSeesAppends() throws {
+        let cli = try CLI()
+        let key = try cli.ledgerWithWorker()
+        let binary = try #require(CLI.binary)
+        let follower = Process()
+        follower.executableURL = binary
+        follower.arguments = ["log", "l.sqlite", "--follow", "--json"]
+        follower.currentDirectoryURL = cli.directory
+        let output = Pipe()
+        follower.standardOutput = output
+        follower.standardError = FileHandle.nullDevice
+        try follower.run()
+        defer { if follower.isRunning { follower.terminate() } }
+        let lines = Mutex<[String]>([])
+        let reader = Thread {
+            var buffer = Data()
+            while case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty {
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    lines.withLock { $0.append(line) }
+                }
+            }
+        }
+        reader.start()
+        var appended: [Int] = []
+        for index in 0..<5 {
+            let event = #"{"kind":"case.report","stream":"case/f\#(index)","place":"zhuji/dongsheng","payload":{"category":"x"}}"#
+            let result = try cli.run(["append", "l.sqlite", "--key", key, "--json"], stdin: event)
+            try #require(result.status == 0, "\(result.stderr)")
+            let receipt = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            appended.append(try #require((receipt["position"] as? NSNumber)?.intValue))
+        }
+        let last = try #require(appended.last)
+        let deadline = Date().addingTimeInterval(30)
+        while lines.withLock({ $0.count }) <= last, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        follower.terminate()
+        let seen = try lines.withLock { $0 }.map { line in
+            try #require((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["position"] as? NSNumber).intValue
+        }
+        #expect(Array(seen.prefix(last + 1)) == Array(0...last), "every position once, in order")
+        #expect(appended.allSatisfy { seen.contains($0) })
+    }
+}

@@ -7,19 +7,30 @@ import Foundation
 /// The governance ledger the audit benchmarks read: a simulated community of
 /// 42,000 residents over two years, just over a million events, every one signed
 /// by the actor who acted and checked by the governance rules when it was
-/// appended; with its checkpoints and the eight projection snapshots. It is
+/// appended; with its checkpoints, the eight projection snapshots and the
+/// sealed state snapshot the demo's close leaves. It is
 /// built once by `make bench-ledger` (the command-line demo, about five
 /// minutes) and kept in `Benchmarks/.ledgers/`, out of git.
 enum AuditLedger {
     static let path = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".ledgers/governance-1m-v2.sqlite").path
+        .appendingPathComponent(".ledgers/governance-1m-v3.sqlite").path
 
     static func open() throws -> SQLiteEventStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw AuditLedgerMissing(path: path)
         }
         return try SQLiteEventStore(path: path)
+    }
+
+    /// The ledger, read-only: what a reader that must not write opens.
+    static func openReadOnly() throws -> SQLiteEventStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw AuditLedgerMissing(path: path)
+        }
+        var options = SQLiteEventStore.Options()
+        options.readOnly = true
+        return try SQLiteEventStore(path: path, options: options)
     }
 
     /// The audit a supervisor runs: every signature, key, role and

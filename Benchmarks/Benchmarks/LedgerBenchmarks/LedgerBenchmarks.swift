@@ -262,6 +262,7 @@ let benchmarks: @Sendable () -> Void = {
     governanceBenchmarks()
     microBenchmarks()
     auditBenchmarks()
+    openBenchmarks()
 
     // What `make bench` (thresholds check) allows against the p90 figures
     // checked in under Thresholds/ (time, allocations, memory; throughput

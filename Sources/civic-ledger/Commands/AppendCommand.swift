@@ -47,6 +47,7 @@ struct AppendCommand: AsyncParsableCommand {
             return try SignedEvent(signing: content, with: signer)
         }
         let receipts = try await opened.append(batch: events)
+        try await opened.close()
         for (event, receipt) in zip(events, receipts) {
             if json {
                 print(

@@ -151,7 +151,8 @@ struct DemoCommand: AsyncParsableCommand {
 
         // The projections' snapshots, as a service would keep them: the audit compares them with the log.
         for type in GovernanceProjections.all { try await Self.saveSnapshot(type, store: store) }
-        _ = try await ledger.checkpoint()
+        // A checkpoint of the whole log and a sealed state snapshot, so the next open reads little.
+        try await ledger.close()
         guard state.points.isConserved else { throw CLIError(message: "the points are not conserved", exitCode: 1) }
         return NoteKey(name: simulator.origin, publicKey: ledger.logKey).verifierKey
     }

@@ -40,6 +40,7 @@ struct EnrolCommand: AsyncParsableCommand {
             payload: SystemEvent.Enrol(actor: actorID, key: key, role: role, scope: place),
             actorKey: authority.publicKey, clientTime: Timestamp(Date()), idempotencyKey: UUID().uuidString)
         let receipt = try await opened.append(try SignedEvent(signing: content, with: authority))
+        try await opened.close()
         print("enrolled \(actorID) as \(role) in \(place) at position \(receipt.position)")
     }
 }

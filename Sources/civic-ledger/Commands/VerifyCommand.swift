@@ -84,18 +84,26 @@ struct CheckpointCommand: AsyncParsableCommand {
 }
 
 struct LogCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "log", abstract: "List entries.")
+    static let configuration = CommandConfiguration(
+        commandName: "log", abstract: "List entries, and with --follow each new one as it is appended.",
+        discussion: """
+            --follow keeps printing entries as they become durable, whichever process \
+            appends them, until interrupted; it never skips a position.
+            """)
 
     @OptionGroup var ledger: LedgerPath
 
     @Option(parsing: .unconditional, help: "The first position to list.")
     var from: UInt64 = 0
 
-    @Option(parsing: .unconditional, help: "How many entries to list at most.")
+    @Option(parsing: .unconditional, help: "How many entries to list at most (before following).")
     var limit: Int = 100
 
     @Flag(help: "One JSON object per line.")
     var json = false
+
+    @Flag(help: "After listing, print each new entry as it is appended, until interrupted.")
+    var follow = false
 
     func validate() throws {
         guard limit >= 0 else { throw ValidationError("--limit must be 0 or more") }
@@ -108,28 +116,35 @@ struct LogCommand: AsyncParsableCommand {
         while remaining > 0 {
             let page = try await store.entries(from: position, limit: min(remaining, 1024))
             guard let last = page.last else { break }
-            for stored in page {
-                let entry: LedgerEntry
-                do {
-                    entry = try LedgerEntry(bytes: stored.bytes)
-                } catch {
-                    print(
-                        json
-                            ? jsonString(["position": stored.position, "error": error.description])
-                            : "\(stored.position)  <malformed: \(error.message)>")
-                    continue
-                }
-                if json {
-                    print(jsonString(LedgerExport.view(of: entry, payload: GovernancePayloadView.view(of: entry))))
-                } else {
-                    let content = entry.content
-                    say(
-                        "\(entry.position)  \(entry.recordedAt)  \(content.stream)@\(entry.streamVersion)  \(content.kind)  by \(content.actorKey.fingerprint)  in \(content.place)  \(content.payload.count) B"
-                    )
-                }
-            }
+            for stored in page { show(stored) }
             remaining -= page.count
             position = last.position + 1
+        }
+        guard follow else { return }
+        fflush(nil)
+        for try await page in LedgerFeed(store: store, from: position) {
+            for entry in page { show(entry) }
+            fflush(nil)
+        }
+    }
+
+    /// One stored entry, or what is wrong with it.
+    func show(_ stored: StoredEntry) {
+        do {
+            show(try LedgerEntry(bytes: stored.bytes))
+        } catch {
+            print(json ? jsonString(["position": stored.position, "error": error.description]) : "\(stored.position)  <malformed: \(error.message)>")
+        }
+    }
+
+    func show(_ entry: LedgerEntry) {
+        if json {
+            print(jsonString(LedgerExport.view(of: entry, payload: GovernancePayloadView.view(of: entry))))
+        } else {
+            let content = entry.content
+            say(
+                "\(entry.position)  \(entry.recordedAt)  \(content.stream)@\(entry.streamVersion)  \(content.kind)  by \(content.actorKey.fingerprint)  in \(content.place)  \(content.payload.count) B"
+            )
         }
     }
 }
