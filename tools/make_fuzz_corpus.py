@@ -78,6 +78,7 @@ def main(binary, out):
         if isinstance(entry.get("payload"), (dict, list)) and entry["kind"] not in shapes:
             shapes.add(entry["kind"])
             add("strict-json", json.dumps(entry["payload"], ensure_ascii=False))
+            add("payload-json", entry["kind"].encode() + b"\n" + json.dumps(entry["payload"], ensure_ascii=False).encode())
     event = {"kind": "case.report", "stream": "case/1", "place": "zhuji/dongsheng/grid-03", "expectedVersion": 0,
              "payload": {"category": "drainage", "summary": "blocked drain", "n": [1, 2.5, -3e-2, True, None]}}
     add("event-json", json.dumps(event, ensure_ascii=False))

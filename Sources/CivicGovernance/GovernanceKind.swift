@@ -190,6 +190,9 @@ extension GovernanceKind {
         @inlinable public var isPoints: Bool { rawValue >= Code.issue.rawValue && rawValue <= Code.periodClose.rawValue }
     }
 
+    /// Every governance kind, in ``Code`` order.
+    public static var all: [String] { kinds }
+
     /// The kind strings in ``Code`` order.
     @usableFromInline static let kinds: [String] = [
         rules, mode,

@@ -62,6 +62,58 @@ public enum GovernanceLedger {
         try await Ledger.open(store: store, logSigner: logSigner, domain: GovernanceState(), clock: clock, configuration: configuration)
     }
 
+    /// Opens the governance ledger `store` holds, or creates it with
+    /// `rules` when the store is empty: what a service calls on every
+    /// start.
+    ///
+    /// - Throws: `LedgerError` `.wrongOrigin` when the store holds a ledger
+    ///   of another origin; `.domainRule` when it is not a governance
+    ///   ledger; what ``create(store:origin:authority:logSigner:rules:permissions:clock:configuration:)``
+    ///   and ``open(store:logSigner:clock:configuration:)`` throw.
+    public static func openOrCreate(
+        store: any EventStore, origin: String, authority: any Signer, logSigner: any Signer, rules: GovernanceRules,
+        permissions: PermissionTable = GovernancePermissions.defaults, clock: any LedgerClock = SystemClock(),
+        configuration: LedgerConfiguration = LedgerConfiguration()
+    ) async throws -> Ledger {
+        if try await store.head() == nil {
+            do {
+                return try await create(
+                    store: store, origin: origin, authority: authority, logSigner: logSigner, rules: rules, permissions: permissions,
+                    clock: clock, configuration: configuration)
+            } catch let error as LedgerError where error.code == .storeConflict || error.code == .alreadyInitialised {
+                // Another process created it first: open theirs.
+            }
+        }
+        let ledger = try await open(store: store, logSigner: logSigner, clock: clock, configuration: configuration)
+        guard ledger.origin == origin else {
+            throw LedgerError(.wrongOrigin, "the store holds the ledger \"\(ledger.origin)\", not \"\(origin)\"")
+        }
+        return ledger
+    }
+
+    /// The domain a ledger enforces, as its genesis records it: an empty
+    /// ``GovernanceState`` for a governance ledger, `nil` for none. A
+    /// ledger created before the genesis recorded its domain is a
+    /// governance ledger when its first entry after the genesis sets the
+    /// community's rules, as ``create(store:origin:authority:logSigner:rules:permissions:clock:configuration:)``
+    /// has always written it.
+    ///
+    /// - Throws: `LedgerError` `.domainRule` for a domain this library does
+    ///   not know; store errors.
+    public static func domain(of store: any EventStore) async throws -> (any LedgerDomain)? {
+        switch try await Ledger.genesis(of: store).domain {
+        case GovernanceState.name?:
+            return GovernanceState()
+        case let other?:
+            throw LedgerError(.domainRule, "the ledger enforces the domain \(other), which this library does not know")
+        case nil:
+            guard let stored = try await store.entries(from: 1, limit: 1).first,
+                let entry = try? LedgerEntry(bytes: stored.bytes), entry.kind == GovernanceKind.rules
+            else { return nil }
+            return GovernanceState()
+        }
+    }
+
     /// The ledger's committed governance state.
     ///
     /// - Throws: `LedgerError` `.domainRule` when the ledger does not

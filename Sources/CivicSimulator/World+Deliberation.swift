@@ -47,8 +47,8 @@ extension World {
             let entitled = Array(partyMembers.prefix(21))
             guard entitled.count >= 3 else { return }
             let present = entitled.filter { _ in rng.chance(0.85) }
-            let votes = present.map { actor -> (actor: String, choice: VoteChoice) in
-                (actor, rng.chance(0.8) ? .yes : rng.chance(0.5) ? .no : .abstain)
+            let votes = present.map { actor in
+                DeliberationMeeting.Vote(actor: actor, choice: rng.chance(0.8) ? .yes : rng.chance(0.5) ? .no : .abstain)
             }
             try committee(.vote(DeliberationMeeting(entitled: entitled, present: present, votes: votes)))
         case 11:

@@ -58,13 +58,9 @@ struct LedgerFiles {
             configuration: CLIContext.ledgerConfiguration)
     }
 
-    /// The domain rules a ledger enforces: the governance rules when its
-    /// first entry after genesis sets the community's rules (as
-    /// `GovernanceLedger.create` writes it), none otherwise.
+    /// The domain rules a ledger enforces, as its genesis records it
+    /// (`GovernanceLedger.domain(of:)`).
     static func domain(of store: any EventStore) async throws -> (any LedgerDomain)? {
-        guard let stored = try await store.entries(from: 1, limit: 1).first,
-            let entry = try? LedgerEntry(bytes: stored.bytes), entry.kind == GovernanceKind.rules
-        else { return nil }
-        return GovernanceState()
+        try await GovernanceLedger.domain(of: store)
     }
 }

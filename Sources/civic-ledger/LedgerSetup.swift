@@ -13,7 +13,9 @@ enum LedgerSetup {
         var logKey: PublicKey
     }
 
-    static func create(_ files: LedgerFiles, origin: String, permissions: PermissionTable) async throws -> Created {
+    /// Creates the files; with `rules`, a governance ledger (its genesis
+    /// names the domain, the rules are its first event).
+    static func create(_ files: LedgerFiles, origin: String, permissions: PermissionTable, rules: GovernanceRules? = nil) async throws -> Created {
         let authority = SigningKey.generate()
         let logKey = SigningKey.generate()
         return try await FileSet.create(files.newLedgerPaths) { set in
@@ -24,9 +26,16 @@ enum LedgerSetup {
             _ = try await PseudonymKey.from(vault)
             try vault.close()
             let store = try SQLiteEventStore(path: set.temporary(for: files.path))
-            let ledger = try await Ledger.create(
-                store: store, origin: origin, authority: authority, logSigner: logKey, permissions: permissions,
-                configuration: CLIContext.ledgerConfiguration)
+            let ledger =
+                if let rules {
+                    try await GovernanceLedger.create(
+                        store: store, origin: origin, authority: authority, logSigner: logKey, rules: rules, permissions: permissions,
+                        configuration: CLIContext.ledgerConfiguration)
+                } else {
+                    try await Ledger.create(
+                        store: store, origin: origin, authority: authority, logSigner: logKey, permissions: permissions,
+                        configuration: CLIContext.ledgerConfiguration)
+                }
             let created = Created(authorityKey: await ledger.registry.authorityKey, logKey: ledger.logKey)
             // The file alone holds the ledger before it moves into place.
             try store.close()

@@ -36,11 +36,25 @@ struct GovernanceFixture {
         return rules
     }
 
-    static func make(store: InMemoryEventStore = InMemoryEventStore()) async throws -> GovernanceFixture {
+    /// With `recordingDomain` off, the genesis does not name the domain, as
+    /// in ledgers made before it did: such a ledger can still be opened
+    /// without its domain and written to.
+    static func make(store: InMemoryEventStore = InMemoryEventStore(), recordingDomain: Bool = true) async throws -> GovernanceFixture {
         let clock = ManualClock()
         let authority = FixtureKeys.key("authority")
-        let ledger = try await GovernanceLedger.create(
-            store: store, origin: origin, authority: authority, logSigner: FixtureKeys.key("log"), rules: rules, clock: clock)
+        let ledger: Ledger
+        if recordingDomain {
+            ledger = try await GovernanceLedger.create(
+                store: store, origin: origin, authority: authority, logSigner: FixtureKeys.key("log"), rules: rules, clock: clock)
+        } else {
+            _ = try await Ledger.create(
+                store: store, origin: origin, authority: authority, logSigner: FixtureKeys.key("log"), permissions: GovernancePermissions.defaults,
+                clock: clock)
+            ledger = try await GovernanceLedger.open(store: store, logSigner: FixtureKeys.key("log"), clock: clock)
+            _ = try await ledger.append(
+                try GovernanceCommands(origin: origin).setRules(
+                    rules, by: authority, state: try await GovernanceLedger.state(of: ledger), at: clock.now(), idempotencyKey: "rules-1"))
+        }
         let fixture = GovernanceFixture(ledger: ledger, store: store, clock: clock, authority: authority, commands: GovernanceCommands(origin: origin))
         let enrolments = try actors.map { actor, role, scope in
             try SignedEvent(

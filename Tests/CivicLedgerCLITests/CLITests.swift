@@ -457,3 +457,39 @@ struct BenchCLITests {
         #expect(again.status == 2 && again.stderr.contains("already exists"))
     }
 }
+
+/// Governance events written as JSON, by field, through the tool.
+@Suite("Governance events as JSON")
+struct GovernanceJSONTests {
+    @Test("init --governance records the domain; append reads a case report's JSON by field, log shows the same JSON, a wrong member is named and nothing is written")
+    func appendJSON() throws {
+        let cli = try CLI()
+        try #require(cli.run(["init", "g.sqlite", "--origin", "test.example/gov", "--governance", "zhuji/dongsheng"]).status == 0)
+        try #require(cli.run(["keygen", "--out", "worker.key"]).status == 0)
+        try #require(
+            cli.run([
+                "enrol", "g.sqlite", "--key", "g.sqlite.authority.key", "--public-key", "worker.key.pub", "--role", "grid-worker",
+                "--scope", "zhuji/dongsheng", "--actor", "worker",
+            ]).status == 0)
+        let payload = #"{"urgency":"general","category":"drainage","source":"patrol","summary":"blocked drain"}"#
+        let event = #"{"kind":"case.report","stream":"case/1","place":"zhuji/dongsheng/grid-1","expectedVersion":0,"payload":\#(payload)}"#
+        let appended = try cli.run(["append", "g.sqlite", "--key", "worker.key", "--json"], stdin: event)
+        #expect(appended.status == 0, "\(appended.stderr)")
+        let log = try cli.run(["log", "g.sqlite", "--json"])
+        let last = try #require(log.stdout.split(separator: "\n").last)
+        let entry = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        let shown = try JSONSerialization.data(withJSONObject: try #require(entry["payload"]), options: [.sortedKeys])
+        let given = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: Data(payload.utf8)), options: [.sortedKeys])
+        #expect(shown == given, "log shows the JSON append read")
+
+        let wrong = #"{"kind":"case.report","stream":"case/2","place":"zhuji/dongsheng/grid-1","payload":{"urgency":"soon","category":"c","source":"patrol","summary":"s"}}"#
+        let refused = try cli.run(["append", "g.sqlite", "--key", "worker.key"], stdin: wrong)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("payload.urgency (line 1, column"), "\(refused.stderr)")
+        #expect(try cli.run(["log", "g.sqlite", "--json"]).stdout.split(separator: "\n").count == log.stdout.split(separator: "\n").count, "nothing written")
+        // The domain's rules hold: a report must not expect the stream to exist.
+        let rule = #"{"kind":"case.report","stream":"case/1","place":"zhuji/dongsheng/grid-1","payload":\#(payload)}"#
+        let broken = try cli.run(["append", "g.sqlite", "--key", "worker.key"], stdin: rule)
+        #expect(broken.status == 1, "\(broken.stderr)")
+    }
+}

@@ -114,9 +114,23 @@ let targets: [FuzzTarget] = [
         check(frontier.serialized == bytes, "a frontier that does not serialise back")
         _ = frontier.root
     },
+    // Every projection's snapshot, and the governance state's compact form.
     FuzzTarget(name: "snapshot") { bytes in
         guard let first = bytes.first else { return }
-        let type = GovernanceProjections.all[Int(first) % GovernanceProjections.all.count]
+        let types: [any Projection.Type] = GovernanceProjections.all + [GovernanceState.self]
+        let type = types[Int(first) % types.count]
         _ = try? type.init(snapshotData: Array(bytes.dropFirst()))
+    },
+    // A payload's JSON form, after its kind and a newline: when it reads,
+    // its bytes show as JSON that reads back to the same bytes.
+    FuzzTarget(name: "payload-json") { bytes in
+        guard let newline = bytes.firstIndex(of: 0x0A), let node = try? StrictJSON.parse(bytes[(newline + 1)...]) else { return }
+        let kind = String(decoding: bytes[..<newline], as: UTF8.self)
+        let forms = GovernancePayloadForms()
+        guard let payload = try? forms.payload(kind: kind, json: node, path: "payload"), let payload else { return }
+        let json = forms.json(kind: kind, payload: payload)
+        check(json != nil, "\(kind): bytes read from JSON do not show as JSON")
+        let again = json.flatMap { try? forms.payload(kind: kind, json: StrictJSON.Node(value: $0), path: "payload") }
+        check(again == payload, "\(kind): JSON that does not read back to its bytes")
     },
 ]

@@ -38,13 +38,19 @@ public enum SystemEvent {
         public var logKey: PublicKey
         /// The first permission table.
         public var permissions: PermissionTable
+        /// The domain whose rules the ledger enforces, by its name
+        /// (``Projection/name`` of its ``LedgerDomain``, such as
+        /// `governance-state`); absent for none, and in ledgers created
+        /// before the domain was recorded (docs/format.md §4).
+        public var domain: String?
 
         /// A genesis payload.
-        public init(origin: String, authorityKey: PublicKey, logKey: PublicKey, permissions: PermissionTable) {
+        public init(origin: String, authorityKey: PublicKey, logKey: PublicKey, permissions: PermissionTable, domain: String? = nil) {
             self.origin = origin
             self.authorityKey = authorityKey
             self.logKey = logKey
             self.permissions = permissions
+            self.domain = domain
         }
     }
 

@@ -34,6 +34,13 @@ public struct SealedField: Hashable, Sendable {
     /// The tag length, 16 bytes.
     public static let tagBytes = Int(crypto_aead_xchacha20poly1305_ietf_ABYTES)
 
+    /// A field of zero bytes, nonce and tag included, that opens under no
+    /// key: the value a payload decoder starts from before it reads the
+    /// real one.
+    public static let empty = SealedField(unchecked: Array(repeating: 0, count: nonceBytes + tagBytes))
+
+    init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+
     /// Wraps sealed bytes read from a payload.
     ///
     /// - Throws: ``LedgerError`` `.malformed` when they are too short to

@@ -29,6 +29,14 @@ public enum StrictJSON {
         public var line: Int
         /// The 1-based column (in bytes) of its first character.
         public var column: Int
+
+        /// A node at a place in a text; a value built in code is at line
+        /// and column 0.
+        public init(value: Value, line: Int = 0, column: Int = 0) {
+            self.value = value
+            self.line = line
+            self.column = column
+        }
     }
 
     /// A JSON value. Objects keep their members in the order written.

@@ -35,12 +35,16 @@ public enum EventJSON {
 
     /// The event content an event object describes, for `actorKey` to
     /// sign; `clientTime` defaults to `now` and `idempotencyKey` to a new
-    /// UUID.
+    /// UUID. The `payload` member is read by `forms` (a governance
+    /// ledger's payloads are binary, written as JSON by field); kinds it
+    /// does not know keep the JSON, canonical, as their payload.
     ///
     /// - Throws: ``LedgerError`` `.invalidField` naming `location`, the
-    ///   field, its line and column, and what is wrong.
+    ///   field (for a payload, the member: `payload.amount`), its line and
+    ///   column, and what is wrong.
     public static func content(
-        _ object: [String: StrictJSON.Node], origin: String, actorKey: PublicKey, location: String, now: Timestamp = Timestamp(Date())
+        _ object: [String: StrictJSON.Node], origin: String, actorKey: PublicKey, location: String, now: Timestamp = Timestamp(Date()),
+        forms: any PayloadJSONForm = JSONPayloads()
     ) throws(LedgerError) -> EventContent {
         func fail(_ field: String, _ problem: String) -> LedgerError {
             let at = object[field].map { " (line \($0.line), column \($0.column))" } ?? ""
@@ -74,7 +78,9 @@ public enum EventJSON {
         let payload: [UInt8]
         switch (object["payload"]?.value, object["payloadBase64"]?.value) {
         case (nil, nil): payload = []
-        case (let value?, nil): payload = StrictJSON.canonical(value)
+        case (let value?, nil):
+            let node = object["payload"] ?? StrictJSON.Node(value: value)
+            payload = try forms.payload(kind: kind, json: node, path: "\(location): payload") ?? StrictJSON.canonical(value)
         case (nil, .string(let text)?):
             guard let bytes = [UInt8](base64String: text), bytes.base64String == text else {
                 throw fail("payloadBase64", "must be canonical base64 (padded, no line breaks)")

@@ -69,6 +69,10 @@ extension Ledger {
         guard !closing else {
             throw LedgerError(.closed, "the ledger is closing and takes no more appends")
         }
+        if let recordedDomain, domainCommitted == nil {
+            throw LedgerError(
+                .domainRule, "this ledger enforces the domain \(recordedDomain) and was opened without it: open it with that domain to append")
+        }
         return try await withCheckedThrowingContinuation { continuation in
             let request = PendingAppend(events: events, continuation: continuation)
             let start = queue.enqueue(request, entries: events.count)

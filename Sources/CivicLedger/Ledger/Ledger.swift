@@ -51,6 +51,9 @@ public actor Ledger {
     var domainWorking: (any LedgerDomain)?
 
     var queue = AppendQueue<PendingAppend>()
+    /// The domain the genesis names: opened without it, the ledger reads
+    /// but refuses appends, which would skip the domain's rules.
+    var recordedDomain: String?
     /// Set by ``close()``: new appends are refused.
     var closing = false
     /// Callers of ``close()`` waiting for the queue to drain.
@@ -110,7 +113,8 @@ public actor Ledger {
         }
         let now = clock.now()
         let genesis = SystemEvent.Genesis(
-            origin: origin, authorityKey: authority.publicKey, logKey: logSigner.publicKey, permissions: permissions)
+            origin: origin, authorityKey: authority.publicKey, logKey: logSigner.publicKey, permissions: permissions,
+            domain: domain.map { type(of: $0).name })
         let content = SystemEvent.content(
             origin: origin, kind: SystemEvent.Kind.genesis, payload: genesis, actorKey: authority.publicKey,
             expectedVersion: .exactly(0), clientTime: now, idempotencyKey: "genesis")
@@ -174,6 +178,9 @@ public actor Ledger {
             guard domain.nextPosition <= head.size else {
                 throw LedgerError(.invalidSnapshot, "the domain state covers \(domain.nextPosition) entries; the log holds \(head.size)")
             }
+            if let recorded = genesis.domain, recorded != type(of: domain).name {
+                throw LedgerError(.domainRule, "this ledger enforces the domain \(recorded), not \(type(of: domain).name)")
+            }
         }
         let resumed = await resumeState(
             head: state, origin: genesis.origin, logKey: genesis.logKey, domain: domain, store: store, configuration: configuration)
@@ -191,22 +198,27 @@ public actor Ledger {
             store: store, registry: registry, head: state,
             lastCheckpoint: (latest?.size ?? 0, checkpointTime),
             logSigner: logSigner, clock: clock, configuration: configuration, domain: domain)
-        await ledger.resumedFrom(stateSnapshot: resumed?.position ?? 0)
+        await ledger.resumedFrom(stateSnapshot: resumed?.position ?? 0, recordedDomain: genesis.domain)
         configuration.logger.debug("opened ledger", metadata: ["origin": "\(registry.origin)", "size": "\(head.size)"])
         return ledger
     }
 
-    /// The origin and log key the genesis entry names.
-    static func genesis(of store: any EventStore) async throws -> (origin: String, logKey: PublicKey) {
+    /// What the genesis entry of the ledger `store` holds: its origin, its
+    /// authority and log keys, its first permission table, and the domain
+    /// it enforces.
+    ///
+    /// - Throws: ``LedgerError`` `.storeFailure` when the store holds no
+    ///   genesis entry at position 0; `.malformed` or
+    ///   `.invalidSystemEvent` when it does not decode.
+    public static func genesis(of store: any EventStore) async throws -> SystemEvent.Genesis {
         guard let stored = try await store.entries(from: 0, limit: 1).first else {
-            throw LedgerError(.storeFailure, "the store has a head but no genesis entry")
+            throw LedgerError(.storeFailure, "the store holds no genesis entry")
         }
         let entry = try decode(stored)
         guard entry.kind == SystemEvent.Kind.genesis else {
             throw LedgerError(.storeFailure, "the entry at position 0 is \(entry.kind), not the genesis", position: 0)
         }
-        let genesis = try SystemEvent.decode(SystemEvent.Genesis.self, from: entry.payload, kind: entry.kind)
-        return (genesis.origin, genesis.logKey)
+        return try SystemEvent.decode(SystemEvent.Genesis.self, from: entry.payload, kind: entry.kind)
     }
 
     /// The registry as of `size` entries: the system stream replayed from
@@ -253,7 +265,10 @@ public actor Ledger {
         return registry
     }
 
-    private func resumedFrom(stateSnapshot position: UInt64) { lastStateSnapshot = position }
+    private func resumedFrom(stateSnapshot position: UInt64, recordedDomain: String?) {
+        lastStateSnapshot = position
+        self.recordedDomain = recordedDomain
+    }
 
     /// The recorded time of the last entry a checkpoint of `size` covers:
     /// the checkpoint's age is counted from it (docs/format.md §5), so a

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CivicGovernance
 import CivicLedger
 import Foundation
 
@@ -11,12 +12,17 @@ struct AppendCommand: AsyncParsableCommand {
 
               {"kind": "case.report", "stream": "case/2026-0001",
                "place": "zhuji/dongsheng/grid-03", "expectedVersion": 0,
-               "payload": {"category": "drainage"}}
+               "payload": {"urgency": "general", "category": "drainage",
+                           "source": "patrol", "summary": "blocked drain"}}
 
-            expectedVersion is a number or "any" (the default). payload is any JSON \
-            value, stored as JSON with sorted keys; payloadBase64 gives raw bytes \
-            instead. schemaVersion (default 1), idempotencyKey (default: a new UUID) \
-            and clientTime (milliseconds since 1970; default now) are optional.
+            On a governance ledger, payload is the kind's JSON form (docs/format.md \
+            §10.5, the same JSON log --json shows), turned into its binary payload \
+            with an error naming any wrong member; kinds outside the domain, and \
+            every kind on other ledgers, store the JSON itself with sorted keys. \
+            payloadBase64 gives raw bytes instead. expectedVersion is a number or \
+            "any" (the default); schemaVersion (default 1), idempotencyKey (default: \
+            a new UUID) and clientTime (milliseconds since 1970; default now) are \
+            optional.
             """)
 
     @OptionGroup var ledger: LedgerPath
@@ -42,8 +48,9 @@ struct AppendCommand: AsyncParsableCommand {
         }
         let objects = try EventJSON.parse(data, source: source)
         let opened = try await ledger.files.openLedger()
+        let forms: any PayloadJSONForm = await opened.domain is GovernanceState ? GovernancePayloadForms() : JSONPayloads()
         let events = try objects.map { location, object in
-            let content = try EventJSON.content(object, origin: opened.origin, actorKey: signer.publicKey, location: location)
+            let content = try EventJSON.content(object, origin: opened.origin, actorKey: signer.publicKey, location: location, forms: forms)
             return try SignedEvent(signing: content, with: signer)
         }
         let receipts = try await opened.append(batch: events)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CivicGovernance
 import CivicLedger
 import CivicLedgerSQLite
 import Foundation
@@ -13,21 +14,40 @@ struct InitCommand: AsyncParsableCommand {
     @Option(help: "The ledger's origin: the first line of its checkpoints, a schema-less URL.")
     var origin: String?
 
-    @Option(help: "A JSON permission table {\"role\": [\"kind\", \"prefix.*\"]}; default: the starter table.")
+    @Option(help: "A JSON permission table {\"role\": [\"kind\", \"prefix.*\"]}; default: the starter table, or for --governance the roles of docs/roles.md.")
     var permissions: String?
+
+    @Option(help: "Make a governance ledger for the community at this place (such as zhuji/dongsheng): the genesis records the governance domain and the default community rules follow it.")
+    var governance: String?
+
+    @Option(help: "The community's name in its rules and reports; default: the last part of --governance.")
+    var communityName: String?
 
     func run() async throws {
         let files = ledger.files
         let origin = self.origin ?? "civic-ledger.example/" + URL(fileURLWithPath: files.path).deletingPathExtension().lastPathComponent
-        let table = try permissions.map(Self.readPermissions) ?? StarterPermissions.table
         do {
             try EventContent.validateOrigin(origin)
         } catch {
             throw CLIError.usage("--origin: \(error.message)")
         }
-        let created = try await LedgerSetup.create(files, origin: origin, permissions: table)
+        var rules: GovernanceRules?
+        if let governance {
+            let community: Place
+            do {
+                community = try Place(validating: governance)
+            } catch {
+                throw CLIError.usage("--governance: \(error.message)")
+            }
+            rules = GovernanceRules.defaults(community: community, name: communityName ?? String(governance.split(separator: "/").last ?? ""))
+        } else if communityName != nil {
+            throw CLIError.usage("--community-name goes with --governance")
+        }
+        let table = try permissions.map(Self.readPermissions) ?? (rules == nil ? StarterPermissions.table : GovernancePermissions.defaults)
+        let created = try await LedgerSetup.create(files, origin: origin, permissions: table, rules: rules)
         print("created ledger \(files.path)")
         print("  origin:        \(origin)")
+        if let rules { print("  domain:        governance, with the default rules of \(rules.communityName) (\(rules.community))") }
         print("  authority key: \(files.authorityKeyPath) (public \(created.authorityKey.base64))")
         print("  log key:       \(files.logKeyPath)")
         print("  key vault:     \(files.vaultPath) (personal-field keys and the pseudonym key; keep it private)")

@@ -1,0 +1,20 @@
+import CivicLedger
+
+/// `volunteer.post`.
+public struct TaskPost: GovernancePayload {
+    /// What the task is for, such as `elderly-visit`.
+    public var category = ""
+    /// What to do.
+    public var title = ""
+
+    public static let fields: [PayloadField<Self>] = [.text("category", \.category, maxLength: 64), .text("title", \.title)]
+
+    /// An empty post: what the decoders fill in.
+    public init() {}
+
+    /// A task.
+    public init(category: String, title: String) {
+        self.category = category
+        self.title = title
+    }
+}
