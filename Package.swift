@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "CivicLedger", targets: ["CivicLedger"]),
         .library(name: "CivicGovernance", targets: ["CivicGovernance"]),
+        .library(name: "CivicReporting", targets: ["CivicReporting"]),
         .library(name: "CivicSimulator", targets: ["CivicSimulator"]),
         .library(name: "CivicLedgerSQLite", targets: ["CivicLedgerSQLite"]),
         .library(name: "CivicLedgerTesting", targets: ["CivicLedgerTesting"]),
@@ -44,6 +45,10 @@ let package = Package(
             dependencies: ["CivicLedger"]
         ),
         .target(
+            name: "CivicReporting",
+            dependencies: ["CivicLedger", "CivicGovernance"]
+        ),
+        .target(
             name: "CivicSimulator",
             dependencies: ["CivicLedger", "CivicGovernance"]
         ),
@@ -64,6 +69,7 @@ let package = Package(
             dependencies: [
                 "CivicLedger",
                 "CivicGovernance",
+                "CivicReporting",
                 "CivicSimulator",
                 "CivicLedgerSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -87,10 +93,13 @@ let package = Package(
             dependencies: [
                 "CivicLedger",
                 "CivicGovernance",
+                "CivicReporting",
                 "CivicSimulator",
                 "CivicLedgerTesting",
                 "CivicLedgerSQLite",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // Read from the source tree by the snapshot tests (#filePath).
             exclude: ["__Snapshots__"]

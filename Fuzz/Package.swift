@@ -19,6 +19,7 @@ let package = Package(
             dependencies: [
                 .product(name: "CivicLedger", package: "CivicLedger"),
                 .product(name: "CivicGovernance", package: "CivicLedger"),
+                .product(name: "CivicReporting", package: "CivicLedger"),
             ]
         )
     ]

@@ -8,6 +8,10 @@ public struct InterceptingStore: EventStore {
     public let base: any EventStore
     /// Called before each ``entries(from:limit:)``; what it throws, the read throws.
     public let onRead: @Sendable (_ position: UInt64, _ limit: Int) throws -> Void
+    /// How long each read by position takes first (a cancellable sleep).
+    public var readDelay: Duration = .zero
+    /// Called when a read by position returns its entries.
+    public var onReadDone: (@Sendable (_ position: UInt64) -> Void)?
 
     /// A store over `base`.
     public init(base: any EventStore, onRead: @escaping @Sendable (_ position: UInt64, _ limit: Int) throws -> Void) {
@@ -19,7 +23,10 @@ public struct InterceptingStore: EventStore {
     public func commit(_ commit: StoreCommit) async throws { try await base.commit(commit) }
     public func entries(from position: UInt64, limit: Int) async throws -> [StoredEntry] {
         try onRead(position, limit)
-        return try await base.entries(from: position, limit: limit)
+        if readDelay > .zero { try await Task.sleep(for: readDelay) }
+        let entries = try await base.entries(from: position, limit: limit)
+        onReadDone?(position)
+        return entries
     }
     public func entries(inStream stream: String, fromVersion: UInt64, limit: Int) async throws -> [StoredEntry] {
         try await base.entries(inStream: stream, fromVersion: fromVersion, limit: limit)

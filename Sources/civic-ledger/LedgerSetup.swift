@@ -1,6 +1,7 @@
 import CivicLedger
 import CivicGovernance
 import CivicLedgerSQLite
+import CivicReporting
 
 /// Creating a ledger on disk: the SQLite file with its genesis entry and
 /// first checkpoint, and beside it the authority and log key files (mode

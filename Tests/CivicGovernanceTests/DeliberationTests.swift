@@ -226,7 +226,7 @@ struct DeliberationTests {
         ]
         for step in steps {
             #expect(try DeliberationStep.decode(kind: step.kind, payload: step.payload) == step)
-            #expect(GovernancePayloadView.payloadType(of: step.kind) != nil)
+            #expect(GovernancePayloadForms.payloadType(of: step.kind) != nil)
         }
         #expect(try DeliberationStep.decode(kind: "case.report", payload: [UInt8]()) == nil)
         #expect(throws: LedgerError.self) { try DeliberationStep.decode(kind: GovernanceKind.vote, payload: [0, 0]) }

@@ -2,6 +2,8 @@ import CivicGovernance
 import CivicLedger
 import CivicLedgerSQLite
 import Foundation
+import Logging
+import ServiceLifecycle
 import Testing
 
 /// The README's "Using the library" snippets are this file's code: the
@@ -87,6 +89,51 @@ struct ReadmeSnippetTests {
     }
     // README snippet 2 end
 
+    // README snippet 3 begin
+    static func service() async throws -> CaseState? {
+        // Keys: the authority enrols actors (keep it offline), the service holds the
+        // log key, and each actor's key stays on the actor's device.
+        let (authority, logKey) = (SigningKey.generate(), SigningKey.generate())
+        let (leader, worker) = (SigningKey.generate(), SigningKey.generate())
+
+        // Open the ledger, or create it on the first start.
+        let store = try SQLiteEventStore(path: readme("service.sqlite"))
+        let ledger = try await GovernanceLedger.openOrCreate(
+            store: store, origin: "ledger.example/dongsheng", authority: authority, logSigner: logKey,
+            rules: .defaults(community: "zhuji/dongsheng", name: "东盛村"))
+
+        // The read side, a live case board, and the ledger, run by a service group.
+        let board = LiveProjection<CaseBoard>(store: store)
+        let group = ServiceGroup(services: [ledger, board], logger: Logger(label: "civic"))
+        let running = Task { try await group.run() }
+
+        // Enrol the actors: a role (docs/roles.md) in a place.
+        for (actor, key, role) in [("leader-wang", leader, "grid-leader"), ("worker-li", worker, "grid-worker")] {
+            _ = try await ledger.append(try SignedEvent(signing: SystemEvent.content(
+                origin: ledger.origin, kind: SystemEvent.Kind.enrol,
+                payload: SystemEvent.Enrol(actor: actor, key: key.publicKey, role: role, scope: "zhuji/dongsheng"),
+                actorKey: authority.publicKey, clientTime: Timestamp(Date()), idempotencyKey: "enrol-\(actor)"), with: authority))
+        }
+
+        // Commands: checked against the state, signed by their actor, appended.
+        let commands = GovernanceCommands(origin: ledger.origin)
+        _ = try await ledger.append(try commands.report(
+            case: "2026-00001", in: "zhuji/dongsheng/g03", urgency: .general, category: "drainage",
+            source: .patrol, summary: "blocked drain", by: worker,
+            state: try await GovernanceLedger.state(of: ledger), at: Timestamp(Date())))
+        let accepted = try await ledger.append(try commands.accept(
+            case: "2026-00001", by: leader, state: try await GovernanceLedger.state(of: ledger), at: Timestamp(Date())))
+
+        // Read your writes: the board's answer once it has folded the accept.
+        let state = try await board.read(atLeast: accepted.position) { $0["case/2026-00001"]?.state }
+
+        // Shut down: the board saves its snapshot, the ledger drains and seals its state.
+        await group.triggerGracefulShutdown()
+        try await running.value
+        return state
+    }
+    // README snippet 3 end
+
     /// The code between `// README snippet N begin` and `end` in this file.
     static func code(_ number: Int) throws -> [String] {
         let source = try String(contentsOfFile: #filePath, encoding: .utf8).components(separatedBy: "\n")
@@ -111,7 +158,7 @@ struct ReadmeSnippetTests {
     static func normalised(_ lines: ArraySlice<String>, code: Bool) -> [String] {
         let trimmed = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard code else { return trimmed }
-        return trimmed.filter { $0 != "return report" }.map {
+        return trimmed.filter { $0 != "return report" && $0 != "return state" }.map {
             $0.replacingOccurrences(of: #"readme(""#, with: #"""#).replacingOccurrences(of: #".sqlite")"#, with: #".sqlite""#)
                 .replacingOccurrences(of: "return try await LedgerVerifier", with: "let report = try await LedgerVerifier")
         }
@@ -123,6 +170,26 @@ struct ReadmeSnippetTests {
         #expect(blocks.count == 2)
         #expect(blocks.first == (try Self.code(1)), "README snippet 1 differs from ReadmeSnippetTests.core()")
         #expect(blocks.last == (try Self.code(2)), "README snippet 2 differs from ReadmeSnippetTests.governance()")
+    }
+
+    /// The swift blocks of the DocC article "Embedding CivicLedger in a service".
+    static func articleBlocks() throws -> [[String]] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(
+            contentsOf: root.appendingPathComponent("Sources/CivicGovernance/CivicGovernance.docc/EmbeddingCivicLedger.md"), encoding: .utf8)
+        return text.components(separatedBy: "```swift\n").dropFirst().map { block in
+            normalised(block.components(separatedBy: "```")[0].components(separatedBy: "\n")[...].filter { !$0.hasPrefix("import ") }, code: false)
+        }
+    }
+
+    @Test("the article \"Embedding CivicLedger in a service\" shows exactly this code, a block at a time")
+    func articleMatches() throws {
+        #expect(try Self.articleBlocks().flatMap { $0 } == (try Self.code(3)), "the article differs from ReadmeSnippetTests.service()")
+    }
+
+    @Test("and the service's code runs: the case the worker reported is accepted, read back from the live board")
+    func serviceRuns() async throws {
+        #expect(try await Self.service() == .accepted)
     }
 
     @Test("and the code runs: both ledgers verify and audit clean")

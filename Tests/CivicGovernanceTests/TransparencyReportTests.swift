@@ -1,5 +1,6 @@
 import CivicGovernance
 import CivicLedger
+import CivicReporting
 import CivicLedgerTesting
 import CivicSimulator
 import Foundation

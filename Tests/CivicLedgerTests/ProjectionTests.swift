@@ -1,6 +1,7 @@
 import CivicLedger
 import CivicLedgerTesting
 import PropertyBased
+import Synchronization
 import Testing
 
 /// Counts entries per stream: the smallest useful projection.
@@ -104,5 +105,20 @@ struct ProjectionTests {
         #expect(throws: LedgerError.self) { try projection.fold(entries[1]) }
         try projection.fold(entries[0])
         #expect(projection.nextPosition == 1)
+    }
+
+    @Test("a reader that stops early cancels the page it had read ahead")
+    func readAheadCancelled() async throws {
+        let fixture = try await Self.ledger(events: 40)
+        let done = Mutex<[UInt64]>([])
+        var slow = InterceptingStore(base: fixture.store) { _, _ in }
+        slow.readDelay = .milliseconds(200)
+        slow.onReadDone = { position in done.withLock { $0.append(position) } }
+        for try await page in StoredPages(store: slow, pageSize: 10) {
+            #expect(page.first?.position == 0)
+            break
+        }
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(done.withLock { $0 } == [0], "the page read ahead (from position 10) was cancelled, not read")
     }
 }

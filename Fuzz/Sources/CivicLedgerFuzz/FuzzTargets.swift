@@ -1,4 +1,5 @@
 import CivicGovernance
+import CivicReporting
 import CivicLedger
 import Foundation
 
@@ -127,7 +128,7 @@ let targets: [FuzzTarget] = [
         guard let newline = bytes.firstIndex(of: 0x0A), let node = try? StrictJSON.parse(bytes[(newline + 1)...]) else { return }
         let kind = String(decoding: bytes[..<newline], as: UTF8.self)
         let forms = GovernancePayloadForms()
-        guard let payload = try? forms.payload(kind: kind, json: node, path: "payload"), let payload else { return }
+        guard let payload = try? forms.payload(kind: kind, json: node, path: "payload") else { return }
         let json = forms.json(kind: kind, payload: payload)
         check(json != nil, "\(kind): bytes read from JSON do not show as JSON")
         let again = json.flatMap { try? forms.payload(kind: kind, json: StrictJSON.Node(value: $0), path: "payload") }

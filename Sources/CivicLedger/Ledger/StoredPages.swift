@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Stored entries in position order, a page at a time, with the next page
 /// read while the caller works on the current one.
 ///
@@ -43,13 +45,41 @@ public struct StoredPages: AsyncSequence, Sendable {
     }
 }
 
+/// A task cancelled when the last holder of it goes: a page read ahead
+/// that nobody will take (the reader stopped, broke out of its loop, or
+/// was cancelled) stops instead of reading on.
+final class ReadAhead<Success: Sendable>: Sendable {
+    let task: Task<Success, any Error>
+
+    init(_ task: Task<Success, any Error>) { self.task = task }
+
+    deinit { task.cancel() }
+
+    var value: Success {
+        get async throws { try await task.value }
+    }
+}
+
+/// Work that keeps a core busy (decoding, hashing, checking signatures),
+/// run on a queue of its own rather than on the cooperative pool, whose
+/// few threads the rest of the process needs.
+enum CPUWork {
+    static let queue = DispatchQueue(label: "civic-ledger.cpu-work", qos: .userInitiated, attributes: .concurrent)
+
+    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}
+
 /// Reads pages of stored entries one ahead of the caller.
 struct StoredPageReader: Sendable {
     let store: any EventStore
     var next: UInt64
     let end: UInt64?
     let pageSize: Int
-    var ahead: Task<[StoredEntry], any Error>?
+    var ahead: ReadAhead<[StoredEntry]>?
 
     init(store: any EventStore, next: UInt64, end: UInt64?, pageSize: Int) {
         self.store = store
@@ -58,11 +88,11 @@ struct StoredPageReader: Sendable {
         self.pageSize = pageSize
     }
 
-    func read(from position: UInt64) -> Task<[StoredEntry], any Error>? {
+    func read(from position: UInt64) -> ReadAhead<[StoredEntry]>? {
         let limit = end.map { $0 > position ? Int(Swift.min(UInt64(pageSize), $0 - position)) : 0 } ?? pageSize
         guard limit > 0 else { return nil }
         let store = self.store
-        return Task { try await store.entries(from: position, limit: limit) }
+        return ReadAhead(Task { try await store.entries(from: position, limit: limit) })
     }
 
     mutating func next() async throws -> [StoredEntry]? {
@@ -89,23 +119,25 @@ struct PageReader<Page: Sendable>: Sendable {
 
     let transform: @Sendable ([StoredEntry]) throws -> Page
     var reader: StoredPageReader?
-    var ahead: Task<Turned?, any Error>?
+    var ahead: ReadAhead<Turned?>?
 
     init(store: any EventStore, next: UInt64, end: UInt64?, pageSize: Int, transform: @escaping @Sendable ([StoredEntry]) throws -> Page) {
         self.reader = StoredPageReader(store: store, next: next, end: end, pageSize: pageSize)
         self.transform = transform
     }
 
-    /// Takes the next stored page from `reader` and turns it, on a task of
-    /// its own; the reader, which now reads the page after, comes back
-    /// with it.
-    func turn(_ reader: StoredPageReader) -> Task<Turned?, any Error> {
+    /// Takes the next stored page from `reader` and turns it, off the
+    /// cooperative pool (``CPUWork``); the reader, which now reads the
+    /// page after, comes back with it.
+    func turn(_ reader: StoredPageReader) -> ReadAhead<Turned?> {
         let transform = self.transform
-        return Task {
-            var reader = reader
-            guard let stored = try await reader.next() else { return nil }
-            return (try transform(stored), reader)
-        }
+        return ReadAhead(
+            Task {
+                var reader = reader
+                guard let stored = try await reader.next() else { return nil }
+                try Task.checkCancellation()
+                return (try await CPUWork.run { try transform(stored) }, reader)
+            })
     }
 
     mutating func next() async throws -> Page? {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CivicGovernance
 import CivicLedger
 import CivicLedgerSQLite
+import CivicReporting
 import CivicSimulator
 import Foundation
 

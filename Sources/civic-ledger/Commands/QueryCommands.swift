@@ -2,6 +2,7 @@ import ArgumentParser
 import CivicGovernance
 import CivicLedger
 import CivicLedgerSQLite
+import CivicReporting
 import Foundation
 
 /// What the query commands share: the ledger's store, its registry (to

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CivicGovernance
 import CivicLedger
+import CivicReporting
 import Foundation
 
 struct VerifyCommand: AsyncParsableCommand {

@@ -1,3 +1,4 @@
+import CivicGovernance
 import CivicLedger
 
 /// The operator's secret that keys the pseudonyms of a ledger's reports.

@@ -1,3 +1,4 @@
+import CivicGovernance
 import CivicLedger
 
 /// Governance payloads as exports and `log --json` show them: their JSON

@@ -1,3 +1,4 @@
+import CivicGovernance
 import CivicLedger
 import Foundation
 

@@ -1,3 +1,4 @@
+import CivicGovernance
 import CivicLedger
 
 /// Cases as Open311 GeoReport v2 service requests, so that existing civic
