@@ -13,6 +13,8 @@
 #   make crash-test  1,000 trials of append processes killed with SIGKILL:
 #                nothing acknowledged is lost or duplicated, verify clean
 #   make load    64 append processes on one ledger for 60 s: rate, p50/p99
+#   make serve   the example Hummingbird service (Examples/CivicServer) on
+#                the demo ledger, on port SERVE_PORT (8080)
 #   make feed-latency  how soon a follower process sees another process's
 #                append (log --follow beside append): p50/p99/max
 #   make fuzz    every decoder and parser under libFuzzer, longer than in
@@ -27,7 +29,7 @@ DEMO_DB      ?= demo-ledger.sqlite
 DEMO_REPORT  ?= demo-report.html
 
 .PHONY: demo test build deps test-deps bench bench-thresholds bench-peer bench-ledger docs clean check-export check-report fuzz-run \
-	crash-test crash-test-short load feed-latency fuzz fuzz-short fuzz-build
+	crash-test crash-test-short load feed-latency serve server-build server-test fuzz fuzz-short fuzz-build
 
 # The independent verifier's Python environment (PyNaCl from PyPI).
 VENV := .build/venv
@@ -67,6 +69,26 @@ test: deps test-deps
 	$(MAKE) --no-print-directory check-report
 	$(MAKE) --no-print-directory crash-test-short
 	$(MAKE) --no-print-directory fuzz-short
+	$(MAKE) --no-print-directory server-test
+
+# The example service (Examples/CivicServer, Hummingbird): its own package,
+# so the library's users never build SwiftNIO; built once here, then two
+# server processes on one ledger are driven over real HTTP.
+SERVER_DIR := Examples/CivicServer
+server-build:
+	cd $(SERVER_DIR) && $(SWIFT) build
+
+server-test: server-build
+	python3 tools/test_civic_server.py .build/debug/civic-ledger $(SERVER_DIR)/.build/debug/CivicServer
+
+# The example service on the demo ledger (make demo makes it), on port
+# SERVE_PORT: POST /events, GET /cases, /points/ID, /feed, /checkpoint,
+# /proof/inclusion, /proof/consistency, /report (Examples/CivicServer/README.md).
+SERVE_PORT ?= 8080
+serve: deps
+	@test -f $(DEMO_DB) || $(MAKE) --no-print-directory demo
+	cd $(SERVER_DIR) && $(SWIFT) build -c release
+	$(SERVER_DIR)/.build/release/CivicServer --db $(DEMO_DB) --port $(SERVE_PORT)
 
 # What only the tests need: a real headless Chromium for the HTML report.
 TEST_APT_PACKAGES := chromium fonts-noto-cjk
@@ -219,4 +241,4 @@ docs: deps
 	done
 
 clean:
-	rm -rf .build Benchmarks/.build Benchmarks/.ledgers Benchmarks/.ledgers.partial
+	rm -rf .build Benchmarks/.build Benchmarks/.ledgers Benchmarks/.ledgers.partial Examples/CivicServer/.build

@@ -12,7 +12,7 @@ struct CivicLedgerCommand: AsyncParsableCommand {
             found a problem; 2 usage or I/O errors.
             """,
         subcommands: [
-            InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self,
+            InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self, SignCommand.self,
             VerifyCommand.self, RepairCommand.self, CheckpointCommand.self, LogCommand.self, DemoCommand.self,
             AuditCommand.self, ProveCommand.self, VerifyProofCommand.self, ExportCommand.self, ReportCommand.self, VerifyReportCommand.self,
             CasesCommand.self, PointsCommand.self, ResidentCommand.self, DossierCommand.self, VolunteersCommand.self, BenchCommand.self,

@@ -324,16 +324,20 @@ public actor Ledger {
 
     // MARK: Checkpoints
 
-    /// A signed checkpoint of the whole log: the stored one when it covers
-    /// the current size, otherwise a new one, signed and stored now.
+    /// A signed checkpoint of the whole log: the latest stored one when it
+    /// covers what this ledger has seen (its own size, or more when another
+    /// writer appended and signed since), otherwise a new one of this
+    /// ledger's size, signed and stored now.
     ///
     /// - Throws: ``LedgerError`` `.signingFailed` when a new checkpoint is
     ///   needed and the ledger was opened without its log key.
     public func checkpoint() async throws -> SignedCheckpoint {
         let size = frontier.size
         let root = frontier.root
-        if let latest = try await store.latestCheckpoint(), latest.size == size {
-            return try SignedCheckpoint(parsing: latest.note)
+        if let latest = try await store.latestCheckpoint(), latest.size >= size {
+            // This instance's own size, or a larger one another writer (another
+            // process on the store) signed since: checked, never re-signed.
+            return try Self.verifiedCheckpoint(latest, origin: origin, logKey: logKey)
         }
         guard let logSigner else {
             throw LedgerError(.signingFailed, "the log has grown since the last checkpoint and no log key was given to sign a new one")

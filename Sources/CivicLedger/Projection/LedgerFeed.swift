@@ -29,14 +29,23 @@ public struct LedgerFeed: AsyncSequence, Sendable {
     /// The longest the feed waits for a wake-up before it reads the store
     /// again. Default one second.
     public var recheckInterval: Duration
+    /// Return an empty page when a wait of ``recheckInterval`` passed with
+    /// nothing new (`true`), so that a consumer can do something while the
+    /// log is quiet (send a keep-alive, notice a closed connection);
+    /// otherwise (the default) pages are never empty.
+    public var yieldsIdlePages: Bool
 
     /// A feed of `store` from `position` on.
-    public init(store: any EventStore, from position: UInt64 = 0, to end: UInt64? = nil, pageSize: Int = 1024, recheckInterval: Duration = .seconds(1)) {
+    public init(
+        store: any EventStore, from position: UInt64 = 0, to end: UInt64? = nil, pageSize: Int = 1024, recheckInterval: Duration = .seconds(1),
+        yieldsIdlePages: Bool = false
+    ) {
         self.store = store
         self.start = position
         self.end = end
         self.pageSize = Swift.max(1, pageSize)
         self.recheckInterval = recheckInterval
+        self.yieldsIdlePages = yieldsIdlePages
     }
 
     public func makeAsyncIterator() -> Iterator {
@@ -49,8 +58,9 @@ public struct LedgerFeed: AsyncSequence, Sendable {
         /// The position of the next entry the feed returns.
         public private(set) var next: UInt64
 
-        /// The next page (never empty), or `nil` once the task is cancelled
-        /// or the feed reached its end.
+        /// The next page (empty only after a quiet wait, with
+        /// ``LedgerFeed/yieldsIdlePages``), or `nil` once the task is
+        /// cancelled or the feed reached its end.
         ///
         /// - Throws: ``LedgerError`` `.gap` when the store returns entries
         ///   that do not start at the next position or are not
@@ -65,7 +75,8 @@ public struct LedgerFeed: AsyncSequence, Sendable {
                 }
                 let stored = try await feed.store.entries(from: next, limit: limit)
                 if stored.isEmpty {
-                    _ = try await feed.store.waitForGrowth(beyond: next, timeout: feed.recheckInterval)
+                    let grown = try await feed.store.waitForGrowth(beyond: next, timeout: feed.recheckInterval)
+                    if grown == nil, feed.yieldsIdlePages, !Task.isCancelled { return [] }
                     continue
                 }
                 var page: [LedgerEntry] = []
@@ -105,7 +116,7 @@ public struct LedgerSubscription: AsyncSequence, Sendable {
 
         /// The next entry, or `nil` once the task is cancelled.
         public mutating func next() async throws -> LedgerEntry? {
-            if index == buffer.count {
+            while index == buffer.count {
                 guard let page = try await pages.next() else { return nil }
                 buffer = page
                 index = 0

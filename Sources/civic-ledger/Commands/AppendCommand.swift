@@ -38,15 +38,7 @@ struct AppendCommand: AsyncParsableCommand {
 
     func run() async throws {
         let signer = try KeyFile.read(key)
-        let source = file ?? "standard input"
-        let data: Data
-        if let file {
-            guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError.io("cannot read \(file)") }
-            data = contents
-        } else {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        }
-        let objects = try EventJSON.parse(data, source: source)
+        let objects = try Self.events(from: file)
         let opened = try await ledger.files.openLedger()
         let forms: any PayloadJSONForm = await opened.domain is GovernanceState ? GovernancePayloadForms() : JSONPayloads()
         let events = try objects.map { location, object in
@@ -70,5 +62,17 @@ struct AppendCommand: AsyncParsableCommand {
             }
         }
     }
-}
 
+    /// The event objects in `file`, or standard input.
+    static func events(from file: String?) throws -> [(location: String, object: [String: StrictJSON.Node])] {
+        let source = file ?? "standard input"
+        let data: Data
+        if let file {
+            guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError.io("cannot read \(file)") }
+            data = contents
+        } else {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        }
+        return try EventJSON.parse(data, source: source)
+    }
+}

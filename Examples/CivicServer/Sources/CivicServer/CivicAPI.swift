@@ -1,0 +1,217 @@
+import CivicGovernance
+import CivicLedger
+import CivicLedgerSQLite
+import CivicReporting
+import Foundation
+import Hummingbird
+import ServiceLifecycle
+import Synchronization
+
+/// The HTTP API (README.md in this folder describes it):
+///
+/// - `POST /events`: a signed event in its wire form (docs/format.md §2.1),
+///   or an array of them appended atomically; answered once durable with
+///   each receipt, its inclusion proof and the checkpoint it is proved to;
+///   refused as `application/problem+json` with the ledger's error code.
+/// - `GET /cases`, `/cases/{id}`, `/points/{resident}`: from live
+///   projections; `?after=POSITION` waits until they have folded it.
+/// - `GET /feed?from=POSITION`: Server-Sent Events, one per entry.
+/// - `GET /checkpoint`, `/proof/inclusion?index=I`, `/proof/consistency?old=A`.
+/// - `GET /report`: the HTML transparency report at the latest checkpoint.
+struct CivicAPI: Sendable {
+    let ledger: Ledger
+    let cases: LiveProjection<CaseBoard>
+    let points: LiveProjection<PointsBalances>
+    let vault: SQLiteKeyVault
+
+    /// The most a request body may hold.
+    static let maximumBody = 4 << 20
+    /// How long `?after=` waits for a projection.
+    static let readYourWritesTimeout: Duration = .seconds(10)
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("events") { request, _ in await respond { try await postEvents(request) } }
+        router.get("cases") { request, _ in await respond { try await listCases(request) } }
+        router.get("cases/{id}") { request, context in
+            await respond { try await oneCase(request, id: try context.parameters.require("id")) }
+        }
+        router.get("points/{resident}") { request, context in
+            await respond { try await balance(request, resident: try context.parameters.require("resident")) }
+        }
+        router.get("feed") { request, _ in await respond { try feed(request) } }
+        router.get("checkpoint") { _, _ in await respond { text(try await ledger.checkpoint().serialized) } }
+        router.get("proof/inclusion") { request, _ in await respond { try await inclusionProof(request) } }
+        router.get("proof/consistency") { request, _ in await respond { try await consistencyProof(request) } }
+        router.get("report") { _, _ in await respond { try await report() } }
+    }
+
+    // MARK: Writing
+
+    func postEvents(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: Self.maximumBody)
+        let node = try StrictJSON.parse(Array(body.readableBytesView), what: "the request body")
+        let events: [SignedEvent]
+        if case .array(let elements) = node.value {
+            events = try elements.enumerated().map { index, element in try SignedEventJSON.event(element, location: "event \(index)") }
+        } else {
+            events = [try SignedEventJSON.event(node, location: "event")]
+        }
+        let receipts = try await ledger.append(batch: events)
+        let checkpoint = try await ledger.checkpoint()
+        var answers: [[String: Any]] = []
+        for (event, receipt) in zip(events, receipts) {
+            let proof = try await LogProver.inclusion(store: ledger.store, index: receipt.position, checkpoint: checkpoint)
+            answers.append([
+                "position": receipt.position, "stream": event.content.stream, "streamVersion": receipt.streamVersion,
+                "recordedAt": receipt.recordedAt.description, "leafHash": receipt.leafHash.base64, "duplicate": receipt.isDuplicate,
+                "inclusionProof": proof.serialized,
+            ])
+        }
+        return try json(["receipts": answers, "checkpoint": checkpoint.serialized], status: .created)
+    }
+
+    // MARK: Reading
+
+    /// Waits, when the request says `?after=POSITION`, until `projection`
+    /// has folded that position.
+    func caughtUp<P: Projection>(_ projection: LiveProjection<P>, _ request: Request) async throws {
+        guard let after = request.uri.queryParameters["after"] else { return }
+        guard let position = UInt64(after) else { throw BadRequest("after must be a log position, a whole number") }
+        try await projection.reach(position, timeout: Self.readYourWritesTimeout)
+    }
+
+    func listCases(_ request: Request) async throws -> Response {
+        try await caughtUp(cases, request)
+        let wanted = request.uri.queryParameters["state"].map(String.init)
+        // Copied out under the lock, shown outside it.
+        let (position, list) = cases.read { board in
+            (board.lastPosition, zip(board.index.names, board.records).filter { wanted == nil || $0.1.state.rawValue == wanted })
+        }
+        return try json(["position": position.map { $0 as Any } ?? NSNull(), "cases": list.map { Self.view($0, $1) }])
+    }
+
+    func oneCase(_ request: Request, id: String) async throws -> Response {
+        try await caughtUp(cases, request)
+        let stream = GovernanceStream.case(id)
+        guard let record = cases.read({ board in board[stream] }) else { throw NotFound("no case \(id)") }
+        return try json(Self.view(stream, record))
+    }
+
+    func balance(_ request: Request, resident: String) async throws -> Response {
+        try await caughtUp(points, request)
+        let (position, balance) = points.read { ($0.lastPosition, $0.balance(of: resident)) }
+        return try json([
+            "resident": resident, "contribution": balance.contribution, "reputation": balance.reputation,
+            "position": position.map { $0 as Any } ?? NSNull(),
+        ])
+    }
+
+    /// A case as the API shows it.
+    static func view(_ stream: String, _ record: CaseRecord) -> [String: Any] {
+        var view: [String: Any] = [
+            "id": String(stream.dropFirst("case/".count)), "state": record.state.rawValue, "urgency": record.urgency.rawValue,
+            "category": record.category, "place": record.place.path, "reporter": record.reporter.base64,
+            "reportedAt": record.reportedAt.description, "version": record.version, "reminders": record.reminders,
+        ]
+        if let department = record.department { view["department"] = department }
+        if let deadline = record.deadline { view["deadline"] = deadline.description }
+        if let resolvedAt = record.resolvedAt { view["resolvedAt"] = resolvedAt.description }
+        if let closedAt = record.closedAt { view["closedAt"] = closedAt.description }
+        return view
+    }
+
+    /// Server-Sent Events from `?from=` (or the `Last-Event-ID` a client
+    /// that reconnects sends), one event per entry, `id` its position:
+    /// every position once, in order, as it becomes durable.
+    func feed(_ request: Request) throws -> Response {
+        var start: UInt64 = 0
+        if let last = request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value {
+            guard let position = UInt64(last) else { throw BadRequest("Last-Event-ID must be a log position") }
+            start = position + 1
+        } else if let from = request.uri.queryParameters["from"] {
+            guard let position = UInt64(from) else { throw BadRequest("from must be a log position, a whole number") }
+            start = position
+        }
+        let store = ledger.store
+        let first = start
+        let body = ResponseBody { writer in
+            // Ends within a second of a graceful shutdown; a keep-alive
+            // comment every 15 quiet seconds finds clients that have gone.
+            let stopping = ShutdownFlag()
+            try await withGracefulShutdownHandler {
+                var quiet = 0
+                for try await page in LedgerFeed(store: store, from: first, recheckInterval: .seconds(1), yieldsIdlePages: true) {
+                    if stopping.isSet { break }
+                    if page.isEmpty {
+                        quiet += 1
+                        if quiet % 15 == 0 { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
+                        continue
+                    }
+                    quiet = 0
+                    try await writer.write(ByteBuffer(string: try Self.events(page)))
+                }
+            } onGracefulShutdown: {
+                stopping.set()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+
+    /// Server-sent events of a page of entries.
+    static func events(_ page: [LedgerEntry]) throws -> String {
+        var text = ""
+        for entry in page {
+            let view = LedgerExport.view(of: entry, payload: GovernancePayloadView.view(of: entry))
+            let data = try JSONSerialization.data(withJSONObject: view, options: [.sortedKeys, .withoutEscapingSlashes])
+            text += "id: \(entry.position)\nevent: entry\ndata: \(String(decoding: data, as: UTF8.self))\n\n"
+        }
+        return text
+    }
+
+    // MARK: Proofs and the report
+
+    /// The stored checkpoint of `size` entries, or the latest.
+    func checkpoint(size: String?) async throws -> SignedCheckpoint {
+        guard let size else { return try await ledger.checkpoint() }
+        guard let entries = UInt64(size), let stored = try await ledger.store.checkpoints(fromSize: entries, limit: 1).first,
+            stored.size == entries
+        else { throw NotFound("no checkpoint of \(size) entries") }
+        return try SignedCheckpoint(parsing: stored.note)
+    }
+
+    func inclusionProof(_ request: Request) async throws -> Response {
+        guard let index = request.uri.queryParameters["index"].flatMap({ UInt64($0) }) else {
+            throw BadRequest("index must be a log position, a whole number")
+        }
+        let checkpoint = try await checkpoint(size: request.uri.queryParameters["size"].map(String.init))
+        return text(try await LogProver.inclusion(store: ledger.store, index: index, checkpoint: checkpoint).serialized)
+    }
+
+    func consistencyProof(_ request: Request) async throws -> Response {
+        guard let old = request.uri.queryParameters["old"] else { throw BadRequest("old must be the size of a stored checkpoint") }
+        let first = try await checkpoint(size: String(old))
+        let second = try await checkpoint(size: request.uri.queryParameters["new"].map(String.init))
+        return text(try await LogProver.consistency(store: ledger.store, old: first, new: second).serialized)
+    }
+
+    func report() async throws -> Response {
+        let checkpoint = try await ledger.checkpoint()
+        var builder = TransparencyReportBuilder(origin: ledger.origin, pseudonymKey: try await PseudonymKey.from(vault))
+        for try await page in EntryPages(store: ledger.store, to: checkpoint.checkpoint.size) {
+            for entry in page { try builder.fold(entry) }
+        }
+        let report = try builder.report(checkpoint: checkpoint)
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: report.html())))
+    }
+}
+
+/// Set once, by a graceful shutdown; read by a long response.
+final class ShutdownFlag: Sendable {
+    private let flag = Mutex(false)
+    var isSet: Bool { flag.withLock { $0 } }
+    func set() { flag.withLock { $0 = true } }
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""End to end, over real HTTP: two CivicServer processes on one SQLite file.
+
+    test_civic_server.py CIVIC_LEDGER CIVIC_SERVER
+
+A governance ledger is made with the tool (init --governance, a grid
+worker enrolled); two servers serve the same file. An event signed with
+`civic-ledger sign` (as an actor's device would) is posted to the first;
+the second's /feed (Server-Sent Events) and /cases?after= must show it
+within a second. The receipt's inclusion proof must verify offline. A bad
+signature, a bad payload and an unknown actor must each get a 4xx
+problem+json with the ledger's code, and nothing written. Then both servers
+are stopped with SIGTERM (a graceful drain) and the ledger verifies clean.
+First, the README's service snippet must be the server's code.
+Exits 1 on any failure, printing what failed.
+"""
+
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+        print(f"FAILED: {message}")
+    return condition
+
+
+def run(binary, *arguments, stdin=None):
+    result = subprocess.run([binary, *arguments], input=stdin, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{os.path.basename(binary)} {' '.join(arguments)} failed ({result.returncode}): {result.stderr}")
+    return result.stdout
+
+
+def start_server(binary, database):
+    process = subprocess.Popen(
+        [binary, "--db", database, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    deadline = time.monotonic() + 60
+    for line in process.stdout:
+        match = re.search(r"listening on .*:(\d+)$", line.strip())
+        if match:
+            # Keep reading its output so that it never blocks on a full pipe.
+            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
+            return process, int(match.group(1))
+        if time.monotonic() > deadline:
+            break
+    raise SystemExit("the server did not start: " + (process.stdout.read() if process.stdout else ""))
+
+
+def request(port, path, body=None):
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method="POST" if data is not None else "GET")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.status, response.headers.get("Content-Type", ""), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type", ""), error.read().decode()
+
+
+def follow_feed(port, seen):
+    """Reads /feed from position 0, noting when each position arrives."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/feed?from=0", timeout=120) as response:
+        position = None
+        for raw in response:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("id: "):
+                position = int(line[4:])
+            elif line.startswith("data: ") and position is not None:
+                seen.setdefault(position, (time.monotonic(), json.loads(line[6:])))
+
+
+def check_readme():
+    """The README's service snippet is the server's code, line for line."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
+    section = readme.split("## A service that embeds it", 1)[1].split("\n## ", 1)[0]
+    shown = [line.strip() for line in section.split("```swift\n", 1)[1].split("```", 1)[0].splitlines() if line.strip()]
+    source = open(os.path.join(root, "Examples/CivicServer/Sources/CivicServer/CivicServer.swift"), encoding="utf-8").read()
+    code = [line.strip() for line in source.split("// README service begin", 1)[1].split("// README service end", 1)[0].splitlines()
+            if line.strip()]
+    check(shown == code, "the README's service snippet differs from Examples/CivicServer/Sources/CivicServer/CivicServer.swift")
+    check(len(code) <= 20, f"the service's embedding is {len(code)} lines, not the README's 20 at most")
+
+
+def main(ledger_binary, server_binary):
+    check_readme()
+    folder = tempfile.mkdtemp(prefix="civic-server-e2e-")
+    database = os.path.join(folder, "g.sqlite")
+    created = run(ledger_binary, "init", database, "--origin", "test.example/server", "--governance", "zhuji/dongsheng")
+    verifier = re.search(r"verifier key:\s+(\S+)", created).group(1)
+    worker, stranger = os.path.join(folder, "worker.key"), os.path.join(folder, "stranger.key")
+    run(ledger_binary, "keygen", "--out", worker)
+    run(ledger_binary, "keygen", "--out", stranger)
+    run(ledger_binary, "enrol", database, "--key", database + ".authority.key", "--public-key", worker + ".pub",
+        "--role", "grid-worker", "--scope", "zhuji/dongsheng", "--actor", "worker-li")
+
+    def signed(key, event):
+        return run(ledger_binary, "sign", database, "--key", key, stdin=json.dumps(event)).strip()
+
+    report = {"kind": "case.report", "stream": "case/e2e-1", "place": "zhuji/dongsheng/grid-1", "expectedVersion": 0,
+              "payload": {"urgency": "general", "category": "drainage", "source": "patrol", "summary": "blocked drain"}}
+    first, port_a = start_server(server_binary, database)
+    second, port_b = start_server(server_binary, database)
+    try:
+        seen = {}
+        threading.Thread(target=follow_feed, args=(port_b, seen), daemon=True).start()
+        time.sleep(0.5)
+
+        status, kind, body = request(port_a, "/events", signed(worker, report))
+        posted = time.monotonic()
+        check(status == 201, f"POST /events: {status} {body}")
+        answer = json.loads(body)
+        receipt = answer["receipts"][0]
+        position = receipt["position"]
+        proof = os.path.join(folder, "proof.txt")
+        with open(proof, "w") as file:
+            file.write(receipt["inclusionProof"])
+        checkpoint = os.path.join(folder, "checkpoint.txt")
+        with open(checkpoint, "w") as file:
+            file.write(answer["checkpoint"])
+        verified = subprocess.run([ledger_binary, "verify-proof", proof, "--checkpoint", checkpoint, "--log-key", verifier],
+                                  capture_output=True, text=True)
+        check(verified.returncode == 0, f"the receipt's inclusion proof does not verify: {verified.stdout}{verified.stderr}")
+
+        # The other process sees it, on its feed and its case board.
+        while position not in seen and time.monotonic() - posted < 1:
+            time.sleep(0.005)
+        if check(position in seen, f"the second server's /feed did not show position {position} within a second"):
+            latency = seen[position][0] - posted
+            check(seen[position][1]["payload"] == report["payload"], "the feed shows another payload than was posted")
+            print(f"the second server's feed showed the event {max(0.0, latency) * 1000:.1f} ms after the first acknowledged it (0: before its answer arrived)")
+        status, _, body = request(port_b, f"/cases/e2e-1?after={position}")
+        check(status == 200 and json.loads(body)["state"] == "reported", f"GET /cases/e2e-1?after= on the second server: {status} {body}")
+        check(time.monotonic() - posted < 1, "the second server's case board took more than a second")
+
+        def size():
+            return int(request(port_a, "/checkpoint")[2].split("\n")[1])
+
+        before = size()
+        # A bad signature: one bit of it flipped.
+        wire = json.loads(signed(worker, dict(report, stream="case/e2e-2")))
+        signature = bytearray(base64.b64decode(wire["signature"]))
+        signature[0] ^= 1
+        wire["signature"] = base64.b64encode(bytes(signature)).decode()
+        status, kind, body = request(port_a, "/events", json.dumps(wire))
+        check(status == 400 and "problem+json" in kind and json.loads(body)["code"] == "invalid-signature",
+              f"a bad signature: {status} {kind} {body}")
+        # A bad payload: bytes that are not a case report.
+        bad = signed(worker, {"kind": "case.report", "stream": "case/e2e-3", "place": "zhuji/dongsheng/grid-1", "payloadBase64": "AAEC"})
+        status, kind, body = request(port_a, "/events", bad)
+        check(400 <= status < 500 and "problem+json" in kind, f"a bad payload: {status} {kind} {body}")
+        # An actor nobody enrolled.
+        status, kind, body = request(port_b, "/events", signed(stranger, dict(report, stream="case/e2e-4")))
+        check(status == 403 and json.loads(body)["code"] == "unknown-key", f"an unknown actor: {status} {body}")
+        # Not JSON at all.
+        status, kind, body = request(port_b, "/events", "not json")
+        check(status == 400 and "problem+json" in kind, f"not JSON: {status} {body}")
+        check(size() == before, "a refused event was written")
+
+        for path in ["/cases", "/points/worker-li", "/report", f"/proof/inclusion?index={position}"]:
+            status, _, body = request(port_b, path)
+            check(status == 200 and body, f"GET {path} on the second server: {status}")
+    finally:
+        for process in (first, second):
+            process.send_signal(signal.SIGTERM)
+        for process in (first, second):
+            try:
+                check(process.wait(timeout=20) == 0, f"a server exited with {process.returncode} on SIGTERM")
+            except subprocess.TimeoutExpired:
+                process.kill()
+                check(False, "a server did not stop within 20 s of SIGTERM")
+    verify = subprocess.run([ledger_binary, "verify", database], capture_output=True, text=True)
+    check(verify.returncode == 0, f"verify after the servers stopped: {verify.stdout}{verify.stderr}")
+    print("civic-server end to end: " + ("ok" if not failures else f"{len(failures)} failure(s)"))
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
