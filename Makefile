@@ -227,7 +227,7 @@ $(BENCH_LEDGERS)/$(BENCH_LEDGER):
 	  --residents 42000 --days 730 --start 2023-01-01 > $(BENCH_LEDGERS).partial/demo.txt
 	rm -rf $(BENCH_LEDGERS) && mv $(BENCH_LEDGERS).partial $(BENCH_LEDGERS)
 
-DOC_MODULES := CivicLedger CivicGovernance CivicSimulator CivicLedgerSQLite CivicLedgerTesting
+DOC_MODULES := CivicLedger CivicGovernance CivicReporting CivicSimulator CivicLedgerSQLite CivicLedgerTesting
 docs: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) package dump-symbol-graph --minimum-access-level public >/dev/null

@@ -16,7 +16,8 @@ func openBenchmarks() {
     Benchmark("Open the 1M-event governance ledger from its state snapshot (opens)", configuration: configuration) { benchmark in
         let ledger = try await GovernanceLedger.open(store: try AuditLedger.openReadOnly())
         let size = await ledger.size
-        precondition(size >= 1_000_000 && (try await GovernanceLedger.state(of: ledger)).nextPosition == size, "opened at \(size)")
+        let folded = try await GovernanceLedger.state(of: ledger).nextPosition
+        precondition(size >= 1_000_000 && folded == size, "opened at \(size), the state at \(folded)")
         blackHole(ledger)
     }
 
@@ -24,7 +25,8 @@ func openBenchmarks() {
         var options = LedgerConfiguration()
         options.resumesFromStateSnapshot = false
         let ledger = try await GovernanceLedger.open(store: try AuditLedger.openReadOnly(), configuration: options)
-        precondition(await ledger.size >= 1_000_000)
+        let size = await ledger.size
+        precondition(size >= 1_000_000, "opened at \(size)")
         blackHole(ledger)
     }
 }
