@@ -194,6 +194,10 @@ extension Ledger {
                 throw LedgerError(.invalidSnapshot, "the ledger-state snapshot covers \(stored.position) entries; the log holds \(head.frontier.size)")
             }
             let snapshot = try LedgerStateSnapshot(unsealing: stored, origin: origin, logKey: logKey)
+            // A reader that opens without the domain (a query, a verifier)
+            // cannot take a registry the domain state holds: it replays the
+            // system stream, which is what it would do without a snapshot.
+            if snapshot.registry.isEmpty, domain == nil { return nil }
             var resumedDomain: (any LedgerDomain)?
             if let domain, domain.nextPosition == 0, let sealed = snapshot.domain, sealed.name == type(of: domain).name {
                 let position = snapshot.position

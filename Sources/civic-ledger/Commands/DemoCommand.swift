@@ -143,11 +143,11 @@ struct DemoCommand: AsyncParsableCommand {
         print(
             "  overdue visits: \(overdueVisits.count) of \(visits.schedule.count) residents; erased residents: \(state.archive.erasedCount)"
         )
-        let quota = state.rules?.volunteerQuotaPerYear ?? 5
-        let year = state.year(of: end.adding(milliseconds: -1))
-        let members = (state.registry?.actors.values.filter { $0.roles.contains { $0.role == "party-member" } } ?? [])
-        let short = members.filter { state.volunteers.completed(by: $0.key, in: year) < quota }
-        print("  party members under the volunteer quota of \(quota) in \(year): \(short.count) of \(members.count)")
+        if let registry = state.registry {
+            let quota = VolunteerQuota(record: state.volunteers, registry: registry, rules: state.rules, asOf: end.adding(milliseconds: -1))
+            print(
+                "  \(quota.role)s under the volunteer quota of \(quota.quota) in \(quota.year): \(quota.short.count) of \(quota.members.count)")
+        }
         print("  sandbags in depot-1: \(state.supplies.quantity(of: "sandbag", in: "depot-1"))")
 
         // The projections' snapshots, as a service would keep them: the audit compares them with the log.

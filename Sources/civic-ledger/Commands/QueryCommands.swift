@@ -300,34 +300,29 @@ struct VolunteersCommand: AsyncParsableCommand {
         commandName: "volunteers", abstract: "Volunteer tasks and each member's completions against the yearly quota.")
 
     @OptionGroup var ledger: LedgerPath
-    @Option(parsing: .unconditional, help: "The year (default: the year of the last entry, UTC+8).")
+    @Option(parsing: .unconditional, help: "The year (default: the year of the last entry, in the community's time zone).")
     var year: Int32?
-    @Option(parsing: .unconditional, help: "The quota (default 5, DOMAIN.md §5).")
-    var quota: Int = 5
-    @Option(help: "The role the quota applies to.")
-    var role: String = "party-member"
+    @Option(parsing: .unconditional, help: "The quota (default: the community's rules, DOMAIN.md §5).")
+    var quota: Int?
+    @Option(help: "The role the quota applies to (default: the community's rules).")
+    var role: String?
     @Flag(help: "JSON output.")
     var json = false
 
     func run() async throws {
         let context = try await QueryContext.open(ledger.files)
         let record = try await context.projection(VolunteerRecord.self)
-        let year = self.year ?? CivilMonth(context.lastRecordedAt, offsetMinutes: 480).year
-        let members = context.registry.actors.values.filter { $0.roles.contains { $0.role == role } }.sorted { $0.id < $1.id }
-        // Completions by actor over all its keys (a rotated key still counts).
-        let done = Dictionary(grouping: record.completions, by: { context.actor($0.key) }).mapValues {
-            $0.reduce(0) { $0 + ($1.value[year] ?? 0) }
-        }
-        let rows = members.map { (member: $0.id, done: done[$0.id] ?? 0) }
-        let short = rows.filter { $0.done < quota }
+        let rules = try await GovernanceRules.inForce(in: context.store)
+        let report = VolunteerQuota(
+            record: record, registry: context.registry, rules: rules, asOf: context.lastRecordedAt, year: year, quota: quota, role: role)
         let states = Dictionary(grouping: record.tasks.values, by: \.state).mapValues(\.count)
         if json {
             print(
                 jsonString([
-                    "year": year, "quota": quota, "role": role,
+                    "year": report.year, "quota": report.quota, "role": report.role,
                     "tasks": Dictionary(uniqueKeysWithValues: states.map { ($0.key.rawValue, $0.value) }),
-                    "members": rows.map {
-                        ["member": $0.member, "completed": $0.done, "shortfall": max(0, quota - $0.done)] as [String: Any]
+                    "members": report.members.map {
+                        ["member": $0.member, "completed": $0.completed, "shortfall": max(0, report.quota - $0.completed)] as [String: Any]
                     },
                 ]))
             return
@@ -335,9 +330,10 @@ struct VolunteersCommand: AsyncParsableCommand {
         say(
             "Volunteer tasks: \(record.tasks.count) (\(states.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")))"
         )
-        say("\(role) completions in \(year) against a quota of \(quota): \(members.count - short.count) met it, \(short.count) short")
-        for row in short.sorted(by: { ($0.done, $0.member) < ($1.done, $1.member) }) {
-            say("  \(row.member)  \(row.done) of \(quota)")
-        }
+        let short = report.short
+        say(
+            "\(report.role) completions in \(report.year) against a quota of \(report.quota): \(report.members.count - short.count) met it, \(short.count) short"
+        )
+        for row in short { say("  \(row.member)  \(row.completed) of \(report.quota)") }
     }
 }
