@@ -29,6 +29,7 @@ struct CompactSample: Codable, Equatable {
     var byStruct: [Inner: Bool]
     var key: PublicKey
     var place: Place
+    var bytes: [UInt8]
 }
 
 @Suite("The compact binary form")
@@ -49,7 +50,8 @@ struct CompactCoderTests {
             byNumber: Dictionary(numbers.map { (UInt64(abs($0)), names) }, uniquingKeysWith: { first, _ in first }),
             byStruct: Dictionary(inners.map { ($0, $0.count == nil) }, uniquingKeysWith: { first, _ in first }),
             key: SigningKey(seed: Array(repeating: UInt8(truncatingIfNeeded: numbers.count), count: 32))!.publicKey,
-            place: (try? Place(validating: "zhuji/dongsheng/\(numbers.count)")) ?? .everywhere)
+            place: (try? Place(validating: "zhuji/dongsheng/\(numbers.count)")) ?? .everywhere,
+            bytes: numbers.map { UInt8(truncatingIfNeeded: $0) })
     }
 
     @Test("every value decodes to itself, also when read a few bytes at a time")
@@ -66,12 +68,17 @@ struct CompactCoderTests {
         }
     }
 
-    @Test("a repeated string is written once")
+    @Test("a repeated string of up to 64 bytes is written once; a longer one each time, and both read back")
     func sharedStrings() throws {
-        let long = String(repeating: "dongsheng/", count: 20)
-        let once = try CompactCoder.encode([long])
-        let many = try CompactCoder.encode(Array(repeating: long, count: 100))
+        let shared = String(repeating: "dongsheng/", count: 6)
+        let once = try CompactCoder.encode([shared])
+        let many = try CompactCoder.encode(Array(repeating: shared, count: 100))
         #expect(many.count < once.count + 100 * 2)
+        #expect(try CompactCoder.decode([String].self, from: many) == Array(repeating: shared, count: 100))
+        let long = String(repeating: "dongsheng/", count: 7)
+        let longs = try CompactCoder.encode(Array(repeating: long, count: 10))
+        #expect(longs.count > 10 * long.utf8.count)
+        #expect(try CompactCoder.decode([String].self, from: longs) == Array(repeating: long, count: 10))
     }
 
     @Test("cut, changed or extended bytes throw a decoding error; none traps")
@@ -87,7 +94,9 @@ struct CompactCoderTests {
             _ = try? CompactCoder.decode(CompactSample.self, from: changed)
         }
         // A count far beyond the bytes left.
-        #expect(throws: DecodingError.self) { try CompactCoder.decode([String].self, from: [0xff, 0xff, 0xff, 0xff, 0x0f]) }
+        #expect(throws: DecodingError.self) { try CompactCoder.decode([String].self, from: [0xC2, 0xff, 0xff, 0xff, 0xff, 0x0f]) }
+        // Another version of the form.
+        #expect(throws: DecodingError.self) { try CompactCoder.decode([String].self, from: [0x01, 0x00]) }
     }
 
     @Test("a type that opens an unkeyed container itself is refused, not written wrongly")

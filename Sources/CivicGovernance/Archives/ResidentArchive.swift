@@ -54,9 +54,15 @@ public struct SealedContact: Codable, Hashable, Sendable {
 
     private enum CodingKeys: String, CodingKey { case name, phone, address }
 
-    /// Decodes the fields from base64 strings.
+    /// Decodes the fields from base64 strings (bytes in the compact form).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        if decoder.userInfo[CompactCoder.userInfoKey] as? Bool == true {
+            self.init(
+                name: try container.decode([UInt8].self, forKey: .name), phone: try container.decode([UInt8].self, forKey: .phone),
+                address: try container.decode([UInt8].self, forKey: .address))
+            return
+        }
         func field(_ key: CodingKeys) throws -> [UInt8] {
             let text = try container.decode(String.self, forKey: key)
             guard let bytes = [UInt8](base64String: text) else {
@@ -67,10 +73,17 @@ public struct SealedContact: Codable, Hashable, Sendable {
         self.init(name: try field(.name), phone: try field(.phone), address: try field(.address))
     }
 
-    /// Encodes the fields as base64 strings (in a snapshot, a number per
-    /// byte would make the archive five times larger and slower to write).
+    /// Encodes the fields as base64 strings (in a JSON snapshot, a number
+    /// per byte would make the archive five times larger and slower to
+    /// write); in the compact form, as bytes.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        if encoder.userInfo[CompactCoder.userInfoKey] as? Bool == true {
+            try container.encode(name, forKey: .name)
+            try container.encode(phone, forKey: .phone)
+            try container.encode(address, forKey: .address)
+            return
+        }
         try container.encode(name.base64String, forKey: .name)
         try container.encode(phone.base64String, forKey: .phone)
         try container.encode(address.base64String, forKey: .address)

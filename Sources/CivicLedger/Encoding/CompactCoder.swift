@@ -8,7 +8,7 @@
 /// written in the order its `encode(to:)` writes them, without names, and
 /// read back in the order its `init(from:)` reads them (as synthesised
 /// conformances do). Integers are LEB128 varints (signed ones zigzagged),
-/// strings a varint length and UTF-8 the first time and their number after, optionals a presence byte, arrays,
+/// strings of up to 64 bytes a varint length and UTF-8 the first time and their number after (longer ones written out each time), `[UInt8]` a varint count and the bytes, optionals a presence byte, arrays,
 /// sets and dictionaries a varint count and their elements (a dictionary's
 /// key before its value, in iteration order). Keys a keyed container is
 /// asked for are not checked: a type whose `init(from:)` reads fields in
@@ -17,12 +17,27 @@
 /// truncated or malformed input throws `DecodingError.dataCorrupted`
 /// naming the offset.
 public enum CompactCoder {
+    /// Set to `true` in the `userInfo` of the compact form's encoder and
+    /// decoder, so that a type whose `Codable` form is meant for JSON
+    /// (bytes as base64 text) can write its bytes as bytes here.
+    public static let userInfoKey = CodingUserInfoKey(rawValue: "civic-ledger.compact-form")!
+
+    /// Strings longer than this many UTF-8 bytes are written out each time
+    /// and not numbered: they are almost never repeated (sealed fields as
+    /// text, free text), and the decoder need not keep them.
+    static let longestShared = 64
+
     /// The bytes of `value`.
     public static func encode(_ value: some Encodable) throws -> [UInt8] {
         let encoder = CompactEncoder()
+        encoder.bytes.append(version)
         try encoder.encodeValue(value)
         return encoder.bytes
     }
+
+    /// The first byte of the form, its version: bytes of another version
+    /// are refused, never read as this one.
+    static let version: UInt8 = 0xC2
 
     /// The value `bytes` encode; every byte must be used.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
@@ -33,6 +48,8 @@ public enum CompactCoder {
     /// at a time (the data is never held whole); every byte must be used.
     public static func decode<T: Decodable>(_ type: T.Type, from reader: SnapshotReader, chunkSize: Int = 1 << 20) throws -> T {
         let decoder = CompactDecoder(reader, chunkSize: max(1, chunkSize))
+        let first = try decoder.byte()
+        guard first == version else { throw decoder.corrupted("version \(first), not \(version): bytes of another form") }
         let value = try decoder.decodeValue(T.self)
         guard decoder.position == reader.count else {
             throw decoder.corrupted("\(reader.count - decoder.position) bytes follow the value")

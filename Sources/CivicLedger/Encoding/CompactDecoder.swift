@@ -8,7 +8,7 @@ final class CompactDecoder: Decoder {
     /// How many bytes came before the window.
     var windowStart = 0
     var codingPath: [any CodingKey] { [] }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var userInfo: [CodingUserInfoKey: Any] { [CompactCoder.userInfoKey: true] }
 
     /// How much to read at a time.
     let chunkSize: Int
@@ -81,6 +81,14 @@ final class CompactDecoder: Decoder {
         return Int(count)
     }
 
+    /// A count, then that many bytes, copied once.
+    func rawBytes() throws -> [UInt8] {
+        let length = try count()
+        try ensure(length)
+        defer { offset += length }
+        return Array(window[offset..<offset + length])
+    }
+
     /// The strings read so far, in order of first use (see
     /// ``CompactEncoder/string(_:)``).
     private var strings: [String] = []
@@ -97,7 +105,7 @@ final class CompactDecoder: Decoder {
         let string = window.withUnsafeBufferPointer { buffer in
             String(decoding: UnsafeBufferPointer(rebasing: buffer[offset..<offset + length]), as: UTF8.self)
         }
-        strings.append(string)
+        if length <= CompactCoder.longestShared { strings.append(string) }
         return string
     }
 
@@ -138,6 +146,7 @@ final class CompactDecoder: Decoder {
     /// it reads itself, then on its own `init(from:)`.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
         if T.self == String.self { return unsafeBitCast(try string(), to: T.self) }
+        if T.self == [UInt8].self { return unsafeBitCast(try rawBytes(), to: T.self) }
         if T.self == UInt64.self { return unsafeBitCast(try varint(), to: T.self) }
         if T.self == Int64.self { return unsafeBitCast(try signed(), to: T.self) }
         if T.self == Int.self { return unsafeBitCast(try integer(Int.self), to: T.self) }

@@ -2,7 +2,7 @@
 final class CompactEncoder: Encoder {
     var bytes: [UInt8] = []
     var codingPath: [any CodingKey] { [] }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var userInfo: [CodingUserInfoKey: Any] { [CompactCoder.userInfoKey: true] }
 
     init() { bytes.reserveCapacity(1 << 16) }
 
@@ -39,7 +39,7 @@ final class CompactEncoder: Encoder {
             varint(number + 1)
             return
         }
-        strings[value] = UInt64(strings.count)
+        if value.utf8.count <= CompactCoder.longestShared { strings[value] = UInt64(strings.count) }
         bytes.append(0)
         var value = value
         value.withUTF8 { utf8 in
@@ -51,6 +51,12 @@ final class CompactEncoder: Encoder {
     /// Dispatches on the static type, never on the value: a cast of an
     /// optional to `UInt64` would unwrap it and lose its presence byte.
     func encodeValue<T: Encodable>(_ value: T) throws {
+        if T.self == [UInt8].self {
+            let raw = unsafeBitCast(value, to: [UInt8].self)
+            varint(UInt64(raw.count))
+            bytes.append(contentsOf: raw)
+            return
+        }
         if let special = T.self as? any CompactEncodable.Type {
             try special.compactEncode(value, to: self)
             return
