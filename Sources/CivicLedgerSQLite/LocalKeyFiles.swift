@@ -7,7 +7,7 @@ import Foundation
     import Darwin
 #endif
 
-/// Secret key files on this machine (``SecretKeyFile`` is their format):
+/// Secret key files on this machine (`SecretKeyFile` is their format):
 /// read only when no one but the owner can read them, as ssh does.
 public enum LocalKeyFiles {
     /// The key in the secret key file at `path`.

@@ -5,7 +5,7 @@ import CivicLedger
 /// tools can read them.
 ///
 /// Our states map onto Open311's two: a case someone still owes work on
-/// (``CaseState/isOpen``) is `open`; rejected, closed, rated and shelved
+/// (`CaseState.isOpen`) is `open`; rejected, closed, rated and shelved
 /// cases are `closed`. The detail — the state, the urgency, reminders,
 /// reopenings, the rating, whether it was resolved on time — goes in
 /// `status_notes`. The reporter is never named; the address is the case's

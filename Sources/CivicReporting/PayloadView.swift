@@ -2,7 +2,7 @@ import CivicGovernance
 import CivicLedger
 
 /// Governance payloads as exports and `log --json` show them: their JSON
-/// form (``GovernancePayloadForms``), the same JSON `civic-ledger append`
+/// form (`GovernancePayloadForms`), the same JSON `civic-ledger append`
 /// reads. A sealed personal field shows as `{"sealed": BASE64}`: the
 /// ciphertext the entry bytes carry anyway, never anything opened.
 public enum GovernancePayloadView {

@@ -56,9 +56,10 @@ extension GovernancePayload {
     /// (lengths, UTF-8, sealed fields), so both forms accept the same
     /// values.
     ///
-    /// - Parameter path: how errors name the object, such as
-    ///   `event 3: payload`.
-    /// - Throws: ``LedgerError`` `.invalidField` naming the member, its
+    /// - Parameters:
+    ///   - node: the JSON object, as parsed.
+    ///   - path: how errors name the object, such as `event 3: payload`.
+    /// - Throws: `LedgerError` `.invalidField` naming the member, its
     ///   line and column: `event 3: payload.percent (line 4, column 17):
     ///   must be a whole number from 0 to 255`; an unknown or missing
     ///   member; a member `null`.

@@ -142,7 +142,7 @@ public struct GovernanceState: LedgerDomain, Codable, Equatable {
         return findings
     }
 
-    /// The state in the compact binary form (``CompactCoder``): what the
+    /// The state in the compact binary form (`CompactCoder`): what the
     /// ledger seals in its state snapshot, so that a governance ledger
     /// opens without replaying its log.
     public func snapshotData() throws -> [UInt8] { try CompactCoder.encode(self) }

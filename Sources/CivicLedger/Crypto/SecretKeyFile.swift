@@ -35,7 +35,9 @@ public enum SecretKeyFile {
 
     /// The key a secret key file holds, read strictly (docs/format.md §1.1).
     ///
-    /// - Parameter source: how errors name the file.
+    /// - Parameters:
+    ///   - bytes: the file's contents.
+    ///   - source: how errors name the file.
     /// - Throws: ``LedgerError`` `.invalidField` saying what is wrong: not
     ///   the format, a seed that is not base64 of 32 bytes, a public key
     ///   that does not match the seed.

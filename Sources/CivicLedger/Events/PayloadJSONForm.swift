@@ -10,8 +10,10 @@ public protocol PayloadJSONForm: Sendable {
     /// `nil` when the kind is not this domain's (the JSON itself, canonical,
     /// is then the payload).
     ///
-    /// - Parameter path: how errors name the member, such as
-    ///   `event 3: payload`.
+    /// - Parameters:
+    ///   - kind: the event's kind.
+    ///   - json: the `payload` member.
+    ///   - path: how errors name the member, such as `event 3: payload`.
     /// - Throws: ``LedgerError`` `.invalidField` naming the member, its line
     ///   and column, and what is wrong.
     func payload(kind: String, json: StrictJSON.Node, path: String) throws(LedgerError) -> [UInt8]?

@@ -17,7 +17,9 @@ public enum SignedEventJSON {
     /// The signed event a wire object holds; the signature is not checked
     /// here (the ledger checks it at append).
     ///
-    /// - Parameter location: how errors name the object, such as `event 2`.
+    /// - Parameters:
+    ///   - node: the wire object, as parsed.
+    ///   - location: how errors name the object, such as `event 2`.
     /// - Throws: ``LedgerError`` `.invalidField` naming the member (not an
     ///   object, an unknown or missing member, base64 that is not
     ///   canonical, a signature that is not 64 bytes); `.malformed` for a

@@ -5,12 +5,16 @@ extension Ledger {
     /// empty: what a service calls on every start.
     ///
     /// - Parameters:
+    ///   - store: the store, empty or holding the ledger.
     ///   - origin: the origin the ledger must have; an existing ledger with
     ///     another origin is refused.
     ///   - authority: the authority key, which signs the genesis entry; used
     ///     only when the ledger is created.
-    ///   - others: as ``create(store:origin:authority:logSigner:permissions:domain:clock:configuration:)``
-    ///     and ``open(store:logSigner:domain:clock:configuration:)``.
+    ///   - logSigner: the log key.
+    ///   - permissions: the first permission table, for a new ledger.
+    ///   - domain: the domain to enforce, as ``open(store:logSigner:domain:clock:configuration:)`` takes it.
+    ///   - clock: the source of recorded times.
+    ///   - configuration: checkpoint cadence, batch limits, snapshots, logging, metrics.
     /// - Throws: ``LedgerError`` `.wrongOrigin` when the store holds a
     ///   ledger of another origin; what `create` and `open` throw.
     public static func openOrCreate(
