@@ -103,6 +103,9 @@ struct LedgerServiceTests {
         let opened = try await Ledger.openOrCreate(
             store: store, origin: LedgerFixture.origin, authority: authority, logSigner: log, permissions: LedgerFixture.permissions)
         #expect(await opened.root == (await created.root))
+        // A root prints as checkpoints write it.
+        let checkpoint = try await opened.checkpoint()
+        #expect("\(await opened.root)" == checkpoint.note.text.split(separator: "\n")[2])
         await #expect(throws: LedgerError.self) {
             try await Ledger.openOrCreate(store: store, origin: "ledger.test/elsewhere", authority: authority, logSigner: log, permissions: LedgerFixture.permissions)
         }

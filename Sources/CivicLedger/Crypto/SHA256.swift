@@ -26,7 +26,9 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
     public var base64: String { bytes.base64String }
     /// Lower-case hexadecimal.
     public var hex: String { bytes.hexString }
-    public var description: String { hex }
+    /// Standard base64, as checkpoints, proofs and receipts show hashes
+    /// (so `print(ledger.root)` shows what a checkpoint of it says).
+    public var description: String { base64 }
 }
 
 /// SHA-256 through libsodium's `crypto_hash_sha256`.
