@@ -49,7 +49,9 @@ def main(binary, out):
                 add("entry", raw)
                 add("event-body", raw)
         elif record.get("type") == "snapshot":
-            for index in range(8):
+            # The fuzz target picks one of the 8 projections or the
+            # governance state (index 8, the compact form) by the first byte.
+            for index in range(9):
                 add("snapshot", bytes([index]) + base64.b64decode(record["data"])[:2000])
         elif record.get("type") == "head":
             add("frontier", base64.b64decode(record["state"])[9:])
