@@ -145,4 +145,27 @@ struct StateSnapshotTests {
         #expect(!reads.contains(0), "read positions \(reads), snapshot at \(size)")
         #expect(try await GovernanceLedger.state(of: reopened) == (try await Self.replayed(store)))
     }
+
+    @Test("a live projection of the governance state saves its compact snapshot when it stops and resumes from it")
+    func liveGovernanceState() async throws {
+        let (fixture, _) = try await Self.ledgerWithSnapshot()
+        let size = await fixture.ledger.size
+        let live = LiveProjection<GovernanceState>(store: fixture.store)
+        let follower = Task { try await live.follow() }
+        try await live.reach(size - 1)
+        follower.cancel()
+        try await follower.value
+        let saved = try #require(try await fixture.store.snapshot(named: GovernanceState.name))
+        #expect(saved.position == size)
+        #expect(saved.data.first == 0xC2, "the compact form, not JSON")
+        let resumed = LiveProjection<GovernanceState>(
+            store: InterceptingStore(base: fixture.store) { position, _ in
+                if position < size { throw LedgerError(.storeFailure, "read before the snapshot") }
+            })
+        let again = Task { try await resumed.follow() }
+        defer { again.cancel() }
+        try await fixture.caseThrough("later", until: .reported)
+        let state = try await resumed.value(atLeast: size)
+        #expect(state == (try await Self.replayed(fixture.store)))
+    }
 }

@@ -72,9 +72,11 @@ public actor Ledger {
     /// domain (see ``LedgerDomain``).
     ///
     /// The value shares storage with the ledger's copy until the next
-    /// commit, which then copies it whole: read it, use it and let it go
-    /// (or keep a copy of your own up to date by folding what you append,
-    /// as the simulator does).
+    /// commit, which then copies it whole: read it, use it and let it go.
+    /// For reads that last, or that should see other writers' appends, use
+    /// the read side: a ``LiveProjection`` of the domain's state (or of
+    /// the projection needed), which follows the log and lends its value
+    /// without copying.
     public var domain: (any LedgerDomain)? { domainCommitted }
 
     private init(
