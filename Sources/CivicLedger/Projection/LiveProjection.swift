@@ -204,9 +204,14 @@ public final class LiveProjection<P: Projection>: Sendable {
         var runner = ProjectionRunner<P>(store: store, logger: logger)
         runner.savesSnapshots = options.savesSnapshots
         if options.resumesFromSnapshot, nextPosition == 0 {
-            let resumed = try await runner.resume()
-            state.withLock { state in
-                if state.projection.nextPosition == 0 { state.projection = resumed }
+            do {
+                let resumed = try await runner.resume()
+                state.withLock { state in
+                    if state.projection.nextPosition == 0 { state.projection = resumed }
+                }
+            } catch let error as LedgerError where error.code == .storeFailure {
+                // Slower, never wrong: the log is folded from the start.
+                logger.warning("snapshot not read; folding the log", metadata: ["projection": "\(P.name)", "error": "\(error)"])
             }
         }
         var saved = (position: nextPosition, at: ContinuousClock.now)
