@@ -53,8 +53,10 @@ public enum GovernanceLedger {
         return ledger
     }
 
-    /// Opens a governance ledger: replays the log into a fresh
-    /// ``GovernanceState``.
+    /// Opens a governance ledger with its ``GovernanceState``: from the
+    /// sealed state snapshot and the entries after it when there is one that
+    /// checks (docs/format.md §8.1; a million entries in under a second),
+    /// otherwise by replaying the log.
     public static func open(
         store: any EventStore, logSigner: (any Signer)? = nil, clock: any LedgerClock = SystemClock(),
         configuration: LedgerConfiguration = LedgerConfiguration()
