@@ -64,7 +64,12 @@ demo: deps
 
 test: deps test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@# A throwaway PostgreSQL cluster in a temporary folder for the
+	@# PostgreSQL store's tests (tools/pg_cluster.py), stopped and removed after.
+	@set -e; pg=$$(mktemp -d /tmp/civic-ledger-pg-XXXXXX); \
+	  url=$$(python3 tools/pg_cluster.py start $$pg); \
+	  status=0; CIVIC_LEDGER_TEST_POSTGRES_URL="$$url" $(SWIFT) test --skip-build || status=$$?; \
+	  python3 tools/pg_cluster.py stop $$pg; rm -rf $$pg; exit $$status
 	$(MAKE) --no-print-directory check-export
 	$(MAKE) --no-print-directory check-report
 	$(MAKE) --no-print-directory crash-test-short
@@ -91,7 +96,7 @@ serve: deps
 	$(SERVER_DIR)/.build/release/CivicServer --db $(DEMO_DB) --port $(SERVE_PORT)
 
 # What only the tests need: a real headless Chromium for the HTML report.
-TEST_APT_PACKAGES := chromium fonts-noto-cjk
+TEST_APT_PACKAGES := chromium fonts-noto-cjk postgresql
 test-deps:
 	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
 
@@ -227,7 +232,7 @@ $(BENCH_LEDGERS)/$(BENCH_LEDGER):
 	  --residents 42000 --days 730 --start 2023-01-01 > $(BENCH_LEDGERS).partial/demo.txt
 	rm -rf $(BENCH_LEDGERS) && mv $(BENCH_LEDGERS).partial $(BENCH_LEDGERS)
 
-DOC_MODULES := CivicLedger CivicGovernance CivicReporting CivicSimulator CivicLedgerSQLite CivicLedgerTesting
+DOC_MODULES := CivicLedger CivicGovernance CivicReporting CivicSimulator CivicLedgerSQLite CivicLedgerPostgres CivicLedgerTesting
 docs: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) package dump-symbol-graph --minimum-access-level public >/dev/null

@@ -14,11 +14,20 @@ let package = Package(
         .library(name: "CivicReporting", targets: ["CivicReporting"]),
         .library(name: "CivicSimulator", targets: ["CivicSimulator"]),
         .library(name: "CivicLedgerSQLite", targets: ["CivicLedgerSQLite"]),
+        .library(name: "CivicLedgerPostgres", targets: ["CivicLedgerPostgres"]),
         .library(name: "CivicLedgerTesting", targets: ["CivicLedgerTesting"]),
         .executable(name: "civic-ledger", targets: ["civic-ledger"]),
     ],
+    // PostgreSQL (CivicLedgerPostgres, on postgres-nio and so SwiftNIO) is a
+    // trait, on by default: a package that depends on this one with
+    // `traits: []` uses SQLite alone and never resolves or builds SwiftNIO.
+    traits: [
+        .trait(name: "PostgreSQL", description: "The PostgreSQL store, CivicLedgerPostgres (postgres-nio, SwiftNIO)."),
+        .default(enabledTraits: ["PostgreSQL"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -58,6 +67,13 @@ let package = Package(
                 "CivicLedger",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "CivicLedgerPostgres",
+            dependencies: [
+                "CivicLedger",
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
             ]
         ),
         .target(
@@ -113,6 +129,10 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
+        ),
+        .testTarget(
+            name: "CivicLedgerPostgresTests",
+            dependencies: ["CivicLedger", "CivicLedgerPostgres", "CivicLedgerTesting"]
         ),
         .testTarget(
             name: "CivicLedgerCLITests",

@@ -9,7 +9,8 @@ let package = Package(
     name: "CivicLedgerBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(name: "CivicLedger", path: ".."),
+        // SQLite only: the PostgreSQL trait (SwiftNIO) is not built here.
+        .package(name: "CivicLedger", path: "..", traits: []),
         .package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],

@@ -11,7 +11,8 @@ let package = Package(
     name: "CivicLedgerFuzz",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(name: "CivicLedger", path: "..")
+        // SQLite only: the PostgreSQL trait (SwiftNIO) is not built here.
+        .package(name: "CivicLedger", path: "..", traits: [])
     ],
     targets: [
         .executableTarget(

@@ -11,7 +11,8 @@ let package = Package(
     name: "CivicServer",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(name: "CivicLedger", path: "../.."),
+        // SQLite only, for now: the PostgreSQL trait is not built here.
+        .package(name: "CivicLedger", path: "../..", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
