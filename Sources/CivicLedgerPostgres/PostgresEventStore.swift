@@ -148,23 +148,23 @@ public final class PostgresEventStore: EventStore {
                     }
                     var query = PostgresQuery(
                         unsafeSQL: "INSERT INTO \(entryTable) (position, stream, stream_version, place, idempotency, bytes) VALUES ($1, $2, $3, $4, $5, $6)")
-                    try query.binds.append(Int64(entry.position), context: .default)
-                    try query.binds.append(entry.stream, context: .default)
-                    try query.binds.append(Int64(entry.streamVersion), context: .default)
-                    try query.binds.append(entry.content.place.path, context: .default)
-                    try query.binds.append(ByteBuffer(bytes: entry.idempotencyReference.digest), context: .default)
-                    try query.binds.append(ByteBuffer(bytes: entry.bytes), context: .default)
+                    query.binds.append(Int64(entry.position), context: .default)
+                    query.binds.append(entry.stream, context: .default)
+                    query.binds.append(Int64(entry.streamVersion), context: .default)
+                    query.binds.append(entry.content.place.path, context: .default)
+                    query.binds.append(ByteBuffer(bytes: entry.idempotencyReference.digest), context: .default)
+                    query.binds.append(ByteBuffer(bytes: entry.bytes), context: .default)
                     try await connection.query(query, logger: logger)
                 }
                 var head = PostgresQuery(
                     unsafeSQL: "INSERT INTO \(headTable) (id, size, state) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET size = excluded.size, state = excluded.state")
-                try head.binds.append(Int64(commit.head.size), context: .default)
-                try head.binds.append(ByteBuffer(bytes: commit.head.state), context: .default)
+                head.binds.append(Int64(commit.head.size), context: .default)
+                head.binds.append(ByteBuffer(bytes: commit.head.state), context: .default)
                 try await connection.query(head, logger: logger)
                 if let checkpoint = commit.checkpoint {
                     var insert = PostgresQuery(unsafeSQL: "INSERT INTO \(checkpointTable) (size, note) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                    try insert.binds.append(Int64(checkpoint.size), context: .default)
-                    try insert.binds.append(checkpoint.note, context: .default)
+                    insert.binds.append(Int64(checkpoint.size), context: .default)
+                    insert.binds.append(checkpoint.note, context: .default)
                     try await connection.query(insert, logger: logger)
                 }
             }
@@ -189,8 +189,8 @@ public final class PostgresEventStore: EventStore {
     public func entries(from position: UInt64, limit: Int) async throws -> [StoredEntry] {
         guard limit > 0 else { return [] }
         var query = PostgresQuery(unsafeSQL: "SELECT position, bytes FROM \(table("entry")) WHERE position >= $1 ORDER BY position LIMIT $2")
-        try query.binds.append(Int64(clamping: position), context: .default)
-        try query.binds.append(Int64(limit), context: .default)
+        query.binds.append(Int64(clamping: position), context: .default)
+        query.binds.append(Int64(limit), context: .default)
         return try await storedEntries(query, "reading entries")
     }
 
@@ -198,9 +198,9 @@ public final class PostgresEventStore: EventStore {
         guard limit > 0 else { return [] }
         var query = PostgresQuery(
             unsafeSQL: "SELECT position, bytes FROM \(table("entry")) WHERE stream = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3")
-        try query.binds.append(stream, context: .default)
-        try query.binds.append(Int64(clamping: fromVersion), context: .default)
-        try query.binds.append(Int64(limit), context: .default)
+        query.binds.append(stream, context: .default)
+        query.binds.append(Int64(clamping: fromVersion), context: .default)
+        query.binds.append(Int64(limit), context: .default)
         return try await storedEntries(query, "reading stream \(stream)")
     }
 
@@ -208,7 +208,7 @@ public final class PostgresEventStore: EventStore {
         guard !streams.isEmpty else { return [:] }
         var query = PostgresQuery(
             unsafeSQL: "SELECT stream, MAX(stream_version), MIN(place) FROM \(table("entry")) WHERE stream = ANY($1) GROUP BY stream")
-        try query.binds.append(streams, context: .default)
+        query.binds.append(streams, context: .default)
         do {
             var heads: [String: StreamHead] = [:]
             for try await (stream, version, place) in try await client.query(query, logger: logger).decode((String, Int64, String).self) {
@@ -225,7 +225,7 @@ public final class PostgresEventStore: EventStore {
         var byDigest: [[UInt8]: IdempotencyReference] = [:]
         for reference in references { byDigest[reference.digest] = reference }
         var query = PostgresQuery(unsafeSQL: "SELECT idempotency, position FROM \(table("entry")) WHERE idempotency = ANY($1)")
-        try query.binds.append(byDigest.keys.map { ByteBuffer(bytes: $0) }, context: .default)
+        query.binds.append(byDigest.keys.map { ByteBuffer(bytes: $0) }, context: .default)
         do {
             var found: [IdempotencyReference: UInt64] = [:]
             for try await (digest, position) in try await client.query(query, logger: logger).decode((ByteBuffer, Int64).self) {
@@ -239,8 +239,8 @@ public final class PostgresEventStore: EventStore {
 
     public func saveCheckpoint(_ checkpoint: StoredCheckpoint) async throws {
         var query = PostgresQuery(unsafeSQL: "INSERT INTO \(table("checkpoint")) (size, note) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        try query.binds.append(Int64(clamping: checkpoint.size), context: .default)
-        try query.binds.append(checkpoint.note, context: .default)
+        query.binds.append(Int64(clamping: checkpoint.size), context: .default)
+        query.binds.append(checkpoint.note, context: .default)
         do { try await client.query(query, logger: logger) } catch { throw Self.failure(error, "saving a checkpoint") }
     }
 
@@ -259,8 +259,8 @@ public final class PostgresEventStore: EventStore {
     public func checkpoints(fromSize: UInt64, limit: Int) async throws -> [StoredCheckpoint] {
         guard limit > 0 else { return [] }
         var query = PostgresQuery(unsafeSQL: "SELECT size, note FROM \(table("checkpoint")) WHERE size >= $1 ORDER BY size LIMIT $2")
-        try query.binds.append(Int64(clamping: fromSize), context: .default)
-        try query.binds.append(Int64(limit), context: .default)
+        query.binds.append(Int64(clamping: fromSize), context: .default)
+        query.binds.append(Int64(limit), context: .default)
         return try await storedCheckpoints(query)
     }
 
@@ -271,16 +271,16 @@ public final class PostgresEventStore: EventStore {
     public func saveSnapshot(_ snapshot: ProjectionSnapshot) async throws {
         var query = PostgresQuery(
             unsafeSQL: "INSERT INTO \(table("snapshot")) (name, position, digest, data) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET position = excluded.position, digest = excluded.digest, data = excluded.data")
-        try query.binds.append(snapshot.name, context: .default)
-        try query.binds.append(Int64(clamping: snapshot.position), context: .default)
-        try query.binds.append(ByteBuffer(bytes: snapshot.digest.bytes), context: .default)
-        try query.binds.append(ByteBuffer(bytes: snapshot.data), context: .default)
+        query.binds.append(snapshot.name, context: .default)
+        query.binds.append(Int64(clamping: snapshot.position), context: .default)
+        query.binds.append(ByteBuffer(bytes: snapshot.digest.bytes), context: .default)
+        query.binds.append(ByteBuffer(bytes: snapshot.data), context: .default)
         do { try await client.query(query, logger: logger) } catch { throw Self.failure(error, "saving snapshot \(snapshot.name)") }
     }
 
     public func snapshot(named name: String) async throws -> ProjectionSnapshot? {
         var query = PostgresQuery(unsafeSQL: "SELECT position, digest, data FROM \(table("snapshot")) WHERE name = $1")
-        try query.binds.append(name, context: .default)
+        query.binds.append(name, context: .default)
         do {
             for try await (position, digest, data) in try await client.query(query, logger: logger).decode((Int64, ByteBuffer, ByteBuffer).self) {
                 guard let parsed = Digest(Self.bytes(digest)) else {
@@ -298,8 +298,8 @@ public final class PostgresEventStore: EventStore {
         guard limit > 0 else { return [] }
         var query = PostgresQuery(
             unsafeSQL: "SELECT position, stream, stream_version, place, idempotency FROM \(table("entry")) WHERE position >= $1 ORDER BY position LIMIT $2")
-        try query.binds.append(Int64(clamping: position), context: .default)
-        try query.binds.append(Int64(limit), context: .default)
+        query.binds.append(Int64(clamping: position), context: .default)
+        query.binds.append(Int64(limit), context: .default)
         do {
             var rows: [StoredIndexRow] = []
             for try await (position, stream, version, place, digest) in try await client.query(query, logger: logger).decode(
@@ -325,9 +325,9 @@ public final class PostgresEventStore: EventStore {
                 for row in rows {
                     var query = PostgresQuery(
                         unsafeSQL: "UPDATE \(entryTable) SET stream_version = $1, idempotency = $2 WHERE position = $3 RETURNING position")
-                    try query.binds.append(-1 - Int64(clamping: row.position), context: .default)
-                    try query.binds.append(ByteBuffer(bytes: Array("repair-\(row.position)".utf8)), context: .default)
-                    try query.binds.append(Int64(clamping: row.position), context: .default)
+                    query.binds.append(-1 - Int64(clamping: row.position), context: .default)
+                    query.binds.append(ByteBuffer(bytes: Array("repair-\(row.position)".utf8)), context: .default)
+                    query.binds.append(Int64(clamping: row.position), context: .default)
                     var changed = 0
                     for try await _ in try await connection.query(query, logger: logger).decode(Int64.self) { changed += 1 }
                     guard changed == 1 else {
@@ -337,11 +337,11 @@ public final class PostgresEventStore: EventStore {
                 for row in rows {
                     var query = PostgresQuery(
                         unsafeSQL: "UPDATE \(entryTable) SET stream = $1, stream_version = $2, place = $3, idempotency = $4 WHERE position = $5")
-                    try query.binds.append(row.stream, context: .default)
-                    try query.binds.append(Int64(clamping: row.streamVersion), context: .default)
-                    try query.binds.append(row.place, context: .default)
-                    try query.binds.append(ByteBuffer(bytes: row.idempotency), context: .default)
-                    try query.binds.append(Int64(clamping: row.position), context: .default)
+                    query.binds.append(row.stream, context: .default)
+                    query.binds.append(Int64(clamping: row.streamVersion), context: .default)
+                    query.binds.append(row.place, context: .default)
+                    query.binds.append(ByteBuffer(bytes: row.idempotency), context: .default)
+                    query.binds.append(Int64(clamping: row.position), context: .default)
                     try await connection.query(query, logger: logger)
                 }
             }
@@ -353,8 +353,8 @@ public final class PostgresEventStore: EventStore {
     public func repairHead(_ head: StoreHead) async throws {
         var query = PostgresQuery(
             unsafeSQL: "INSERT INTO \(table("head")) (id, size, state) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET size = excluded.size, state = excluded.state")
-        try query.binds.append(Int64(clamping: head.size), context: .default)
-        try query.binds.append(ByteBuffer(bytes: head.state), context: .default)
+        query.binds.append(Int64(clamping: head.size), context: .default)
+        query.binds.append(ByteBuffer(bytes: head.state), context: .default)
         do { try await client.query(query, logger: logger) } catch { throw Self.failure(error, "repairing the head") }
     }
 }
