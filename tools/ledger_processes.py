@@ -12,6 +12,12 @@ import subprocess
 import tempfile
 
 
+def percentile(values, fraction):
+    """The value at `fraction` (0 to 1) of the sorted values; 0 for none."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
 class Ledger:
     def __init__(self, binary, folder=None):
         self.binary = os.path.abspath(binary)

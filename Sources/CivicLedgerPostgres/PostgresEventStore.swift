@@ -148,9 +148,9 @@ public final class PostgresEventStore: EventStore {
                     }
                     var query = PostgresQuery(
                         unsafeSQL: "INSERT INTO \(entryTable) (position, stream, stream_version, place, idempotency, bytes) VALUES ($1, $2, $3, $4, $5, $6)")
-                    query.binds.append(Int64(entry.position), context: .default)
+                    query.binds.append(Int64(clamping: entry.position), context: .default)
                     query.binds.append(entry.stream, context: .default)
-                    query.binds.append(Int64(entry.streamVersion), context: .default)
+                    query.binds.append(Int64(clamping: entry.streamVersion), context: .default)
                     query.binds.append(entry.content.place.path, context: .default)
                     query.binds.append(ByteBuffer(bytes: entry.idempotencyReference.digest), context: .default)
                     query.binds.append(ByteBuffer(bytes: entry.bytes), context: .default)
@@ -158,12 +158,12 @@ public final class PostgresEventStore: EventStore {
                 }
                 var head = PostgresQuery(
                     unsafeSQL: "INSERT INTO \(headTable) (id, size, state) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET size = excluded.size, state = excluded.state")
-                head.binds.append(Int64(commit.head.size), context: .default)
+                head.binds.append(Int64(clamping: commit.head.size), context: .default)
                 head.binds.append(ByteBuffer(bytes: commit.head.state), context: .default)
                 try await connection.query(head, logger: logger)
                 if let checkpoint = commit.checkpoint {
                     var insert = PostgresQuery(unsafeSQL: "INSERT INTO \(checkpointTable) (size, note) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                    insert.binds.append(Int64(checkpoint.size), context: .default)
+                    insert.binds.append(Int64(clamping: checkpoint.size), context: .default)
                     insert.binds.append(checkpoint.note, context: .default)
                     try await connection.query(insert, logger: logger)
                 }
@@ -190,7 +190,7 @@ public final class PostgresEventStore: EventStore {
         guard limit > 0 else { return [] }
         var query = PostgresQuery(unsafeSQL: "SELECT position, bytes FROM \(table("entry")) WHERE position >= $1 ORDER BY position LIMIT $2")
         query.binds.append(Int64(clamping: position), context: .default)
-        query.binds.append(Int64(limit), context: .default)
+        query.binds.append(Int64(clamping: limit), context: .default)
         return try await storedEntries(query, "reading entries")
     }
 
@@ -200,7 +200,7 @@ public final class PostgresEventStore: EventStore {
             unsafeSQL: "SELECT position, bytes FROM \(table("entry")) WHERE stream = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3")
         query.binds.append(stream, context: .default)
         query.binds.append(Int64(clamping: fromVersion), context: .default)
-        query.binds.append(Int64(limit), context: .default)
+        query.binds.append(Int64(clamping: limit), context: .default)
         return try await storedEntries(query, "reading stream \(stream)")
     }
 
@@ -260,7 +260,7 @@ public final class PostgresEventStore: EventStore {
         guard limit > 0 else { return [] }
         var query = PostgresQuery(unsafeSQL: "SELECT size, note FROM \(table("checkpoint")) WHERE size >= $1 ORDER BY size LIMIT $2")
         query.binds.append(Int64(clamping: fromSize), context: .default)
-        query.binds.append(Int64(limit), context: .default)
+        query.binds.append(Int64(clamping: limit), context: .default)
         return try await storedCheckpoints(query)
     }
 
@@ -299,7 +299,7 @@ public final class PostgresEventStore: EventStore {
         var query = PostgresQuery(
             unsafeSQL: "SELECT position, stream, stream_version, place, idempotency FROM \(table("entry")) WHERE position >= $1 ORDER BY position LIMIT $2")
         query.binds.append(Int64(clamping: position), context: .default)
-        query.binds.append(Int64(limit), context: .default)
+        query.binds.append(Int64(clamping: limit), context: .default)
         do {
             var rows: [StoredIndexRow] = []
             for try await (position, stream, version, place, digest) in try await client.query(query, logger: logger).decode(

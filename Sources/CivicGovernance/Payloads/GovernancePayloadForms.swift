@@ -12,6 +12,12 @@ public struct GovernancePayloadForms: PayloadJSONForm {
     /// The form.
     public init() {}
 
+    /// The payload forms of a ledger that enforces `domain`: these for the
+    /// governance domain, plain JSON for none.
+    public static func forms(of domain: (any LedgerDomain)?) -> any PayloadJSONForm {
+        domain is GovernanceState ? GovernancePayloadForms() : JSONPayloads()
+    }
+
     /// The payload type of each governance kind whose payload is binary.
     public static func payloadType(of kind: String) -> (any GovernancePayload.Type)? {
         switch kind {

@@ -1,13 +1,14 @@
 /// A compact binary form for `Codable` values, for state that is written
 /// and read back by the same code: the ledger's sealed domain snapshots
-/// (docs/format.md §5.1). About a fifth of the JSON's size and ten times
+/// (docs/format.md §8.1). About a third of the JSON's size and several times
 /// faster to read, which is what lets a ledger with a million entries
 /// open in under a second.
 ///
 /// The form is positional, not self-describing: a struct's fields are
 /// written in the order its `encode(to:)` writes them, without names, and
 /// read back in the order its `init(from:)` reads them (as synthesised
-/// conformances do). Integers are LEB128 varints (signed ones zigzagged),
+/// conformances do), after a version byte that other versions of the
+/// form are refused by. Integers are LEB128 varints (signed ones zigzagged),
 /// strings of up to 64 bytes a varint length and UTF-8 the first time and their number after (longer ones written out each time), `[UInt8]` a varint count and the bytes, optionals a presence byte, arrays,
 /// sets and dictionaries a varint count and their elements (a dictionary's
 /// key before its value, in iteration order). Keys a keyed container is

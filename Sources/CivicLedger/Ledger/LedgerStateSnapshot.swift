@@ -1,7 +1,7 @@
 /// What a ledger holds in memory, as of a position, sealed by its log key:
 /// the authority registry and the domain state. A ledger opens from it
 /// and the entries after it instead of replaying the log
-/// (docs/format.md §5.1).
+/// (docs/format.md §8.1).
 ///
 /// Stored as two snapshots: the domain state under `ledger-state/NAME`
 /// (its own `snapshotData`, read without a copy), and the seal under

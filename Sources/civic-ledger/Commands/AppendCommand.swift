@@ -40,7 +40,7 @@ struct AppendCommand: AsyncParsableCommand {
         let signer = try KeyFile.read(key)
         let objects = try Self.events(from: file)
         let opened = try await ledger.files.openLedger()
-        let forms: any PayloadJSONForm = await opened.domain is GovernanceState ? GovernancePayloadForms() : JSONPayloads()
+        let forms = GovernancePayloadForms.forms(of: await opened.domain)
         let events = try objects.map { location, object in
             let content = try EventJSON.content(object, origin: opened.origin, actorKey: signer.publicKey, location: location, forms: forms)
             return try SignedEvent(signing: content, with: signer)

@@ -28,7 +28,7 @@ struct SignCommand: AsyncParsableCommand {
         let objects = try AppendCommand.events(from: file)
         let store = try ledger.files.openStore(readOnly: true)
         let genesis = try await Ledger.genesis(of: store)
-        let forms: any PayloadJSONForm = try await GovernanceLedger.domain(of: store) is GovernanceState ? GovernancePayloadForms() : JSONPayloads()
+        let forms = GovernancePayloadForms.forms(of: try await GovernanceLedger.domain(of: store))
         for (location, object) in objects {
             let content = try EventJSON.content(object, origin: genesis.origin, actorKey: signer.publicKey, location: location, forms: forms)
             let event = try SignedEvent(signing: content, with: signer)

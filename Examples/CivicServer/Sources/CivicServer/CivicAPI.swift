@@ -128,7 +128,7 @@ struct CivicAPI: Sendable {
         var start: UInt64 = 0
         if let last = request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value {
             guard let position = UInt64(last) else { throw BadRequest("Last-Event-ID must be a log position") }
-            start = position + 1
+            start = position.clampedAdding(1)
         } else if let from = request.uri.queryParameters["from"] {
             guard let position = UInt64(from) else { throw BadRequest("from must be a log position, a whole number") }
             start = position
