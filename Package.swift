@@ -132,7 +132,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CivicLedgerPostgresTests",
-            dependencies: ["CivicLedger", "CivicLedgerPostgres", "CivicLedgerTesting"]
+            dependencies: [
+                "CivicLedger", "CivicLedgerPostgres", "CivicLedgerTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+            ]
         ),
         .testTarget(
             name: "CivicLedgerCLITests",

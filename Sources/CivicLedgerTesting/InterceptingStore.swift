@@ -51,6 +51,10 @@ public struct InterceptingStore: EventStore {
     public func repairIndex(_ rows: [StoredIndexRow]) async throws { try await base.repairIndex(rows) }
     public func repairHead(_ head: StoreHead) async throws { try await base.repairHead(head) }
     public func lockAppends() async throws -> (any AppendLock)? { try await base.lockAppends() }
+    public var signsCheckpointsUnderLock: Bool { base.signsCheckpointsUnderLock }
+    public func withCheckpointLock<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R? {
+        try await base.withCheckpointLock(body)
+    }
     public func waitForGrowth(beyond size: UInt64, timeout: Duration) async throws -> UInt64? {
         try await base.waitForGrowth(beyond: size, timeout: timeout)
     }

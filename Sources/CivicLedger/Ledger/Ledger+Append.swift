@@ -147,6 +147,7 @@ extension Ledger {
                     snapshotStateIfDue()
                 }
                 finish(batch, planned.outcomes)
+                if !planned.entries.isEmpty, store.signsCheckpointsUnderLock { await checkpointAfterCommit() }
                 return
             } catch let error as LedgerError
                 where error.code == .storeConflict && attempt <= configuration.conflictRetries && !Task.isCancelled
@@ -349,15 +350,52 @@ extension Ledger {
         }
         plan.registry = registry ?? registryState
         let size = plan.frontier.size
-        if let logSigner, !plan.entries.isEmpty,
-            size.clampedSubtracting(lastCheckpoint.size) >= configuration.checkpointInterval
-                || now.millisecondsSinceEpoch.clampedSubtracting(lastCheckpoint.time.millisecondsSinceEpoch)
-                    >= configuration.checkpointMaximumAgeMilliseconds
-        {
+        if let logSigner, !plan.entries.isEmpty, !store.signsCheckpointsUnderLock, checkpointDue(size: size, at: now) {
             let signed = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: plan.frontier.root), with: logSigner)
             plan.checkpoint = StoredCheckpoint(size: size, note: signed.serialized)
         }
         return plan
+    }
+
+    /// Whether a checkpoint of `size` is due at `now`: the configured number
+    /// of entries or the configured age past the last one.
+    private func checkpointDue(size: UInt64, at now: Timestamp) -> Bool {
+        size.clampedSubtracting(lastCheckpoint.size) >= configuration.checkpointInterval
+            || now.millisecondsSinceEpoch.clampedSubtracting(lastCheckpoint.time.millisecondsSinceEpoch)
+                >= configuration.checkpointMaximumAgeMilliseconds
+    }
+
+    /// On a store many instances share: signs a checkpoint of the size just
+    /// committed when one is due, holding the store's checkpoint lock, and
+    /// only if no instance has stored one as large since. The root is this
+    /// ledger's committed frontier, which the store's expected-size check
+    /// or a resynchronisation tied to the entries, so every instance that
+    /// signs a size signs the same root. Skipped when another instance
+    /// holds the lock (it is signing); a failure is logged and retried
+    /// after the next commit, never the appenders' error.
+    private func checkpointAfterCommit() async {
+        guard let logSigner else { return }
+        let size = frontier.size
+        let root = frontier.root
+        let signedFrontier = frontier
+        guard checkpointDue(size: size, at: max(clock.now(), lastRecordedAt)) else { return }
+        let origin = self.origin
+        let store = self.store
+        do {
+            let stored: StoredCheckpoint?? = try await store.withCheckpointLock {
+                if let latest = try await store.latestCheckpoint(), latest.size >= size { return latest }
+                let signed = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: root), with: logSigner)
+                let checkpoint = StoredCheckpoint(size: size, note: signed.serialized)
+                try await store.saveCheckpoint(checkpoint)
+                return checkpoint
+            }
+            guard case .some(.some(let checkpoint)) = stored else { return }
+            if checkpoint.size >= lastCheckpoint.size { lastCheckpoint = (checkpoint.size, clock.now()) }
+            if checkpoint.size == size, size >= checkpointFrontier?.size ?? 0 { checkpointFrontier = signedFrontier }
+            logger.debug("checkpoint", metadata: ["size": "\(checkpoint.size)"])
+        } catch {
+            logger.warning("signing a checkpoint failed; trying again after the next commit", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Catches up with entries another writer committed: folds them into

@@ -90,6 +90,22 @@ public protocol EventStore: Sendable {
     /// only saves wasted work.
     func lockAppends() async throws -> (any AppendLock)?
 
+    /// Whether the ledgers that append to this store sign checkpoints
+    /// after their commits, under ``withCheckpointLock(_:)``, rather than
+    /// within them. `true` for stores that many instances on many machines
+    /// share (a server database): a checkpoint is then signed only of a size
+    /// the signer has committed or checked, by one instance at a time, so
+    /// no two instances ever sign different roots for one size. Default
+    /// `false`: the checkpoint rides in the commit, whose expected size
+    /// decides which writer's root is stored.
+    var signsCheckpointsUnderLock: Bool { get }
+
+    /// Runs `body` holding the store's checkpoint lock, which one ledger
+    /// at a time holds among all that share the store, and returns what it
+    /// returns; `nil`, without running `body`, when another ledger holds
+    /// the lock (it is signing). The default runs `body` at once.
+    func withCheckpointLock<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R?
+
     /// Returns once the log holds more than `size` entries, with the size
     /// then seen; `nil` when `timeout` passes first or the calling task is
     /// cancelled.
@@ -121,6 +137,14 @@ public protocol AppendLock: Sendable {
 extension EventStore {
     /// No lock: for stores only one process and instance writes.
     public func lockAppends() async throws -> (any AppendLock)? { nil }
+
+    /// Checkpoints ride in commits.
+    public var signsCheckpointsUnderLock: Bool { false }
+
+    /// No lock: runs `body`.
+    public func withCheckpointLock<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R? {
+        try await body()
+    }
 
     /// Reads the snapshot whole, then lends it to `body`.
     public func readSnapshot<R: Sendable>(named name: String, _ body: @escaping @Sendable (SnapshotReader) throws -> R) async throws -> R? {
