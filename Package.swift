@@ -88,6 +88,7 @@ let package = Package(
                 "CivicReporting",
                 "CivicSimulator",
                 "CivicLedgerSQLite",
+                "CivicLedgerPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -44,15 +44,22 @@ public final class PostgresEventStore: EventStore {
     ///
     /// - Parameters:
     ///   - schema: the ledger's schema, instead of the URL's `ledger=`.
+    ///   - create: create the ledger's tables when missing; with `false`, a
+    ///     ledger that does not exist is an error and nothing is created.
     /// - Throws: `LedgerError` `.invalidField` for a URL or schema it cannot
-    ///   use; `.storeFailure` when the server cannot be reached.
-    public convenience init(url: String, schema: String? = nil, logger: Logger = Logger(label: "civic-ledger.postgres")) async throws {
-        try await self.init(location: try PostgresLocation(url: url), schema: schema, logger: logger)
+    ///   use; `.notInitialised` when `create` is `false` and there is no
+    ///   such ledger; `.storeFailure` when the server cannot be reached.
+    public convenience init(
+        url: String, schema: String? = nil, create: Bool = true, logger: Logger = Logger(label: "civic-ledger.postgres")
+    ) async throws {
+        try await self.init(location: try PostgresLocation(url: url), schema: schema, create: create, logger: logger)
     }
 
-    /// Connects to the ledger at `location` and creates its tables when
-    /// missing.
-    public init(location: PostgresLocation, schema: String? = nil, logger: Logger = Logger(label: "civic-ledger.postgres")) async throws {
+    /// Connects to the ledger at `location` and, with `create`, creates its
+    /// tables when missing.
+    public init(
+        location: PostgresLocation, schema: String? = nil, create: Bool = true, logger: Logger = Logger(label: "civic-ledger.postgres")
+    ) async throws {
         let schema = schema ?? location.ledger
         try PostgresLocation.validate(ledger: schema)
         self.schema = schema
@@ -60,7 +67,13 @@ public final class PostgresEventStore: EventStore {
         self.logger = logger
         let client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
         self.client = client
-        runner = Task { await client.run() }
+        // Leases wait until the pool runs (run() marks it at once).
+        let (started, start) = AsyncStream<Void>.makeStream()
+        runner = Task {
+            start.finish()
+            await client.run()
+        }
+        for await _ in started {}
         appendLockKey = Self.lockKey("append", schema)
         checkpointLockKey = Self.lockKey("checkpoint", schema)
         let table = "\"\(schema)\".head"
@@ -68,7 +81,24 @@ public final class PostgresEventStore: EventStore {
             try await Self.size(client: client, headTable: table, logger: logger)
         }
         do {
-            try await migrate()
+            if create {
+                try await migrate()
+            } else {
+                var exists = false
+                for try await (found,) in try await client.query(
+                    "SELECT to_regprocedure(\(schema + ".commit_entries(bigint,bigint[],text[],bigint[],text[],bytea[],bytea[],bigint,bytea,bigint,text)")) IS NOT NULL",
+                    logger: logger
+                ).decode((Bool,).self) {
+                    exists = found
+                }
+                guard exists else {
+                    throw LedgerError(.notInitialised, "there is no ledger \(schema) at \(location.description)")
+                }
+            }
+        } catch let error as LedgerError where error.code == .notInitialised {
+            listener.close()
+            runner.cancel()
+            throw error
         } catch {
             listener.close()
             runner.cancel()

@@ -13,7 +13,7 @@ struct CivicLedgerCommand: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self, SignCommand.self,
-            VerifyCommand.self, RepairCommand.self, CheckpointCommand.self, LogCommand.self, DemoCommand.self,
+            VerifyCommand.self, RepairCommand.self, CheckpointCommand.self, LogCommand.self, CopyCommand.self, DemoCommand.self,
             AuditCommand.self, ProveCommand.self, VerifyProofCommand.self, ExportCommand.self, ReportCommand.self, VerifyReportCommand.self,
             CasesCommand.self, PointsCommand.self, ResidentCommand.self, DossierCommand.self, VolunteersCommand.self, BenchCommand.self,
         ])
@@ -48,10 +48,21 @@ struct CivicLedgerCommand: AsyncParsableCommand {
     }
 }
 
-/// The ledger path every command takes first.
+/// The ledger every command takes first: a SQLite file or a PostgreSQL URL.
 struct LedgerPath: ParsableArguments {
-    @Argument(help: "The ledger's SQLite file.")
+    @Argument(
+        help: """
+            The ledger: a SQLite file, or postgres://USER@HOST:PORT/DATABASE?ledger=NAME \
+            (libpq's conventions: PGPASSWORD, sslmode, ?host=/socket/folder).
+            """)
     var path: String
 
-    var files: LedgerFiles { LedgerFiles(path: path) }
+    @Option(
+        help: """
+            Where the key files are: PREFIX.authority.key, PREFIX.log.key, PREFIX.vault \
+            (default: beside a SQLite file; for a PostgreSQL ledger, its name in the current folder).
+            """)
+    var keys: String?
+
+    var files: LedgerFiles { LedgerFiles(path: path, keys: keys) }
 }

@@ -3,18 +3,44 @@ import CivicLedger
 import CivicLedgerSQLite
 import Foundation
 
-/// Where a ledger's files live: the SQLite file and, beside it, the
-/// authority and log key files.
+/// Where a ledger and its files live: the ledger (a SQLite file, or a
+/// `postgres://` URL) and the authority and log key files and key vault,
+/// named by a prefix: beside a SQLite file by default, and for a server
+/// ledger the ledger's name in the current folder, unless `--keys` says.
 struct LedgerFiles {
     let path: String
+    /// The `--keys` prefix, when given.
+    var keys: String?
 
-    var authorityKeyPath: String { path + ".authority.key" }
-    var logKeyPath: String { path + ".log.key" }
+    init(path: String, keys: String? = nil) {
+        self.path = path
+        self.keys = keys
+    }
+
+    /// Whether the ledger is on a PostgreSQL server.
+    var isServer: Bool { ServerStore.isURL(path) }
+
+    /// What the key files' names start with.
+    var keyPrefix: String {
+        if let keys { return keys }
+        guard isServer else { return path }
+        return (try? ServerStore.ledgerName(path)) ?? "civic_ledger"
+    }
+
+    var authorityKeyPath: String { keyPrefix + ".authority.key" }
+    var logKeyPath: String { keyPrefix + ".log.key" }
     /// The key vault of personal-field keys, apart from the ledger.
-    var vaultPath: String { path + ".vault" }
+    var vaultPath: String { keyPrefix + ".vault" }
 
-    /// Opens the store of an existing ledger.
-    func openStore(readOnly: Bool = false) throws -> SQLiteEventStore {
+    /// Opens the store of an existing ledger: read-only for a SQLite file
+    /// when asked (a server ledger is read through the same connections).
+    func openStore(readOnly: Bool = false) async throws -> any EventStore {
+        if isServer { return try await ServerStore.open(path, create: false) }
+        return try openFile(readOnly: readOnly)
+    }
+
+    /// Opens an existing SQLite ledger.
+    func openFile(readOnly: Bool = false) throws -> SQLiteEventStore {
         var options = SQLiteEventStore.Options()
         options.createIfMissing = false
         options.readOnly = readOnly
@@ -28,7 +54,7 @@ struct LedgerFiles {
     /// it last): the database, the authority and log keys with their
     /// public halves, and the key vault.
     var newLedgerPaths: [String] {
-        [path, authorityKeyPath, authorityKeyPath + ".pub", logKeyPath, logKeyPath + ".pub", vaultPath]
+        (isServer ? [] : [path]) + [authorityKeyPath, authorityKeyPath + ".pub", logKeyPath, logKeyPath + ".pub", vaultPath]
     }
 
     /// The key vault at `vault` (default: beside the ledger), which must
@@ -52,7 +78,7 @@ struct LedgerFiles {
     /// Opens the ledger, with its log key when present, enforcing the
     /// governance rules when it is a governance ledger.
     func openLedger() async throws -> Ledger {
-        let store = try openStore()
+        let store = try await openStore()
         return try await Ledger.open(
             store: store, logSigner: try logSigner(), domain: try await Self.domain(of: store),
             configuration: CLIContext.ledgerConfiguration)

@@ -3,8 +3,8 @@ import CivicGovernance
 import CivicLedgerSQLite
 import CivicReporting
 
-/// Creating a ledger on disk: the SQLite file with its genesis entry and
-/// first checkpoint, and beside it the authority and log key files (mode
+/// Creating a ledger: the SQLite file (or the ledger in a PostgreSQL
+/// database) with its genesis entry and first checkpoint, and beside it the authority and log key files (mode
 /// 0600), all made under temporary names and placed together (``FileSet``):
 /// a failed or killed `init` leaves nothing that blocks a retry.
 enum LedgerSetup {
@@ -26,7 +26,12 @@ enum LedgerSetup {
             let vault = try SQLiteKeyVault(path: set.temporary(for: files.vaultPath))
             _ = try await PseudonymKey.from(vault)
             try vault.close()
-            let store = try SQLiteEventStore(path: set.temporary(for: files.path))
+            // A server ledger is created in its database at once (a ledger
+            // already there is refused, writing nothing); its key files
+            // are placed only once it exists.
+            let store: any EventStore =
+                files.isServer
+                ? try await ServerStore.open(files.path, create: true) : try SQLiteEventStore(path: set.temporary(for: files.path))
             let ledger =
                 if let rules {
                     try await GovernanceLedger.create(
@@ -39,7 +44,7 @@ enum LedgerSetup {
                 }
             let created = Created(authorityKey: await ledger.registry.authorityKey, logKey: ledger.logKey)
             // The file alone holds the ledger before it moves into place.
-            try store.close()
+            try (store as? SQLiteEventStore)?.close()
             return created
         }
     }

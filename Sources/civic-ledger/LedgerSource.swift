@@ -3,21 +3,25 @@ import CivicLedger
 import CivicLedgerSQLite
 import Foundation
 
-/// What an audit or a proof reads: a SQLite ledger, or an export of one
-/// (`civic-ledger export`), told apart by the file's first bytes.
+/// What an audit or a proof reads: a ledger on a PostgreSQL server, a
+/// SQLite ledger, or an export of one (`civic-ledger export`), told apart
+/// by the URL's scheme and the file's first bytes.
 struct LedgerSource {
     let path: String
     let store: any EventStore
     let isExport: Bool
 
-    static func open(_ path: String) throws -> LedgerSource {
+    static func open(_ path: String) async throws -> LedgerSource {
+        if ServerStore.isURL(path) {
+            return LedgerSource(path: path, store: try await ServerStore.open(path, create: false), isExport: false)
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CLIError.io("cannot read \(path): no such file, or no permission")
         }
         let start = (try? handle.read(upToCount: 16)) ?? Data()
         try? handle.close()
         if start.starts(with: Data("SQLite format 3".utf8)) {
-            return LedgerSource(path: path, store: try LedgerFiles(path: path).openStore(readOnly: true), isExport: false)
+            return LedgerSource(path: path, store: try LedgerFiles(path: path).openFile(readOnly: true), isExport: false)
         }
         if start.first == UInt8(ascii: "{") {
             let data: Data

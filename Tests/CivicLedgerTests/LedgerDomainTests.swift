@@ -51,6 +51,24 @@ struct LedgerDomainTests {
         #expect(state.nextPosition == size)
     }
 
+    @Test("a retry of an event committed before the ledger was opened gets its original receipt, not the domain's refusal")
+    func retryAfterReopen() async throws {
+        let fixture = try await LedgerFixture.make(domain: NoteRules())
+        try await fixture.enrol("w1", role: "worker", scope: "town")
+        let notes = try (0..<3).map { _ in try Self.note(fixture, "n/1") }
+        var receipts: [AppendReceipt] = []
+        for note in notes { receipts.append(try await fixture.ledger.append(note)) }
+        // Another process (a new ledger on the store) receives the last one
+        // again: its stream is full, so the rules alone would refuse it.
+        let reopened = try await Ledger.open(store: fixture.store, logSigner: fixture.logKey, domain: NoteRules())
+        let retried = try await reopened.append(notes[2])
+        #expect(retried.isDuplicate)
+        #expect(retried.position == receipts[2].position)
+        // A new note is still refused by the rules.
+        await #expect(throws: LedgerError.self) { try await reopened.append(try Self.note(fixture, "n/1")) }
+        #expect(await reopened.size == receipts[2].position + 1)
+    }
+
     @Test("a batch refused by its last event leaves no trace in the domain state; the next append sees the committed state")
     func refusedBatchRollsBack() async throws {
         let fixture = try await LedgerFixture.make(domain: NoteRules())

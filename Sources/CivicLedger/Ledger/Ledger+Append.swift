@@ -128,7 +128,16 @@ extension Ledger {
             do {
                 if needsResync, lock == nil { lock = try await store.lockAppends() }
                 if needsResync { try await resync() }
-                let planned = try await self.plan(batch, thorough: thorough)
+                var planned = try await self.plan(batch, thorough: thorough)
+                if !thorough, try await refusedRetriesStored(batch, planned.outcomes) {
+                    // A refused event is a retry of one already in the log
+                    // (committed before this ledger opened, or by another
+                    // writer): plan again looking every key up, so that it
+                    // gets its original receipt, not the rules' refusal.
+                    domainWorking = domainCommitted
+                    thorough = true
+                    planned = try await self.plan(batch, thorough: true)
+                }
                 plan = planned
                 if !planned.entries.isEmpty {
                     try await store.commit(
@@ -355,6 +364,19 @@ extension Ledger {
             plan.checkpoint = StoredCheckpoint(size: size, note: signed.serialized)
         }
         return plan
+    }
+
+    /// Whether an event of a request the plan refused has its idempotency
+    /// reference stored: the optimistic plan only knew the keys committed
+    /// recently through this ledger.
+    private func refusedRetriesStored(_ batch: [PendingAppend], _ outcomes: [Outcome]) async throws -> Bool {
+        var references: [IdempotencyReference] = []
+        for (request, outcome) in zip(batch, outcomes) {
+            guard case .rejected = outcome else { continue }
+            references += request.events.map { IdempotencyReference(actorKey: $0.content.actorKey, key: $0.content.idempotencyKey) }
+        }
+        guard !references.isEmpty else { return false }
+        return !(try await store.positions(for: references)).isEmpty
     }
 
     /// Whether a checkpoint of `size` is due at `now`: the configured number

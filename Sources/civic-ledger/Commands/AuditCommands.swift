@@ -20,7 +20,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, html }
 
-    @Argument(help: "The SQLite ledger or export file to audit.")
+    @Argument(help: "The ledger (a SQLite file or a postgres:// URL) or an export file to audit.")
     var source: String
     @Option(help: "A signed checkpoint saved earlier that the log must extend.")
     var trustedCheckpoint: String?
@@ -32,7 +32,7 @@ struct AuditCommand: AsyncParsableCommand {
     var failOn: FailureThreshold = .error
 
     func run() async throws {
-        let opened = try LedgerSource.open(source)
+        let opened = try await LedgerSource.open(source)
         var trusted: SignedCheckpoint?
         if let trustedCheckpoint {
             do {
@@ -184,7 +184,7 @@ struct ProveInclusionCommand: AsyncParsableCommand {
         commandName: "inclusion",
         abstract: "Prove that the entry at --index is in the log (C2SP tlog-proof, carrying the entry and the signed checkpoint).")
 
-    @Argument(help: "The SQLite ledger or export file.")
+    @Argument(help: "The ledger (a SQLite file or a postgres:// URL) or an export file.")
     var source: String
     @Option(parsing: .unconditional, help: "The entry's position.")
     var index: UInt64
@@ -194,7 +194,7 @@ struct ProveInclusionCommand: AsyncParsableCommand {
     var out: String?
 
     func run() async throws {
-        let store = try LedgerSource.open(source).store
+        let store = try await LedgerSource.open(source).store
         let checkpoint = try await ProveCommand.checkpoint(store, size: size)
         if let head = try await store.head(), index >= head.size {
             throw CLIError.usage("--index \(index): there is no such entry; the log holds \(head.size) (positions below \(head.size))")
@@ -212,7 +212,7 @@ struct ProveConsistencyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consistency", abstract: "Prove that the log only grew from the checkpoint of --old entries to the one of --new.")
 
-    @Argument(help: "The SQLite ledger or export file.")
+    @Argument(help: "The ledger (a SQLite file or a postgres:// URL) or an export file.")
     var source: String
     @Option(parsing: .unconditional, help: "The older checkpoint's size.")
     var old: UInt64
@@ -222,7 +222,7 @@ struct ProveConsistencyCommand: AsyncParsableCommand {
     var out: String?
 
     func run() async throws {
-        let store = try LedgerSource.open(source).store
+        let store = try await LedgerSource.open(source).store
         let oldCheckpoint = try await ProveCommand.checkpoint(store, size: old)
         let newCheckpoint = try await ProveCommand.checkpoint(store, size: newSize)
         guard old > 0, old <= newCheckpoint.checkpoint.size else {
@@ -292,7 +292,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case jsonl, open311 }
 
-    @Argument(help: "The SQLite ledger or export file.")
+    @Argument(help: "The ledger (a SQLite file or a postgres:// URL) or an export file.")
     var source: String
     @Option(help: "The file to write.")
     var out: String
@@ -300,7 +300,7 @@ struct ExportCommand: AsyncParsableCommand {
     var format: Format = .jsonl
 
     func run() async throws {
-        let opened = try LedgerSource.open(source)
+        let opened = try await LedgerSource.open(source)
         guard out != source else { throw CLIError.usage("--out must not be the source") }
         if format == .open311 { return try await exportOpen311(opened) }
         let temporary = out + ".partial"

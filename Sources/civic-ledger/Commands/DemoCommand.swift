@@ -20,8 +20,10 @@ struct DemoCommand: AsyncParsableCommand {
             PATH.authority.key, PATH.log.key.
             """)
 
-    @Option(help: "Where to create the demo ledger (must not exist).")
+    @Option(help: "Where to create the demo ledger (must not exist): a SQLite file, or a postgres:// URL whose ledger is new.")
     var db: String = "demo-ledger.sqlite"
+    @Option(help: "Where the key files go: PREFIX.authority.key, PREFIX.log.key, PREFIX.vault (default: beside a SQLite file; for a PostgreSQL ledger, its name in the current folder).")
+    var keys: String?
     @Option(parsing: .unconditional, help: "Residents in the community.")
     var residents: Int = 3000
     @Option(parsing: .unconditional, help: "Days to simulate.")
@@ -41,7 +43,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let files = LedgerFiles(path: db)
+        let files = LedgerFiles(path: db, keys: keys)
         var profile = CommunityProfile()
         profile.residents = residents
         profile.days = days
@@ -56,15 +58,16 @@ struct DemoCommand: AsyncParsableCommand {
         let verifierKey = try await FileSet.create(files.newLedgerPaths) { set in
             try KeyFile.add(simulator.key("ledger-authority"), at: files.authorityKeyPath, to: &set)
             try KeyFile.add(logKey, at: files.logKeyPath, to: &set)
-            let store = try SQLiteEventStore(path: set.temporary(for: files.path))
+            let store: any EventStore =
+                files.isServer ? try await ServerStore.open(db, create: true) : try SQLiteEventStore(path: set.temporary(for: files.path))
             let vault = try SQLiteKeyVault(path: set.temporary(for: files.vaultPath))
             let key = try await simulate(simulator, profile: profile, store: store, vault: vault, logKey: logKey)
-            try store.close()
+            try (store as? SQLiteEventStore)?.close()
             try vault.close()
             return key
         }
         // The audit reads the ledger where it now is.
-        let store = try files.openStore(readOnly: true)
+        let store = try await files.openStore(readOnly: true)
         let report = try await Auditor(store: store, domain: GovernanceState(), projections: GovernanceProjections.all).audit()
         print(
             "\nAudit: \(report.isClean ? "clean" : "FINDINGS") — \(report.entriesChecked) entries, every signature, key, role and governance rule replayed, \(report.checkpointsChecked) checkpoints, \(report.snapshotsChecked) projection snapshots compared"
@@ -73,11 +76,12 @@ struct DemoCommand: AsyncParsableCommand {
         guard let checkpoint = try await store.latestCheckpoint() else { throw CLIError.io("the demo ledger has no checkpoint") }
         print("\nFinal checkpoint (C2SP signed note; verifier key \(verifierKey)):\n")
         print(checkpoint.note, terminator: "")
+        let shown = files.isServer ? "'\(db)'" + (keys.map { " --keys \($0)" } ?? "") : db
         print(
-            "\nTry: civic-ledger cases \(db)    civic-ledger points \(db)    civic-ledger dossier \(db) case/\(CivilMonth(profile.start, offsetMinutes: 480).year)-00001"
+            "\nTry: civic-ledger cases \(shown)    civic-ledger points \(shown)    civic-ledger dossier \(shown) case/\(CivilMonth(profile.start, offsetMinutes: 480).year)-00001"
         )
         print(
-            "     civic-ledger audit \(db)    civic-ledger export \(db) --out \(db).jsonl    civic-ledger prove inclusion \(db) --index 100"
+            "     civic-ledger audit \(shown)    civic-ledger export \(shown) --out \(files.keyPrefix).jsonl    civic-ledger prove inclusion \(shown) --index 100"
         )
         if !report.isClean { throw ExitCode(1) }
     }
@@ -86,7 +90,7 @@ struct DemoCommand: AsyncParsableCommand {
     /// saves the projections' snapshots and the final checkpoint; returns
     /// the log's verifier key.
     func simulate(
-        _ simulator: CommunitySimulator, profile: CommunityProfile, store: SQLiteEventStore, vault: SQLiteKeyVault, logKey: SigningKey
+        _ simulator: CommunitySimulator, profile: CommunityProfile, store: any EventStore, vault: SQLiteKeyVault, logKey: SigningKey
     ) async throws -> String {
         print("Simulating \(residents) residents over \(days) days (seed \(seed)) into \(db)")
         fflush(nil)

@@ -25,7 +25,8 @@ struct InitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let files = ledger.files
-        let origin = self.origin ?? "civic-ledger.example/" + URL(fileURLWithPath: files.path).deletingPathExtension().lastPathComponent
+        let name = files.isServer ? try ServerStore.ledgerName(files.path) : URL(fileURLWithPath: files.path).deletingPathExtension().lastPathComponent
+        let origin = self.origin ?? "civic-ledger.example/" + name
         do {
             try EventContent.validateOrigin(origin)
         } catch {
@@ -45,7 +46,7 @@ struct InitCommand: AsyncParsableCommand {
         }
         let table = try permissions.map(Self.readPermissions) ?? (rules == nil ? StarterPermissions.table : GovernancePermissions.defaults)
         let created = try await LedgerSetup.create(files, origin: origin, permissions: table, rules: rules)
-        print("created ledger \(files.path)")
+        print("created ledger \(files.isServer ? "\(name) at \(files.path)" : files.path)")
         print("  origin:        \(origin)")
         if let rules { print("  domain:        governance, with the default rules of \(rules.communityName) (\(rules.community))") }
         print("  authority key: \(files.authorityKeyPath) (public \(created.authorityKey.base64))")

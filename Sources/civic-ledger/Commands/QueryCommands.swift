@@ -9,7 +9,7 @@ import Foundation
 /// name actors), projections brought up to date from their snapshots, and
 /// the time "now" means (the last entry's, unless --at says otherwise).
 struct QueryContext {
-    let store: SQLiteEventStore
+    let store: any EventStore
     let registry: AuthorityRegistry
     let origin: String
     let lastRecordedAt: Timestamp
@@ -18,7 +18,7 @@ struct QueryContext {
     /// work on a supervisor's read-only copy, and refuse any other ledger
     /// before reading further.
     static func open(_ files: LedgerFiles) async throws -> QueryContext {
-        let store = try files.openStore(readOnly: true)
+        let store = try await files.openStore(readOnly: true)
         guard try await LedgerFiles.domain(of: store) != nil else {
             throw CLIError.usage(
                 "\(files.path) is not a governance ledger (its first entry after genesis does not set the community's rules); cases, points, resident, dossier and volunteers read governance ledgers"

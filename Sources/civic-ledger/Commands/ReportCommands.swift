@@ -19,7 +19,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case html, md, json }
 
-    @Argument(help: "The SQLite ledger or export file.")
+    @Argument(help: "The ledger (a SQLite file or a postgres:// URL) or an export file.")
     var source: String
     @Option(help: "The community's place (its id), such as zhuji/dongsheng.")
     var community: String
@@ -48,7 +48,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         // The key is read first: nothing is computed for a report that cannot be signed.
         let signer = format == .json ? try KeyFile.read(logKeyFile ?? LedgerFiles(path: source).logKeyPath) : nil
-        let opened = try LedgerSource.open(source)
+        let opened = try await LedgerSource.open(source)
         guard let stored = try await opened.store.latestCheckpoint() else {
             throw CLIError.io("\(source) has no checkpoint yet; make one with civic-ledger checkpoint")
         }

@@ -26,7 +26,7 @@ struct SignCommand: AsyncParsableCommand {
     func run() async throws {
         let signer = try KeyFile.read(key)
         let objects = try AppendCommand.events(from: file)
-        let store = try ledger.files.openStore(readOnly: true)
+        let store = try await ledger.files.openStore(readOnly: true)
         let genesis = try await Ledger.genesis(of: store)
         let forms = GovernancePayloadForms.forms(of: try await GovernanceLedger.domain(of: store))
         for (location, object) in objects {

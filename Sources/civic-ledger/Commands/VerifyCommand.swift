@@ -27,7 +27,7 @@ struct VerifyCommand: AsyncParsableCommand {
     var failOn: FailureThreshold = .error
 
     func run() async throws {
-        let store = try ledger.files.openStore(readOnly: true)
+        let store = try await ledger.files.openStore(readOnly: true)
         let progress = ProgressReporter("verifying")
         let domain = try await LedgerFiles.domain(of: store)
         let report = try await LedgerVerifier(store: store, domain: domain).verify { done, total in
@@ -70,7 +70,7 @@ struct CheckpointCommand: AsyncParsableCommand {
 
     func run() async throws {
         let files = ledger.files
-        let store = try files.openStore()
+        let store = try await files.openStore()
         if let signer = try files.logSigner() {
             let opened = try await Ledger.open(store: store, logSigner: signer, configuration: CLIContext.ledgerConfiguration)
             print(try await opened.checkpoint().serialized, terminator: "")
@@ -111,7 +111,7 @@ struct LogCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try ledger.files.openStore(readOnly: true)
+        let store = try await ledger.files.openStore(readOnly: true)
         var position = from
         var remaining = limit
         while remaining > 0 {
@@ -165,7 +165,7 @@ struct RepairCommand: AsyncParsableCommand {
     @OptionGroup var ledger: LedgerPath
 
     func run() async throws {
-        let store = try ledger.files.openStore()
+        let store = try await ledger.files.openStore()
         let progress = ProgressReporter("repairing")
         let report = try await LedgerRepair(store: store).run(domain: try await LedgerFiles.domain(of: store)) { done, total in
             progress.update(done: done, total: total)

@@ -1,0 +1,59 @@
+import CivicLedger
+
+#if PostgreSQL
+    import CivicLedgerPostgres
+    import Logging
+#endif
+
+/// A ledger on a PostgreSQL server, named by a `postgres://` URL
+/// (docs/deployment.md): what every command that takes a ledger accepts in
+/// place of a SQLite file.
+enum ServerStore {
+    /// Whether the ledger argument is a server URL rather than a file.
+    static func isURL(_ text: String) -> Bool {
+        text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
+    }
+
+    /// The ledger's name in its database (the URL's `ledger=`).
+    static func ledgerName(_ url: String) throws -> String {
+        #if PostgreSQL
+            do {
+                return try PostgresLocation(url: url).ledger
+            } catch {
+                throw CLIError.usage(error.message)
+            }
+        #else
+            throw unavailable
+        #endif
+    }
+
+    /// Connects to the ledger at `url`; with `create`, makes its tables
+    /// when missing, otherwise a ledger that does not exist is an error.
+    static func open(_ url: String, create: Bool) async throws -> any EventStore {
+        #if PostgreSQL
+            let location: PostgresLocation
+            do {
+                location = try PostgresLocation(url: url)
+            } catch {
+                throw CLIError.usage(error.message)
+            }
+            do {
+                var logger = Logger(label: "civic-ledger.postgres")
+                logger.logLevel = .warning
+                return try await PostgresEventStore(location: location, create: create, logger: logger)
+            } catch let error as LedgerError where error.code == .notInitialised {
+                throw CLIError.io("\(error.message) (create one with: civic-ledger init URL)")
+            } catch let error as LedgerError where error.code == .storeFailure {
+                throw CLIError.io(error.message)
+            }
+        #else
+            throw unavailable
+        #endif
+    }
+
+    #if !PostgreSQL
+        static var unavailable: CLIError {
+            CLIError.usage("this civic-ledger was built without the PostgreSQL trait; build it with the default traits to use postgres:// ledgers")
+        }
+    #endif
+}
