@@ -2,7 +2,7 @@
 """A throwaway PostgreSQL cluster in a folder of its own, for tests.
 
     pg_cluster.py start DIR [--port 5433]   initdb into DIR, start, print the URL
-    pg_cluster.py stop DIR                  stop it (DIR stays until removed)
+    pg_cluster.py stop DIR [--immediate]    stop it (DIR stays until removed)
     pg_cluster.py check                     start one in a temporary folder,
                                             run `select 1`, stop it, remove it
 
@@ -71,12 +71,14 @@ def start(folder, port):
     return url
 
 
-def stop(folder):
+def stop(folder, mode="fast"):
+    """Stops the cluster: `fast` (clients disconnected, a clean shutdown) or
+    `immediate` (as a crash: recovery runs at the next start)."""
     folder = os.path.abspath(folder)
     prefix, _ = as_user()
     data = os.path.join(folder, "data")
     if os.path.exists(os.path.join(data, "postmaster.pid")):
-        run(prefix, [os.path.join(binaries(), "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"])
+        run(prefix, [os.path.join(binaries(), "pg_ctl"), "-D", data, "-m", mode, "-w", "stop"])
 
 
 def check():
@@ -98,6 +100,7 @@ def main():
     parser.add_argument("action", choices=["start", "stop", "check"])
     parser.add_argument("folder", nargs="?")
     parser.add_argument("--port", type=int, default=5433)
+    parser.add_argument("--immediate", action="store_true", help="stop as a crash would")
     args = parser.parse_args()
     if args.action == "check":
         check()
@@ -106,7 +109,7 @@ def main():
     elif args.action == "start":
         start(args.folder, args.port)
     else:
-        stop(args.folder)
+        stop(args.folder, mode="immediate" if args.immediate else "fast")
 
 
 if __name__ == "__main__":

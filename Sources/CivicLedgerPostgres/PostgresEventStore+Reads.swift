@@ -3,16 +3,21 @@ import CivicLedger
 import PostgresNIO
 
 extension PostgresEventStore {
+    /// Runs a statement whose rows are not needed.
+    func execute(_ query: PostgresQuery, _ what: String) async throws {
+        try await withConnection(what) { connection in
+            try await Self.drain(await connection.query(query, logger: self.logger))
+        }
+    }
+
     /// Rows of (position, bytes) a query returns.
     func storedEntries(_ query: PostgresQuery, _ what: String) async throws -> [StoredEntry] {
-        do {
+        return try await withConnection(what) { [query] connection in
             var result: [StoredEntry] = []
-            for try await (position, bytes) in try await client.query(query, logger: logger).decode((Int64, ByteBuffer).self) {
+            for try await (position, bytes) in try await connection.query(query, logger: self.logger).decode((Int64, ByteBuffer).self) {
                 result.append(StoredEntry(position: try Self.count(position, "entry.position"), bytes: Self.bytes(bytes)))
             }
             return result
-        } catch {
-            throw Self.failure(error, what)
         }
     }
 
@@ -39,14 +44,12 @@ extension PostgresEventStore {
         var query = PostgresQuery(
             unsafeSQL: "SELECT stream, MAX(stream_version), MIN(place) FROM \(table("entry")) WHERE stream = ANY($1) GROUP BY stream")
         query.binds.append(streams, context: .default)
-        do {
+        return try await withConnection("reading stream heads") { [query] connection in
             var heads: [String: StreamHead] = [:]
-            for try await (stream, version, place) in try await client.query(query, logger: logger).decode((String, Int64, String).self) {
+            for try await (stream, version, place) in try await connection.query(query, logger: self.logger).decode((String, Int64, String).self) {
                 heads[stream] = StreamHead(version: try Self.count(version, "entry.stream_version"), place: try Place(validating: place))
             }
             return heads
-        } catch {
-            throw Self.failure(error, "reading stream heads")
         }
     }
 
@@ -56,14 +59,12 @@ extension PostgresEventStore {
         for reference in references { byDigest[reference.digest] = reference }
         var query = PostgresQuery(unsafeSQL: "SELECT idempotency, position FROM \(table("entry")) WHERE idempotency = ANY($1)")
         query.binds.append(byDigest.keys.map { ByteBuffer(bytes: $0) }, context: .default)
-        do {
+        return try await withConnection("reading idempotency keys") { [query, byDigest] connection in
             var found: [IdempotencyReference: UInt64] = [:]
-            for try await (digest, position) in try await client.query(query, logger: logger).decode((ByteBuffer, Int64).self) {
+            for try await (digest, position) in try await connection.query(query, logger: self.logger).decode((ByteBuffer, Int64).self) {
                 if let reference = byDigest[Self.bytes(digest)] { found[reference] = try Self.count(position, "entry.position") }
             }
             return found
-        } catch {
-            throw Self.failure(error, "reading idempotency keys")
         }
     }
 
@@ -71,18 +72,16 @@ extension PostgresEventStore {
         var query = PostgresQuery(unsafeSQL: "INSERT INTO \(table("checkpoint")) (size, note) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         query.binds.append(Int64(clamping: checkpoint.size), context: .default)
         query.binds.append(checkpoint.note, context: .default)
-        do { try await PostgresEventStore.drain(await client.query(query, logger: logger)) } catch { throw Self.failure(error, "saving a checkpoint") }
+        try await execute(query, "saving a checkpoint")
     }
 
     func storedCheckpoints(_ query: PostgresQuery) async throws -> [StoredCheckpoint] {
-        do {
+        return try await withConnection("reading checkpoints") { [query] connection in
             var result: [StoredCheckpoint] = []
-            for try await (size, note) in try await client.query(query, logger: logger).decode((Int64, String).self) {
+            for try await (size, note) in try await connection.query(query, logger: self.logger).decode((Int64, String).self) {
                 result.append(StoredCheckpoint(size: try Self.count(size, "checkpoint.size"), note: note))
             }
             return result
-        } catch {
-            throw Self.failure(error, "reading checkpoints")
         }
     }
 
@@ -105,22 +104,20 @@ extension PostgresEventStore {
         query.binds.append(Int64(clamping: snapshot.position), context: .default)
         query.binds.append(ByteBuffer(bytes: snapshot.digest.bytes), context: .default)
         query.binds.append(ByteBuffer(bytes: snapshot.data), context: .default)
-        do { try await PostgresEventStore.drain(await client.query(query, logger: logger)) } catch { throw Self.failure(error, "saving snapshot \(snapshot.name)") }
+        try await execute(query, "saving snapshot \(snapshot.name)")
     }
 
     public func snapshot(named name: String) async throws -> ProjectionSnapshot? {
         var query = PostgresQuery(unsafeSQL: "SELECT position, digest, data FROM \(table("snapshot")) WHERE name = $1")
         query.binds.append(name, context: .default)
-        do {
-            for try await (position, digest, data) in try await client.query(query, logger: logger).decode((Int64, ByteBuffer, ByteBuffer).self) {
+        return try await withConnection("reading snapshot \(name)") { [query] connection in
+            for try await (position, digest, data) in try await connection.query(query, logger: self.logger).decode((Int64, ByteBuffer, ByteBuffer).self) {
                 guard let parsed = Digest(Self.bytes(digest)) else {
                     throw LedgerError(.invalidSnapshot, "snapshot \(name) has a digest of \(digest.readableBytes) bytes")
                 }
                 return ProjectionSnapshot(name: name, position: try Self.count(position, "snapshot.position"), digest: parsed, data: Self.bytes(data))
             }
             return nil
-        } catch {
-            throw Self.failure(error, "reading snapshot \(name)")
         }
     }
 
@@ -130,9 +127,9 @@ extension PostgresEventStore {
             unsafeSQL: "SELECT position, stream, stream_version, place, idempotency FROM \(table("entry")) WHERE position >= $1 ORDER BY position LIMIT $2")
         query.binds.append(Int64(clamping: position), context: .default)
         query.binds.append(Int64(clamping: limit), context: .default)
-        do {
+        return try await withConnection("reading index rows") { [query] connection in
             var rows: [StoredIndexRow] = []
-            for try await (position, stream, version, place, digest) in try await client.query(query, logger: logger).decode(
+            for try await (position, stream, version, place, digest) in try await connection.query(query, logger: self.logger).decode(
                 (Int64, String, Int64, String, ByteBuffer).self)
             {
                 rows.append(
@@ -141,16 +138,14 @@ extension PostgresEventStore {
                         place: place, idempotency: Self.bytes(digest)))
             }
             return rows
-        } catch {
-            throw Self.failure(error, "reading index rows")
         }
     }
 
     public func repairIndex(_ rows: [StoredIndexRow]) async throws {
         guard !rows.isEmpty else { return }
         let entryTable = table("entry")
-        do {
-            try await client.withTransaction(logger: logger) { connection in
+        try await withConnection("repairing index rows") { connection in
+            try await connection.withTransaction(logger: self.logger) { connection in
                 // Out of the way first, then in place: swapped values never meet the unique indexes half-done.
                 for row in rows {
                     var query = PostgresQuery(
@@ -159,7 +154,7 @@ extension PostgresEventStore {
                     query.binds.append(ByteBuffer(bytes: Array("repair-\(row.position)".utf8)), context: .default)
                     query.binds.append(Int64(clamping: row.position), context: .default)
                     var changed = 0
-                    for try await _ in try await connection.query(query, logger: logger).decode(Int64.self) { changed += 1 }
+                    for try await _ in try await connection.query(query, logger: self.logger).decode(Int64.self) { changed += 1 }
                     guard changed == 1 else {
                         throw LedgerError(.storeFailure, "no entry at position \(row.position) to repair", position: row.position)
                     }
@@ -172,11 +167,9 @@ extension PostgresEventStore {
                     query.binds.append(row.place, context: .default)
                     query.binds.append(ByteBuffer(bytes: row.idempotency), context: .default)
                     query.binds.append(Int64(clamping: row.position), context: .default)
-                    try await PostgresEventStore.drain(await connection.query(query, logger: logger))
+                    try await PostgresEventStore.drain(await connection.query(query, logger: self.logger))
                 }
             }
-        } catch {
-            throw Self.failure(error, "repairing index rows")
         }
     }
 
@@ -185,7 +178,7 @@ extension PostgresEventStore {
             unsafeSQL: "INSERT INTO \(table("head")) (id, size, state) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET size = excluded.size, state = excluded.state")
         query.binds.append(Int64(clamping: head.size), context: .default)
         query.binds.append(ByteBuffer(bytes: head.state), context: .default)
-        do { try await PostgresEventStore.drain(await client.query(query, logger: logger)) } catch { throw Self.failure(error, "repairing the head") }
+        try await execute(query, "repairing the head")
     }
 }
 #endif

@@ -35,6 +35,9 @@ public final class PostgresEventStore: EventStore {
     let runner: Task<Void, Never>
     let logger: Logger
     let listener: PostgresGrowthListener
+    /// How long a call waits for a connection before it fails (the server
+    /// is away or every connection is busy).
+    public let leaseTimeout: Duration
     /// The advisory lock keys of this ledger's append and checkpoint locks.
     let appendLockKey: Int64
     let checkpointLockKey: Int64
@@ -46,24 +49,31 @@ public final class PostgresEventStore: EventStore {
     ///   - schema: the ledger's schema, instead of the URL's `ledger=`.
     ///   - create: create the ledger's tables when missing; with `false`, a
     ///     ledger that does not exist is an error and nothing is created.
+    ///   - leaseTimeout: how long a call waits for a connection before it
+    ///     fails with `.storeFailure` (the server is away); calls made once
+    ///     it is back go through. Default: the URL's `connect_timeout`.
     /// - Throws: `LedgerError` `.invalidField` for a URL or schema it cannot
     ///   use; `.notInitialised` when `create` is `false` and there is no
     ///   such ledger; `.storeFailure` when the server cannot be reached.
     public convenience init(
-        url: String, schema: String? = nil, create: Bool = true, logger: Logger = Logger(label: "civic-ledger.postgres")
+        url: String, schema: String? = nil, create: Bool = true, leaseTimeout: Duration? = nil,
+        logger: Logger = Logger(label: "civic-ledger.postgres")
     ) async throws {
-        try await self.init(location: try PostgresLocation(url: url), schema: schema, create: create, logger: logger)
+        try await self.init(
+            location: try PostgresLocation(url: url), schema: schema, create: create, leaseTimeout: leaseTimeout, logger: logger)
     }
 
     /// Connects to the ledger at `location` and, with `create`, creates its
     /// tables when missing.
     public init(
-        location: PostgresLocation, schema: String? = nil, create: Bool = true, logger: Logger = Logger(label: "civic-ledger.postgres")
+        location: PostgresLocation, schema: String? = nil, create: Bool = true, leaseTimeout: Duration? = nil,
+        logger: Logger = Logger(label: "civic-ledger.postgres")
     ) async throws {
         let schema = schema ?? location.ledger
         try PostgresLocation.validate(ledger: schema)
         self.schema = schema
         self.location = location.description
+        self.leaseTimeout = leaseTimeout ?? location.connectTimeout
         self.logger = logger
         let client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
         self.client = client
@@ -84,12 +94,15 @@ public final class PostgresEventStore: EventStore {
             if create {
                 try await migrate()
             } else {
-                var exists = false
-                for try await (found,) in try await client.query(
-                    "SELECT to_regprocedure(\(schema + ".commit_entries(bigint,bigint[],text[],bigint[],text[],bytea[],bytea[],bigint,bytea,bigint,text)")) IS NOT NULL",
-                    logger: logger
-                ).decode((Bool,).self) {
-                    exists = found
+                let signature = schema + ".commit_entries(bigint,bigint[],text[],bigint[],text[],bytea[],bytea[],bigint,bytea,bigint,text)"
+                let exists = try await withConnection("opening the ledger") { connection in
+                    var exists = false
+                    for try await (found,) in try await connection.query("SELECT to_regprocedure(\(signature)) IS NOT NULL", logger: logger)
+                        .decode((Bool,).self)
+                    {
+                        exists = found
+                    }
+                    return exists
                 }
                 guard exists else {
                     throw LedgerError(.notInitialised, "there is no ledger \(schema) at \(location.description)")
@@ -129,22 +142,27 @@ public final class PostgresEventStore: EventStore {
 
     func migrate() async throws {
         let quoted = "\"\(schema)\""
-        try await client.withTransaction(logger: logger) { connection in
-            // Instances starting together create the tables one at a time.
-            try await Self.drain(await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey("migrate", schema)))", logger: logger))
-            for statement in [
-                "CREATE SCHEMA IF NOT EXISTS \(quoted)",
-                "CREATE TABLE IF NOT EXISTS \(table("entry")) (position BIGINT PRIMARY KEY, stream TEXT NOT NULL, stream_version BIGINT NOT NULL, place TEXT NOT NULL, idempotency BYTEA NOT NULL, bytes BYTEA NOT NULL)",
-                "CREATE UNIQUE INDEX IF NOT EXISTS entry_stream ON \(table("entry")) (stream, stream_version)",
-                "CREATE UNIQUE INDEX IF NOT EXISTS entry_idempotency ON \(table("entry")) (idempotency)",
-                "CREATE TABLE IF NOT EXISTS \(table("head")) (id INT PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL, state BYTEA NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS \(table("appender")) (id INT PRIMARY KEY CHECK (id = 1))",
-                "INSERT INTO \(table("appender")) (id) VALUES (1) ON CONFLICT DO NOTHING",
-                "CREATE TABLE IF NOT EXISTS \(table("checkpoint")) (size BIGINT PRIMARY KEY, note TEXT NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS \(table("snapshot")) (name TEXT PRIMARY KEY, position BIGINT NOT NULL, digest BYTEA NOT NULL, data BYTEA NOT NULL)",
-                Self.commitFunction(quoted),
-            ] {
-                try await PostgresEventStore.drain(await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger))
+        let logger = self.logger
+        let statements = [
+            "CREATE SCHEMA IF NOT EXISTS \(quoted)",
+            "CREATE TABLE IF NOT EXISTS \(table("entry")) (position BIGINT PRIMARY KEY, stream TEXT NOT NULL, stream_version BIGINT NOT NULL, place TEXT NOT NULL, idempotency BYTEA NOT NULL, bytes BYTEA NOT NULL)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS entry_stream ON \(table("entry")) (stream, stream_version)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS entry_idempotency ON \(table("entry")) (idempotency)",
+            "CREATE TABLE IF NOT EXISTS \(table("head")) (id INT PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL, state BYTEA NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS \(table("appender")) (id INT PRIMARY KEY CHECK (id = 1))",
+            "INSERT INTO \(table("appender")) (id) VALUES (1) ON CONFLICT DO NOTHING",
+            "CREATE TABLE IF NOT EXISTS \(table("checkpoint")) (size BIGINT PRIMARY KEY, note TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS \(table("snapshot")) (name TEXT PRIMARY KEY, position BIGINT NOT NULL, digest BYTEA NOT NULL, data BYTEA NOT NULL)",
+            Self.commitFunction(quoted),
+        ]
+        let migrateLock = Self.lockKey("migrate", schema)
+        try await withConnection("creating the ledger's tables") { connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                // Instances starting together create the tables one at a time.
+                try await Self.drain(await connection.query("SELECT pg_advisory_xact_lock(\(migrateLock))", logger: logger))
+                for statement in statements {
+                    try await Self.drain(await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger))
+                }
             }
         }
     }
@@ -218,14 +236,12 @@ public final class PostgresEventStore: EventStore {
     // MARK: EventStore
 
     public func head() async throws -> StoreHead? {
-        do {
-            let rows = try await client.query(PostgresQuery(unsafeSQL: "SELECT size, state FROM \(table("head")) WHERE id = 1"), logger: logger)
-            for try await (size, state) in rows.decode((Int64, ByteBuffer).self) {
+        let query = PostgresQuery(unsafeSQL: "SELECT size, state FROM \(table("head")) WHERE id = 1")
+        return try await withConnection("reading the head") { connection in
+            for try await (size, state) in try await connection.query(query, logger: self.logger).decode((Int64, ByteBuffer).self) {
                 return StoreHead(size: try Self.count(size, "head.size"), state: Self.bytes(state))
             }
             return nil
-        } catch {
-            throw Self.failure(error, "reading the head")
         }
     }
 
@@ -265,11 +281,7 @@ public final class PostgresEventStore: EventStore {
         query.binds.append(ByteBuffer(bytes: commit.head.state), context: .default)
         query.binds.append(commit.checkpoint.map { Int64(clamping: $0.size) }, context: .default)
         query.binds.append(commit.checkpoint?.note, context: .default)
-        do {
-            try await PostgresEventStore.drain(await client.query(query, logger: logger))
-        } catch {
-            throw Self.failure(error, "committing")
-        }
+        try await execute(query, "committing")
         listener.signal.publish(commit.head.size)
     }
 
@@ -278,15 +290,16 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func lockAppends() async throws -> (any AppendLock)? {
-        try await PostgresSessionLock.acquire(appendLockKey, client: client, logger: logger)
+        try await PostgresSessionLock.acquire(appendLockKey, store: self, logger: logger)
     }
 
     public var signsCheckpointsUnderLock: Bool { true }
 
-    public func withCheckpointLock<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R? {
+    public func withCheckpointLock<R: Sendable>(_ body: @escaping @Sendable () async throws -> R) async throws -> R? {
         let key = checkpointLockKey
+        let logger = self.logger
         do {
-            return try await client.withConnection { connection in
+            return try await withConnection("taking the checkpoint lock") { connection in
                 var held = false
                 for try await (taken,) in try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger).decode((Bool,).self) {
                     held = taken

@@ -95,13 +95,14 @@ final class PostgresSessionLock: AppendLock {
         release.finish()
     }
 
-    /// Waits for the advisory lock `key` on a connection of `client`'s pool.
-    static func acquire(_ key: Int64, client: PostgresClient, logger: Logger) async throws -> PostgresSessionLock {
+    /// Waits for the advisory lock `key` on a connection of `store`'s pool
+    /// (at most the store's lease timeout for the connection).
+    static func acquire(_ key: Int64, store: PostgresEventStore, logger: Logger) async throws -> PostgresSessionLock {
         let (released, release) = AsyncStream<Void>.makeStream()
         let answer = Answer()
         let holder = Task {
             do {
-                try await client.withConnection { connection in
+                try await store.withConnection("taking the append lock") { connection in
                     try await PostgresEventStore.drain(await connection.query("SELECT pg_advisory_lock(\(key))", logger: logger))
                     answer.give(.success(PostgresSessionLock(release: release)))
                     for await _ in released { break }

@@ -13,7 +13,9 @@ import PostgresNIO
 /// 5432) for a unix socket; `sslmode=disable` for plain TCP, otherwise TLS
 /// is used when the server offers it (`prefer`), and `sslmode=require`
 /// (or `verify-ca`, `verify-full`) refuses a server without it. One option
-/// is this project's own: `ledger=NAME` names the ledger, one PostgreSQL
+/// (`connect_timeout=SECONDS`, default 5) bounds how long a call waits
+/// for a connection, so that callers get an error while the server is
+/// away. One option is this project's own: `ledger=NAME` names the ledger, one PostgreSQL
 /// schema of its own (default `civic_ledger`), so that one database holds
 /// many ledgers side by side (docs/deployment.md).
 public struct PostgresLocation: Sendable, CustomStringConvertible {
@@ -21,6 +23,9 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     public let configuration: PostgresClient.Configuration
     /// The ledger's schema.
     public let ledger: String
+    /// How long a call waits for a connection (`connect_timeout`, default
+    /// 5 seconds): while the server is away, calls fail after it.
+    public let connectTimeout: Duration
     /// The URL without its password, for messages and logs.
     public let description: String
 
@@ -62,12 +67,15 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             }
             configuration = PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
         }
-        if let timeout = items["connect_timeout"] {
-            guard let seconds = Int(timeout), seconds > 0 else {
-                throw LedgerError(.invalidField, "connect_timeout \"\(timeout)\" is not a number of seconds")
+        var connectTimeout = Duration.seconds(5)
+        if let timeout = items["connect_timeout"] ?? environment["PGCONNECT_TIMEOUT"] {
+            guard let seconds = Int(timeout), (1...3600).contains(seconds) else {
+                throw LedgerError(.invalidField, "connect_timeout \"\(timeout)\" is not a number of seconds from 1 to 3600")
             }
-            configuration.options.connectTimeout = .seconds(seconds)
+            connectTimeout = .seconds(seconds)
         }
+        configuration.options.connectTimeout = connectTimeout
+        self.connectTimeout = connectTimeout
         self.configuration = configuration
         self.ledger = ledger
         components.password = components.password == nil ? nil : "***"

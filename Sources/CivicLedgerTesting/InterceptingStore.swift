@@ -52,7 +52,7 @@ public struct InterceptingStore: EventStore {
     public func repairHead(_ head: StoreHead) async throws { try await base.repairHead(head) }
     public func lockAppends() async throws -> (any AppendLock)? { try await base.lockAppends() }
     public var signsCheckpointsUnderLock: Bool { base.signsCheckpointsUnderLock }
-    public func withCheckpointLock<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R? {
+    public func withCheckpointLock<R: Sendable>(_ body: @escaping @Sendable () async throws -> R) async throws -> R? {
         try await base.withCheckpointLock(body)
     }
     public func waitForGrowth(beyond size: UInt64, timeout: Duration) async throws -> UInt64? {

@@ -1,4 +1,5 @@
 import CivicLedger
+import Foundation
 
 #if PostgreSQL
     import CivicLedgerPostgres
@@ -39,7 +40,7 @@ enum ServerStore {
             }
             do {
                 var logger = Logger(label: "civic-ledger.postgres")
-                logger.logLevel = .warning
+                logger.logLevel = ProcessInfo.processInfo.environment["CIVIC_LEDGER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
                 return try await PostgresEventStore(location: location, create: create, logger: logger)
             } catch let error as LedgerError where error.code == .notInitialised {
                 throw CLIError.io("\(error.message) (create one with: civic-ledger init URL)")

@@ -247,6 +247,11 @@ extension Ledger {
         // last entry of its stream, by the entry's own bytes.
         for (stream, head) in fetched {
             let last = try await store.entries(inStream: stream, fromVersion: head.version, limit: 2)
+            if last.count == 2, last[1].position >= frontier.size {
+                // Another writer appended to the stream between the two reads:
+                // the head is stale, not wrong. Catch up and plan again.
+                throw LedgerError(.storeConflict, "stream \(stream) grew while the batch was planned")
+            }
             guard last.count == 1 else {
                 throw LedgerError(
                     .indexMismatch,

@@ -104,7 +104,7 @@ public protocol EventStore: Sendable {
     /// at a time holds among all that share the store, and returns what it
     /// returns; `nil`, without running `body`, when another ledger holds
     /// the lock (it is signing). The default runs `body` at once.
-    func withCheckpointLock<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R?
+    func withCheckpointLock<R: Sendable>(_ body: @escaping @Sendable () async throws -> R) async throws -> R?
 
     /// Returns once the log holds more than `size` entries, with the size
     /// then seen; `nil` when `timeout` passes first or the calling task is
@@ -142,7 +142,7 @@ extension EventStore {
     public var signsCheckpointsUnderLock: Bool { false }
 
     /// No lock: runs `body`.
-    public func withCheckpointLock<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R? {
+    public func withCheckpointLock<R: Sendable>(_ body: @escaping @Sendable () async throws -> R) async throws -> R? {
         try await body()
     }
 

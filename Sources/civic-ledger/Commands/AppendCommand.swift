@@ -23,6 +23,14 @@ struct AppendCommand: AsyncParsableCommand {
             "any" (the default); schemaVersion (default 1), idempotencyKey (default: \
             a new UUID) and clientTime (milliseconds since 1970; default now) are \
             optional.
+
+            With --lines, standard input holds one event (or array) per line, appended as \
+            each line arrives, up to --concurrency at once, on one open ledger: a client's \
+            pipe, or a long-lived writer. Each line gets one JSON line back when it is \
+            durable or refused, in the order they finish: {"line": N, "idempotencyKey": …, \
+            "position": …} or {"line": N, "error": CODE, "message": …}; a line that fails \
+            does not stop the others (while the database is away each says so, and the \
+            ledger carries on when it is back). Exit code 1 when any line failed.
             """)
 
     @OptionGroup var ledger: LedgerPath
@@ -36,7 +44,19 @@ struct AppendCommand: AsyncParsableCommand {
     @Flag(help: "Print the receipts as JSON.")
     var json = false
 
+    @Flag(help: "Read one event per line from standard input until it ends, printing a JSON line for each.")
+    var lines = false
+
+    @Option(parsing: .unconditional, help: "With --lines: how many lines are appended at once.")
+    var concurrency: Int = 16
+
+    func validate() throws {
+        guard (1...1024).contains(concurrency) else { throw CLIError.usage("--concurrency must be 1 to 1024, got \(concurrency)") }
+        if lines, file != nil { throw CLIError.usage("--lines reads standard input; leave out --file") }
+    }
+
     func run() async throws {
+        if lines { return try await appendLines() }
         let signer = try KeyFile.read(key)
         let objects = try Self.events(from: file)
         let opened = try await ledger.files.openLedger()
