@@ -1,6 +1,8 @@
 # CivicLedger: read this first.
 #
 #   make demo    install what is missing, build, run the demo on SQLite
+#   make demo-postgres  the same demo on a throwaway PostgreSQL cluster in
+#                .build/demo-pg (kept running; make demo-postgres-stop)
 #   make test    install what is missing, build, run every test, and check
 #                that tools/verify_export.py agrees with the Swift audit
 #   make bench   run the benchmarks (Benchmarks/, a nested package) and
@@ -29,7 +31,8 @@ DEMO_DB      ?= demo-ledger.sqlite
 DEMO_REPORT  ?= demo-report.html
 
 .PHONY: demo test build deps test-deps bench bench-thresholds bench-peer bench-ledger docs clean check-export check-report fuzz-run \
-	crash-test crash-test-short load feed-latency serve server-build server-test fuzz fuzz-short fuzz-build
+	crash-test crash-test-short load feed-latency serve server-build server-test fuzz fuzz-short fuzz-build \
+	demo-postgres demo-postgres-stop postgres-processes-test
 
 # The independent verifier's Python environment (PyNaCl from PyPI).
 VENV := .build/venv
@@ -62,6 +65,25 @@ demo: deps
 	.build/release/civic-ledger report $(DEMO_DB) --community zhuji/dongsheng --out $(DEMO_REPORT)
 	@echo "The transparency report: $(DEMO_REPORT)"
 
+# The demo on PostgreSQL: a throwaway cluster in DEMO_PG (unix socket,
+# trust auth; tools/pg_cluster.py), the ledger `demo` in it, its key files
+# under DEMO_PG/demo.*; the cluster keeps running for the commands the demo
+# prints, until make demo-postgres-stop.
+DEMO_PG ?= .build/demo-pg
+demo-postgres: deps
+	@$(MAKE) --no-print-directory deps APT_PACKAGES=postgresql
+	$(SWIFT) build -c release --product civic-ledger
+	@python3 tools/pg_cluster.py stop $(abspath $(DEMO_PG)) 2>/dev/null || true
+	@rm -rf $(DEMO_PG) && mkdir -p $(DEMO_PG)
+	@url=$$(python3 tools/pg_cluster.py start $(abspath $(DEMO_PG))/cluster --port 5435)"&ledger=demo"; \
+	  echo "PostgreSQL ledger: $$url"; \
+	  .build/release/civic-ledger demo --db "$$url" --keys $(DEMO_PG)/demo && \
+	  .build/release/civic-ledger report "$$url" --community zhuji/dongsheng --vault $(DEMO_PG)/demo.vault --out $(DEMO_PG)/demo-report.html && \
+	  echo "The transparency report: $(DEMO_PG)/demo-report.html (make demo-postgres-stop stops the cluster)"
+
+demo-postgres-stop:
+	python3 tools/pg_cluster.py stop $(abspath $(DEMO_PG))/cluster
+
 test: deps test-deps
 	$(SWIFT) build --build-tests
 	@# A throwaway PostgreSQL cluster in a temporary folder for the
@@ -75,6 +97,13 @@ test: deps test-deps
 	$(MAKE) --no-print-directory crash-test-short
 	$(MAKE) --no-print-directory fuzz-short
 	$(MAKE) --no-print-directory server-test
+	$(MAKE) --no-print-directory postgres-processes-test
+
+# Four writer processes on one PostgreSQL ledger (a cluster of the test's
+# own), killed with SIGKILL mid-load, then the server stopped immediate
+# under load and started again (tools/test_postgres_processes.py).
+postgres-processes-test:
+	python3 tools/test_postgres_processes.py .build/debug/civic-ledger
 
 # The example service (Examples/CivicServer, Hummingbird): its own package,
 # so the library's users never build SwiftNIO; built once here, then two
@@ -85,6 +114,7 @@ server-build:
 
 server-test: server-build
 	python3 tools/test_civic_server.py .build/debug/civic-ledger $(SERVER_DIR)/.build/debug/CivicServer
+	python3 tools/test_civic_server.py .build/debug/civic-ledger $(SERVER_DIR)/.build/debug/CivicServer --store postgres
 
 # The example service on the demo ledger (make demo makes it), on port
 # SERVE_PORT: POST /events, GET /cases, /points/ID, /feed, /checkpoint,

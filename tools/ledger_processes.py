@@ -19,15 +19,20 @@ def percentile(values, fraction):
 
 
 class Ledger:
-    def __init__(self, binary, folder=None):
+    """A new ledger in `folder` (a SQLite file), or at `url` (a PostgreSQL
+    ledger, its key files in `folder`), with one enrolled grid worker."""
+
+    def __init__(self, binary, folder=None, url=None):
         self.binary = os.path.abspath(binary)
         self.folder = folder or tempfile.mkdtemp(prefix="civic-ledger-processes-")
-        self.path = os.path.join(self.folder, "l.sqlite")
+        self.path = url or os.path.join(self.folder, "l.sqlite")
+        self.keys = os.path.join(self.folder, "l") if url else self.path
+        self.key_options = ["--keys", self.keys] if url else []
         self.key = os.path.join(self.folder, "worker.key")
-        self.run(["init", self.path, "--origin", "test.example/processes"], check=True)
+        self.run(["init", self.path, *self.key_options, "--origin", "test.example/processes"], check=True)
         self.run(["keygen", "--out", self.key], check=True)
         self.run([
-            "enrol", self.path, "--key", self.path + ".authority.key", "--public-key", self.key + ".pub",
+            "enrol", self.path, *self.key_options, "--key", self.keys + ".authority.key", "--public-key", self.key + ".pub",
             "--role", "grid-worker", "--scope", "zhuji/dongsheng", "--actor", "worker",
         ], check=True)
         # Genesis and the enrolment.
@@ -40,22 +45,26 @@ class Ledger:
         return result
 
     @staticmethod
-    def event(key):
+    def event(key, stream=None):
         # A fixed client time: signing the same event again gives the same
         # bytes (Ed25519 is deterministic), as a client's retry must.
         return json.dumps({
-            "kind": "case.report", "stream": f"case/{key}", "place": "zhuji/dongsheng",
+            "kind": "case.report", "stream": stream or f"case/{key}", "place": "zhuji/dongsheng",
             "idempotencyKey": key, "clientTime": 1767225600000, "payload": {"category": "load"},
         })
 
+    def entries(self):
+        """Every entry, as `log --json` shows it."""
+        log = self.run(["log", self.path, "--limit", "100000000", "--json"], check=True)
+        return [json.loads(line) for line in log.stdout.splitlines() if line.strip()]
+
     def append_command(self):
-        return [self.binary, "append", self.path, "--key", self.key, "--json"]
+        return [self.binary, "append", self.path, *self.key_options, "--key", self.key, "--json"]
 
     def check(self, acknowledged):
         """acknowledged: {idempotency key: position}. Returns a list of problems."""
         problems = []
-        log = self.run(["log", self.path, "--limit", "100000000", "--json"], check=True)
-        entries = [json.loads(line) for line in log.stdout.splitlines() if line.strip()]
+        entries = self.entries()
         for offset, entry in enumerate(entries):
             if entry.get("position") != offset:
                 problems.append(f"gap: line {offset} holds position {entry.get('position')}")

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""End to end, over real HTTP: two CivicServer processes on one SQLite file.
+"""End to end, over real HTTP: two CivicServer processes on one ledger.
 
-    test_civic_server.py CIVIC_LEDGER CIVIC_SERVER
+    test_civic_server.py CIVIC_LEDGER CIVIC_SERVER [--store sqlite|postgres]
 
 A governance ledger is made with the tool (init --governance, a grid
-worker enrolled); two servers serve the same file. An event signed with
+worker enrolled), in a SQLite file or (--store postgres) in a throwaway
+PostgreSQL cluster of its own (tools/pg_cluster.py); two servers serve the
+same ledger. An event signed with
 `civic-ledger sign` (as an actor's device would) is posted to the first;
 the second's /feed (Server-Sent Events) and /cases?after= must show it
 within a second. The receipt's inclusion proof must verify offline. A bad
@@ -15,10 +17,12 @@ First, the README's service snippet must be the server's code.
 Exits 1 on any failure, printing what failed.
 """
 
+import argparse
 import base64
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +31,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pg_cluster  # noqa: E402
 
 failures = []
 
@@ -45,9 +52,9 @@ def run(binary, *arguments, stdin=None):
     return result.stdout
 
 
-def start_server(binary, database):
+def start_server(binary, database, keys):
     process = subprocess.Popen(
-        [binary, "--db", database, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        [binary, "--db", database, "--keys", keys, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     deadline = time.monotonic() + 60
     for line in process.stdout:
         match = re.search(r"listening on .*:(\d+)$", line.strip())
@@ -95,25 +102,43 @@ def check_readme():
     check(len(code) <= 20, f"the service's embedding is {len(code)} lines, not the README's 20 at most")
 
 
-def main(ledger_binary, server_binary):
+def main(ledger_binary, server_binary, store):
     check_readme()
     folder = tempfile.mkdtemp(prefix="civic-server-e2e-")
-    database = os.path.join(folder, "g.sqlite")
-    created = run(ledger_binary, "init", database, "--origin", "test.example/server", "--governance", "zhuji/dongsheng")
+    cluster = None
+    if store == "postgres":
+        cluster = tempfile.mkdtemp(prefix="civic-server-pg-")
+        database = pg_cluster.start(cluster, 5447) + "&ledger=server"
+        keys = os.path.join(folder, "g")
+    else:
+        database = os.path.join(folder, "g.sqlite")
+        keys = database
+    try:
+        serve(ledger_binary, server_binary, folder, database, keys)
+    finally:
+        if cluster:
+            pg_cluster.stop(cluster)
+            shutil.rmtree(cluster, ignore_errors=True)
+    print(f"civic-server end to end on {store}: " + ("ok" if not failures else f"{len(failures)} failure(s)"))
+    sys.exit(1 if failures else 0)
+
+
+def serve(ledger_binary, server_binary, folder, database, keys):
+    created = run(ledger_binary, "init", database, "--keys", keys, "--origin", "test.example/server", "--governance", "zhuji/dongsheng")
     verifier = re.search(r"verifier key:\s+(\S+)", created).group(1)
     worker, stranger = os.path.join(folder, "worker.key"), os.path.join(folder, "stranger.key")
     run(ledger_binary, "keygen", "--out", worker)
     run(ledger_binary, "keygen", "--out", stranger)
-    run(ledger_binary, "enrol", database, "--key", database + ".authority.key", "--public-key", worker + ".pub",
+    run(ledger_binary, "enrol", database, "--keys", keys, "--key", keys + ".authority.key", "--public-key", worker + ".pub",
         "--role", "grid-worker", "--scope", "zhuji/dongsheng", "--actor", "worker-li")
 
     def signed(key, event):
-        return run(ledger_binary, "sign", database, "--key", key, stdin=json.dumps(event)).strip()
+        return run(ledger_binary, "sign", database, "--keys", keys, "--key", key, stdin=json.dumps(event)).strip()
 
     report = {"kind": "case.report", "stream": "case/e2e-1", "place": "zhuji/dongsheng/grid-1", "expectedVersion": 0,
               "payload": {"urgency": "general", "category": "drainage", "source": "patrol", "summary": "blocked drain"}}
-    first, port_a = start_server(server_binary, database)
-    second, port_b = start_server(server_binary, database)
+    first, port_a = start_server(server_binary, database, keys)
+    second, port_b = start_server(server_binary, database, keys)
     try:
         seen = {}
         threading.Thread(target=follow_feed, args=(port_b, seen), daemon=True).start()
@@ -184,9 +209,12 @@ def main(ledger_binary, server_binary):
                 check(False, "a server did not stop within 20 s of SIGTERM")
     verify = subprocess.run([ledger_binary, "verify", database], capture_output=True, text=True)
     check(verify.returncode == 0, f"verify after the servers stopped: {verify.stdout}{verify.stderr}")
-    print("civic-server end to end: " + ("ok" if not failures else f"{len(failures)} failure(s)"))
-    sys.exit(1 if failures else 0)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("ledger_binary")
+    parser.add_argument("server_binary")
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    arguments = parser.parse_args()
+    main(arguments.ledger_binary, arguments.server_binary, arguments.store)

@@ -11,8 +11,9 @@ let package = Package(
     name: "CivicServer",
     platforms: [.macOS(.v15)],
     dependencies: [
-        // SQLite only, for now: the PostgreSQL trait is not built here.
-        .package(name: "CivicLedger", path: "../..", traits: []),
+        // With the PostgreSQL trait (the default): the service runs on a
+        // SQLite file or a PostgreSQL ledger, as --db says.
+        .package(name: "CivicLedger", path: "../.."),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
@@ -25,6 +26,7 @@ let package = Package(
                 .product(name: "CivicGovernance", package: "CivicLedger"),
                 .product(name: "CivicReporting", package: "CivicLedger"),
                 .product(name: "CivicLedgerSQLite", package: "CivicLedger"),
+                .product(name: "CivicLedgerPostgres", package: "CivicLedger"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

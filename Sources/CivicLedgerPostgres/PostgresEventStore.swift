@@ -167,7 +167,7 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
-    /// The server-side commit (docs/format.md §10.2): the round trips stay
+    /// The server-side commit (docs/format.md §8.2): the round trips stay
     /// out of the appender lock.
     static func commitFunction(_ schema: String) -> String {
         """

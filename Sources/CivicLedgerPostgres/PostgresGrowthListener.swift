@@ -8,7 +8,7 @@ import Synchronization
 /// ``PostgresEventStore/waitForGrowth(beyond:timeout:)``.
 ///
 /// Each commit notifies the ledger's channel (its schema's name) with the
-/// new size, in the commit's own transaction (docs/format.md §10.2). The
+/// new size, in the commit's own transaction (docs/format.md §8.2). The
 /// listener holds one connection of the pool that `LISTEN`s on the
 /// channel and publishes every size it hears to a ``GrowthSignal``. When
 /// the connection drops, notifications sent meanwhile are lost: the

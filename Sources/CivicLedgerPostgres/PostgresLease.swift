@@ -10,7 +10,8 @@ extension PostgresEventStore {
     /// and requests would wait for it, so a caller gets a clear
     /// `.storeFailure` instead of an unbounded wait, and the next call,
     /// once the server is back, goes through. Once it has a connection the
-    /// body runs to its end (a connection that breaks fails it).
+    /// body runs to its end; a connection that closes meanwhile fails the
+    /// call at once.
     func withConnection<R: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> R) async throws -> R {
         let outcome = LeaseOutcome<R>()
         let client = self.client
@@ -23,6 +24,16 @@ extension PostgresEventStore {
                     do {
                         let result = try await client.withConnection { connection in
                             guard outcome.leased() else { throw CancellationError() }
+                            // A connection that closes under the call (the
+                            // server stopped) fails it, even should the
+                            // query on it never be answered.
+                            connection.closeFuture.whenComplete { _ in
+                                outcome.finish(
+                                    .failure(
+                                        LedgerError(
+                                            .storeFailure, "\(what) failed: the connection to the database at \(location) closed (the server stopped?)"
+                                        )))
+                            }
                             return try await body(connection)
                         }
                         outcome.finish(.success(result))

@@ -217,10 +217,12 @@ public struct CivicMixWorkload: Sendable {
     }
 
     /// Every command signed by its actor, split into `lanes` lanes (see
-    /// ``lane(of:lanes:)``), on every core.
-    public func signed(lanes: Int, at time: Timestamp) throws -> [[SignedEvent]] {
+    /// ``lane(of:lanes:)``), on every core; with `keeping`, only the
+    /// commands of those lanes are signed (the others' lanes are empty):
+    /// what one of several processes sharing the workload appends.
+    public func signed(lanes: Int, at time: Timestamp, keeping: Range<Int>? = nil) throws -> [[SignedEvent]] {
         let keys = Dictionary(uniqueKeysWithValues: actors.map { ($0.id, $0.key) })
-        let commands = commands
+        let commands = keeping.map { kept in self.commands.filter { kept.contains(Self.lane(of: $0.stream, lanes: lanes)) } } ?? self.commands
         let chunk = 4096
         let parts = (commands.count + chunk - 1) / chunk
         let results = Mutex([Int: Result<[SignedEvent], any Error>]())

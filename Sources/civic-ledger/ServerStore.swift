@@ -15,6 +15,14 @@ enum ServerStore {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
     }
 
+    /// A ledger argument as it may be printed: a URL without its password.
+    static func shown(_ path: String) -> String {
+        #if PostgreSQL
+            if isURL(path), let location = try? PostgresLocation(url: path) { return location.description }
+        #endif
+        return path
+    }
+
     /// The ledger's name in its database (the URL's `ledger=`).
     static func ledgerName(_ url: String) throws -> String {
         #if PostgreSQL

@@ -66,6 +66,25 @@ struct PostgresCLITests {
         #expect(missing.stderr.contains("there is no ledger"), "\(missing.stderr)")
     }
 
+    @Test("a password in the URL is never printed, by init, copy or an error")
+    func passwordNotPrinted() throws {
+        let cli = try CLI()
+        // Trust authentication ignores it; the tool must still never show it.
+        let url = try Self.ledgerURL().replacingOccurrences(of: "@", with: ":sekret-pw@", options: [], range: nil)
+        try #require(url.contains(":sekret-pw@"))
+        var outputs: [CLI.Result] = []
+        outputs.append(try cli.run(["init", url, "--keys", "k"]))
+        #expect(outputs[0].status == 0, "\(outputs[0].stderr)")
+        #expect(outputs[0].stdout.contains(":***@"))
+        outputs.append(try cli.run(["init", url, "--keys", "k2"]))  // refused: already there
+        outputs.append(try cli.run(["copy", "nothing.sqlite", url]))
+        outputs.append(try cli.run(["verify", url.replacingOccurrences(of: "ledger=", with: "ledger=x")]))
+        outputs.append(try cli.run(["copy", url, url + "&sslmode=disable"]))
+        for output in outputs {
+            #expect(!output.stdout.contains("sekret-pw") && !output.stderr.contains("sekret-pw"), "\(output.stdout)\(output.stderr)")
+        }
+    }
+
     @Test("copy SQLite → PostgreSQL → SQLite: the same entries, checkpoints and snapshots byte for byte, the same root")
     func copyRoundTrip() throws {
         let cli = try CLI()

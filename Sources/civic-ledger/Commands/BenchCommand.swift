@@ -32,6 +32,12 @@ struct BenchCommand: AsyncParsableCommand {
     var appenders: Int = 16
     @Option(help: "Keep the ledger in this new SQLite file (default: a temporary file, removed afterwards).")
     var db: String?
+    @Option(help: "Append to a PostgreSQL ledger instead: a postgres:// URL naming a ledger that holds nothing yet (it is kept).")
+    var store: String?
+    @Option(parsing: .unconditional, help: "With --store: how many processes append, each with --appenders appenders and a share of the streams.")
+    var processes: Int = 1
+    @Option(parsing: .unconditional, help: .hidden)
+    var worker: Int?
     @Option(help: "Also write the workload's commands to this file, one JSON object per line (for the peer benchmark).")
     var workloadOut: String?
     @Flag(help: "JSON output.")
@@ -40,32 +46,50 @@ struct BenchCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...50_000_000).contains(events) else { throw CLIError.usage("--events must be between 1 and 50,000,000, got \(events)") }
         guard (1...1024).contains(appenders) else { throw CLIError.usage("--appenders must be between 1 and 1024, got \(appenders)") }
+        guard (1...64).contains(processes) else { throw CLIError.usage("--processes must be between 1 and 64, got \(processes)") }
+        if let store, !ServerStore.isURL(store) { throw CLIError.usage("--store takes a postgres:// URL; for SQLite use --db") }
+        if store != nil, db != nil { throw CLIError.usage("--store and --db name two ledgers; give one") }
+        if processes > 1, store == nil { throw CLIError.usage("--processes needs --store: processes share a PostgreSQL ledger") }
+        if let worker, !(0..<processes).contains(worker) { throw CLIError.usage("--worker must be below --processes") }
     }
 
     func run() async throws {
+        if let worker, let store { return try await BenchWorker(command: self, url: store, index: worker).run() }
         let path =
             db ?? FileManager.default.temporaryDirectory.appendingPathComponent("civic-ledger-bench-\(UUID().uuidString).sqlite").path
         let files = LedgerFiles(path: path)
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw CLIError.usage("\(path) already exists; the benchmark needs a new file")
+        if store == nil {
+            guard !FileManager.default.fileExists(atPath: path) else {
+                throw CLIError.usage("\(path) already exists; the benchmark needs a new file")
+            }
         }
         defer {
-            if db == nil { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: files.path + suffix) } }
+            if db == nil, store == nil { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: files.path + suffix) } }
         }
         // The workload, signed before the clock starts (as clients sign on
-        // their devices); the commands are let go once signed.
+        // their devices); the commands are let go once signed. With several
+        // processes, each signs its own share.
         var results = BenchResults(events: events, seed: seed, appenders: appenders)
+        results.processes = processes
+        results.store = store == nil ? "sqlite" : "postgresql"
         let started = ContinuousClock.now
-        var signed: SignedWorkload? = try prepare(&results)
+        var signed: SignedWorkload? = try prepare(&results, signLanes: processes == 1)
         let awarded = signed?.awarded ?? 0
         results.signingSeconds = started.duration(to: .now).seconds
         results.signingPeakMB = PeakMemory.megabytes()
-        say("signed \(events.formatted()) events in \(String(format: "%.1f", results.signingSeconds)) s (before the clock starts)")
+        if processes == 1 {
+            say("signed \(events.formatted()) events in \(String(format: "%.1f", results.signingSeconds)) s (before the clock starts)")
+        }
 
         // Each phase holds its own store, ledger and projections, and lets
         // them go before the next phase starts.
-        try await append(&signed, to: path, results: &results)
-        let reader = try SQLiteEventStore(path: path)
+        let writer: any EventStore = if let store { try await Self.emptyServerLedger(store) } else { try SQLiteEventStore(path: path) }
+        if processes > 1, let store {
+            try await appendFromProcesses(&signed, to: writer, url: store, results: &results)
+        } else {
+            try await append(&signed, to: writer, results: &results)
+        }
+        let reader: any EventStore = if let store { try await ServerStore.open(store, create: false) } else { try SQLiteEventStore(path: path) }
         try await rebuild(reader, awarded: awarded, results: &results)
         try await audit(reader, results: &results)
 
@@ -89,10 +113,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// Durable append: the signed events from concurrent appenders, each
     /// waiting until its event is durable; the events are let go after.
-    func append(_ signed: inout SignedWorkload?, to path: String, results: inout BenchResults) async throws {
+    func append(_ signed: inout SignedWorkload?, to store: any EventStore, results: inout BenchResults) async throws {
         guard let workload = signed else { return }
         PeakMemory.reset()
-        let store = try SQLiteEventStore(path: path)
         let ledger = try await Ledger.create(
             store: store, origin: CivicMixWorkload.origin, authority: workload.authority, logSigner: workload.log,
             permissions: CivicMixWorkload.permissions, configuration: CLIContext.ledgerConfiguration)
@@ -118,13 +141,13 @@ struct BenchCommand: AsyncParsableCommand {
         signed = nil
         _ = try await ledger.checkpoint()
         results.appendPeakMB = PeakMemory.megabytes()
-        say(results.append.line("durable append (\(appenders) appenders, SQLite WAL, synchronous = FULL)", unit: "events"))
+        say(results.append.line("durable append (\(appenders) appenders, \(storeLabel))", unit: "events"))
     }
 
     /// Projection rebuild from the file: a short phase on a noisy machine,
     /// so the best of three runs counts (the peer does the same). Each run
     /// is checked against the workload.
-    func rebuild(_ reader: SQLiteEventStore, awarded: Int64, results: inout BenchResults) async throws {
+    func rebuild(_ reader: any EventStore, awarded: Int64, results: inout BenchResults) async throws {
         PeakMemory.reset()
         for _ in 0..<Self.rebuildRuns {
             var dossier = CaseDossier()
@@ -145,12 +168,12 @@ struct BenchCommand: AsyncParsableCommand {
         results.rebuildPeakMB = PeakMemory.megabytes()
         say(
             results.rebuild.line(
-                "projection rebuild (case dossier + points balances, from the SQLite file; best of \(Self.rebuildRuns))", unit: "events"))
+                "projection rebuild (case dossier + points balances, from \(store == nil ? "the SQLite file" : "PostgreSQL"); best of \(Self.rebuildRuns))", unit: "events"))
     }
 
     /// The full audit: every signature, key, role, stream version and
     /// checkpoint, and the Merkle tree.
-    func audit(_ reader: SQLiteEventStore, results: inout BenchResults) async throws {
+    func audit(_ reader: any EventStore, results: inout BenchResults) async throws {
         PeakMemory.reset()
         let started = ContinuousClock.now
         let auditing = ProgressReporter("auditing")
@@ -180,7 +203,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     /// Draws the workload and signs it; writes it for the peer when asked.
-    func prepare(_ results: inout BenchResults) throws -> SignedWorkload {
+    func prepare(_ results: inout BenchResults, signLanes: Bool = true) throws -> SignedWorkload {
         let workload = CivicMixWorkload(events: events, seed: seed)
         if let workloadOut { try writeWorkload(workload, to: workloadOut) }
         results.counts = workload.counts
@@ -189,7 +212,7 @@ struct BenchCommand: AsyncParsableCommand {
         results.cores = ProcessInfo.processInfo.activeProcessorCount
         let time = Timestamp(Date())
         return SignedWorkload(
-            lanes: try workload.signed(lanes: appenders, at: time), preamble: try workload.preamble(at: time),
+            lanes: signLanes ? try workload.signed(lanes: appenders, at: time) : [], preamble: try workload.preamble(at: time),
             authority: workload.authority, log: workload.logKey,
             awarded: workload.commands.filter { $0.action == "award" }.compactMap(\.amount).reduce(0, +))
     }
@@ -243,6 +266,8 @@ struct BenchResults {
     var events: Int
     var seed: UInt64
     var appenders: Int
+    var processes = 1
+    var store = "sqlite"
     var counts: [String: Int] = [:]
     var actors = 0
     var residents = 0
@@ -263,7 +288,8 @@ struct BenchResults {
             ["count": phase.count, "seconds": phase.seconds, "perSecond": phase.perSecond, "peakMB": peak]
         }
         return [
-            "tool": "civic-ledger", "events": events, "seed": seed, "appenders": appenders, "counts": counts, "actors": actors,
+            "tool": "civic-ledger", "events": events, "seed": seed, "appenders": appenders, "processes": processes, "store": store,
+            "counts": counts, "actors": actors,
             "residents": residents, "cores": cores, "signingSeconds": signingSeconds,
             "append": phase(append, peak: appendPeakMB), "rebuild": phase(rebuild, peak: rebuildPeakMB),
             "audit": phase(audit, peak: auditPeakMB), "verifyPerSecond": verifyPerSecond, "peakMB": peakMB, "signingPeakMB": signingPeakMB,

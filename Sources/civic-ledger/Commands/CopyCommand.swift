@@ -49,7 +49,7 @@ struct CopyCommand: AsyncParsableCommand {
             }
         }
         say(
-            "copied \(summary.entries) entries, \(summary.checkpoints) checkpoints and \(summary.snapshots) snapshots to \(destination); the copy has the signed root at every checkpoint and the source's root \(summary.root.base64)"
+            "copied \(summary.entries) entries, \(summary.checkpoints) checkpoints and \(summary.snapshots) snapshots to \(ServerStore.shown(destination)); the copy has the signed root at every checkpoint and the source's root \(summary.root.base64)"
         )
     }
 
@@ -62,7 +62,7 @@ struct CopyCommand: AsyncParsableCommand {
                 progress.update(done: done, total: total)
             }
         } catch let error as LedgerError where error.code == .alreadyInitialised {
-            throw CLIError.usage("\(destination): \(error.message)")
+            throw CLIError.usage("\(ServerStore.shown(self.destination)): \(error.message)")
         }
     }
 }

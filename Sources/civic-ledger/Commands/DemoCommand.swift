@@ -76,7 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
         guard let checkpoint = try await store.latestCheckpoint() else { throw CLIError.io("the demo ledger has no checkpoint") }
         print("\nFinal checkpoint (C2SP signed note; verifier key \(verifierKey)):\n")
         print(checkpoint.note, terminator: "")
-        let shown = files.isServer ? "'\(db)'" + (keys.map { " --keys \($0)" } ?? "") : db
+        let shown = files.isServer ? "'\(ServerStore.shown(db))'" + (keys.map { " --keys \($0)" } ?? "") : db
         print(
             "\nTry: civic-ledger cases \(shown)    civic-ledger points \(shown)    civic-ledger dossier \(shown) case/\(CivilMonth(profile.start, offsetMinutes: 480).year)-00001"
         )
@@ -92,7 +92,7 @@ struct DemoCommand: AsyncParsableCommand {
     func simulate(
         _ simulator: CommunitySimulator, profile: CommunityProfile, store: any EventStore, vault: SQLiteKeyVault, logKey: SigningKey
     ) async throws -> String {
-        print("Simulating \(residents) residents over \(days) days (seed \(seed)) into \(db)")
+        print("Simulating \(residents) residents over \(days) days (seed \(seed)) into \(ServerStore.shown(db))")
         fflush(nil)
         let progress = ProgressReporter("days")
         var configuration = CLIContext.ledgerConfiguration

@@ -46,7 +46,7 @@ struct InitCommand: AsyncParsableCommand {
         }
         let table = try permissions.map(Self.readPermissions) ?? (rules == nil ? StarterPermissions.table : GovernancePermissions.defaults)
         let created = try await LedgerSetup.create(files, origin: origin, permissions: table, rules: rules)
-        print("created ledger \(files.isServer ? "\(name) at \(files.path)" : files.path)")
+        print("created ledger \(files.isServer ? "\(name) at \(ServerStore.shown(files.path))" : files.path)")
         print("  origin:        \(origin)")
         if let rules { print("  domain:        governance, with the default rules of \(rules.communityName) (\(rules.community))") }
         print("  authority key: \(files.authorityKeyPath) (public \(created.authorityKey.base64))")

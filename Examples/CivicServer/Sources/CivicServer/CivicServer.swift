@@ -1,21 +1,39 @@
 import ArgumentParser
 import CivicGovernance
 import CivicLedger
+import CivicLedgerPostgres
 import CivicLedgerSQLite
 import Foundation
 import Hummingbird
 
-/// The service: a governance ledger on a SQLite file (with its log key and
-/// key vault beside it, as `civic-ledger init --governance` or `demo`
-/// make them), live projections, and the HTTP API of ``CivicAPI``. Many
-/// processes may serve one file: each sees the others' appends.
+/// The service: a governance ledger on a SQLite file or in a PostgreSQL
+/// database (with its log key and key vault, as `civic-ledger init
+/// --governance` or `demo` make them), live projections, and the HTTP API
+/// of ``CivicAPI``. Many processes may serve one ledger, on one machine
+/// (a SQLite file) or on many (PostgreSQL): each sees the others' appends.
 @main
 struct CivicServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "civic-server", abstract: "Serve a governance ledger over HTTP: signed events in, live cases, points, feed, proofs and the report out.")
 
-    @Option(help: "The ledger's SQLite file; its log key is FILE.log.key, its key vault FILE.vault.")
+    @Option(help: "The ledger: a SQLite file, or postgres://USER@HOST:PORT/DATABASE?ledger=NAME.")
     var db: String
+
+    @Option(name: .customLong("keys"), help: "The key files' prefix: PREFIX.log.key, PREFIX.vault (default: the SQLite file).")
+    var keyPrefix: String?
+
+    /// Where the log key and the vault are.
+    var keys: String { keyPrefix ?? db }
+
+    func validate() throws {
+        if PostgresLocation.isURL(db), keyPrefix == nil { throw ValidationError("a PostgreSQL ledger needs --keys PREFIX") }
+    }
+
+    /// The store `db` names: a PostgreSQL ledger for a postgres:// URL,
+    /// otherwise a SQLite file.
+    static func store(_ db: String) async throws -> any EventStore {
+        PostgresLocation.isURL(db) ? try await PostgresEventStore(url: db, create: false) : try SQLiteEventStore(path: db)
+    }
 
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
@@ -25,12 +43,12 @@ struct CivicServer: AsyncParsableCommand {
 
     func run() async throws {
         // README service begin
-        let store = try SQLiteEventStore(path: db)
-        let logKey = try LocalKeyFiles.readSecretKey(at: db + ".log.key")
+        let store = try await Self.store(db)
+        let logKey = try LocalKeyFiles.readSecretKey(at: keys + ".log.key")
         let ledger = try await GovernanceLedger.open(store: store, logSigner: logKey)
         let cases = LiveProjection<CaseBoard>(store: store)
         let points = LiveProjection<PointsBalances>(store: store)
-        let api = CivicAPI(ledger: ledger, cases: cases, points: points, vault: try SQLiteKeyVault(path: db + ".vault"))
+        let api = CivicAPI(ledger: ledger, cases: cases, points: points, vault: try SQLiteKeyVault(path: keys + ".vault"))
         let router = Router()
         api.register(on: router)
         var app = Application(
