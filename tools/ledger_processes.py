@@ -9,6 +9,7 @@ Everything goes through the civic-ledger binary, as operators run it.
 import json
 import os
 import subprocess
+import sys
 import tempfile
 
 
@@ -16,6 +17,14 @@ def percentile(values, fraction):
     """The value at `fraction` (0 to 1) of the sorted values; 0 for none."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+def finish(problems):
+    """Prints the problems (the first 20) and exits 1 when there are any."""
+    for problem in problems[:20]:
+        print("PROBLEM:", problem)
+    if problems:
+        sys.exit(1)
 
 
 class Ledger:

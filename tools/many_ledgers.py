@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pg_cluster  # noqa: E402
-from ledger_processes import Ledger  # noqa: E402
+from ledger_processes import Ledger, finish  # noqa: E402
 
 
 def main():
@@ -36,10 +36,8 @@ def main():
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
     folder = tempfile.mkdtemp(prefix="civic-ledger-many-")
-    cluster = tempfile.mkdtemp(prefix="civic-ledger-many-pg-")
     problems = []
-    try:
-        base = pg_cluster.start(cluster, args.port)
+    with pg_cluster.throwaway(args.port) as (_, base):
         def create(index):
             keys = os.path.join(folder, f"c{index}")
             os.makedirs(keys)
@@ -73,17 +71,8 @@ def main():
         print(f"{args.ledgers} ledgers in one database (created in {created:.1f} s) × {args.events} events = {total:,} events, "
               f"{args.writers} ledgers appended at a time, one process each: {seconds:.1f} s, {total / seconds:,.0f} events/s; "
               f"each ledger gapless from its own genesis and verified clean" if not problems else "")
-    finally:
-        try:
-            pg_cluster.stop(cluster)
-        except SystemExit:
-            pass
-        shutil.rmtree(folder, ignore_errors=True)
-        shutil.rmtree(cluster, ignore_errors=True)
-    if problems:
-        for problem in problems[:20]:
-            print("PROBLEM:", problem)
-        sys.exit(1)
+    shutil.rmtree(folder, ignore_errors=True)
+    finish(problems)
 
 
 if __name__ == "__main__":

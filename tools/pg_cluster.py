@@ -18,6 +18,7 @@ postgres://USER@/postgres?host=DIR&port=PORT
 """
 
 import argparse
+import contextlib
 import glob
 import os
 import shutil
@@ -79,6 +80,21 @@ def stop(folder, mode="fast"):
     data = os.path.join(folder, "data")
     if os.path.exists(os.path.join(data, "postmaster.pid")):
         run(prefix, [os.path.join(binaries(), "pg_ctl"), "-D", data, "-m", mode, "-w", "stop"])
+
+
+@contextlib.contextmanager
+def throwaway(port):
+    """A cluster in a new temporary folder for the duration of a with
+    block: yields (folder, URL), then stops it and removes the folder."""
+    folder = tempfile.mkdtemp(prefix="civic-ledger-pg-")
+    try:
+        yield folder, start(folder, port)
+    finally:
+        try:
+            stop(folder)
+        except SystemExit:
+            pass
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def check():

@@ -22,7 +22,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -105,20 +104,12 @@ def check_readme():
 def main(ledger_binary, server_binary, store):
     check_readme()
     folder = tempfile.mkdtemp(prefix="civic-server-e2e-")
-    cluster = None
     if store == "postgres":
-        cluster = tempfile.mkdtemp(prefix="civic-server-pg-")
-        database = pg_cluster.start(cluster, 5447) + "&ledger=server"
-        keys = os.path.join(folder, "g")
+        with pg_cluster.throwaway(5447) as (_, url):
+            serve(ledger_binary, server_binary, folder, url + "&ledger=server", os.path.join(folder, "g"))
     else:
         database = os.path.join(folder, "g.sqlite")
-        keys = database
-    try:
-        serve(ledger_binary, server_binary, folder, database, keys)
-    finally:
-        if cluster:
-            pg_cluster.stop(cluster)
-            shutil.rmtree(cluster, ignore_errors=True)
+        serve(ledger_binary, server_binary, folder, database, database)
     print(f"civic-server end to end on {store}: " + ("ok" if not failures else f"{len(failures)} failure(s)"))
     sys.exit(1 if failures else 0)
 

@@ -37,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pg_cluster  # noqa: E402
-from ledger_processes import Ledger  # noqa: E402
+from ledger_processes import Ledger, finish  # noqa: E402
 
 
 class Writer:
@@ -123,11 +123,9 @@ def main():
     rng = random.Random(args.seed)
     binary = os.path.abspath(args.binary)
     folder = tempfile.mkdtemp(prefix="civic-ledger-pg-processes-")
-    # The cluster's folder of its own: the server runs as another user under root.
-    cluster = tempfile.mkdtemp(prefix="civic-ledger-pg-cluster-")
     problems = []
-    try:
-        base = pg_cluster.start(cluster, args.port)
+    # The cluster's folder of its own: the server runs as another user under root.
+    with pg_cluster.throwaway(args.port) as (cluster, base):
         url = base + "&ledger=processes&connect_timeout=1"
         ledger = Ledger(binary, folder, url=url)
         keys, worker = ledger.keys, ledger.key
@@ -238,17 +236,8 @@ def main():
               f"({during} while it was away; \"{sample[:140]}\"), retried by the same processes: {phase2:.1f} s")
         print(f"{count} entries, {len(shared_versions)} on the shared stream; every acknowledged event once at its position, "
               f"gapless, verify clean" if not found else f"{count} entries: see the problems below")
-    finally:
-        try:
-            pg_cluster.stop(cluster)
-        except SystemExit:
-            pass
-        shutil.rmtree(folder, ignore_errors=True)
-        shutil.rmtree(cluster, ignore_errors=True)
-    if problems:
-        for problem in problems[:20]:
-            print("PROBLEM:", problem)
-        sys.exit(1)
+    shutil.rmtree(folder, ignore_errors=True)
+    finish(problems)
     print("ok")
 
 

@@ -29,11 +29,7 @@ extension BenchCommand {
     {
         guard let workload = signed else { return }
         PeakMemory.reset()
-        let ledger = try await Ledger.create(
-            store: store, origin: CivicMixWorkload.origin, authority: workload.authority, logSigner: workload.log,
-            permissions: CivicMixWorkload.permissions, configuration: CLIContext.ledgerConfiguration)
-        _ = try await ledger.append(batch: workload.preamble)
-        try await ledger.close()
+        try await Self.createLedger(workload, on: store).close()
         signed = nil
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         var children: [(process: Process, input: Pipe, output: Pipe)] = []

@@ -116,10 +116,7 @@ struct BenchCommand: AsyncParsableCommand {
     func append(_ signed: inout SignedWorkload?, to store: any EventStore, results: inout BenchResults) async throws {
         guard let workload = signed else { return }
         PeakMemory.reset()
-        let ledger = try await Ledger.create(
-            store: store, origin: CivicMixWorkload.origin, authority: workload.authority, logSigner: workload.log,
-            permissions: CivicMixWorkload.permissions, configuration: CLIContext.ledgerConfiguration)
-        _ = try await ledger.append(batch: workload.preamble)
+        let ledger = try await Self.createLedger(workload, on: store)
         let progress = ProgressReporter("appending")
         let appended = Counter()
         let total = UInt64(events)
@@ -142,6 +139,16 @@ struct BenchCommand: AsyncParsableCommand {
         _ = try await ledger.checkpoint()
         results.appendPeakMB = PeakMemory.megabytes()
         say(results.append.line("durable append (\(appenders) appenders, \(storeLabel))", unit: "events"))
+    }
+
+    /// A new ledger of the workload on `store`, its preamble (genesis,
+    /// enrolments, the points issued) appended.
+    static func createLedger(_ workload: SignedWorkload, on store: any EventStore) async throws -> Ledger {
+        let ledger = try await Ledger.create(
+            store: store, origin: CivicMixWorkload.origin, authority: workload.authority, logSigner: workload.log,
+            permissions: CivicMixWorkload.permissions, configuration: CLIContext.ledgerConfiguration)
+        _ = try await ledger.append(batch: workload.preamble)
+        return ledger
     }
 
     /// Projection rebuild from the file: a short phase on a noisy machine,
