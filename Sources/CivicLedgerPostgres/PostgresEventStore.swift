@@ -46,12 +46,15 @@ public final class PostgresEventStore: EventStore {
     /// creates its tables when missing.
     ///
     /// - Parameters:
+    ///   - url: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?ledger=NAME`
+    ///     and libpq's other conventions (``PostgresLocation``).
     ///   - schema: the ledger's schema, instead of the URL's `ledger=`.
     ///   - create: create the ledger's tables when missing; with `false`, a
     ///     ledger that does not exist is an error and nothing is created.
     ///   - leaseTimeout: how long a call waits for a connection before it
     ///     fails with `.storeFailure` (the server is away); calls made once
     ///     it is back go through. Default: the URL's `connect_timeout`.
+    ///   - logger: where the store and postgres-nio log (never the password).
     /// - Throws: `LedgerError` `.invalidField` for a URL or schema it cannot
     ///   use; `.notInitialised` when `create` is `false` and there is no
     ///   such ledger; `.storeFailure` when the server cannot be reached.

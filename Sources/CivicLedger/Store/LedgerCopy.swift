@@ -2,7 +2,7 @@
 /// for byte, with its checkpoints, and proves the copy: what `civic-ledger
 /// copy` runs between any two stores (SQLite and PostgreSQL, either way).
 ///
-/// The copy writes in commits of ``pageSize`` entries; a checkpoint rides
+/// The copy writes in commits of `pageSize` entries; a checkpoint rides
 /// in the commit that reaches its size, after the root the copied entries
 /// give at that size was found equal to the root the log key signed. Once
 /// written, the destination is read back: its entries must give the signed
@@ -28,6 +28,8 @@ public enum LedgerCopy {
     /// Copies the ledger in `source` into the empty `destination`.
     ///
     /// - Parameters:
+    ///   - source: the store holding the ledger.
+    ///   - destination: an empty store.
     ///   - snapshotNames: the projection snapshots to copy, by name, besides
     ///     the ledger's state snapshot.
     ///   - domain: the name of the domain whose sealed state to copy.

@@ -18,7 +18,9 @@ struct BenchCommand: AsyncParsableCommand {
             then --events commands: 40% points awards, 10% deductions, 20% case reports, 15% \
             dispatches, 15% resolutions, each signed by its own actor before the clock starts. \
             It is appended by --appenders concurrent appenders to a new SQLite ledger (WAL, \
-            synchronous = FULL: every commit is on disk), rebuilt from the file into the case \
+            synchronous = FULL: every commit is on disk), or with --store to a new PostgreSQL \
+            ledger, by --processes processes each with --appenders appenders and its share of \
+            the streams; then rebuilt from the store (pages of 16,384 entries) into the case \
             dossier and the points balances, and audited in full. The libsodium verify rate on \
             every core is measured in the same process, as the limit the audit works against. \
             Use the optimised build (swift build -c release).
@@ -161,7 +163,7 @@ struct BenchCommand: AsyncParsableCommand {
             var points = PointsBalances()
             let started = ContinuousClock.now
             let rebuilt = Int(
-                try await EntryPages(store: reader).forEach { entry in
+                try await EntryPages(store: reader, pageSize: 16_384).forEach { entry in
                     try dossier.fold(entry)
                     try points.fold(entry)
                 })
