@@ -76,7 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
         guard let checkpoint = try await store.latestCheckpoint() else { throw CLIError.io("the demo ledger has no checkpoint") }
         print("\nFinal checkpoint (C2SP signed note; verifier key \(verifierKey)):\n")
         print(checkpoint.note, terminator: "")
-        let shown = files.isServer ? "'\(ServerStore.shown(db))'" + (keys.map { " --keys \($0)" } ?? "") : db
+        let shown = files.isServer ? "'\(ServerStore.shown(db))'" : db
         print(
             "\nTry: civic-ledger cases \(shown)    civic-ledger points \(shown)    civic-ledger dossier \(shown) case/\(CivilMonth(profile.start, offsetMinutes: 480).year)-00001"
         )
