@@ -51,9 +51,9 @@ def run(binary, *arguments, stdin=None):
     return result.stdout
 
 
-def start_server(binary, database, keys):
+def start_server(binary, database, keys, vault=None):
     process = subprocess.Popen(
-        [binary, "--db", database, "--keys", keys, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        [binary, "--db", database, "--keys", keys, "--port", "0"] + (["--vault", vault] if vault else []), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     deadline = time.monotonic() + 60
     for line in process.stdout:
         match = re.search(r"listening on .*:(\d+)$", line.strip())
@@ -106,7 +106,8 @@ def main(ledger_binary, server_binary, store):
     folder = tempfile.mkdtemp(prefix="civic-server-e2e-")
     if store == "postgres":
         with pg_cluster.throwaway(5447) as (_, url):
-            serve(ledger_binary, server_binary, folder, url + "&ledger=server", os.path.join(folder, "g"))
+            # The key vault on the server too, as instances on several machines share it.
+            serve(ledger_binary, server_binary, folder, url + "&ledger=server", os.path.join(folder, "g"), vault=url + "&ledger=server")
     else:
         database = os.path.join(folder, "g.sqlite")
         serve(ledger_binary, server_binary, folder, database, database)
@@ -114,7 +115,7 @@ def main(ledger_binary, server_binary, store):
     sys.exit(1 if failures else 0)
 
 
-def serve(ledger_binary, server_binary, folder, database, keys):
+def serve(ledger_binary, server_binary, folder, database, keys, vault=None):
     created = run(ledger_binary, "init", database, "--keys", keys, "--origin", "test.example/server", "--governance", "zhuji/dongsheng")
     verifier = re.search(r"verifier key:\s+(\S+)", created).group(1)
     worker, stranger = os.path.join(folder, "worker.key"), os.path.join(folder, "stranger.key")
@@ -128,8 +129,8 @@ def serve(ledger_binary, server_binary, folder, database, keys):
 
     report = {"kind": "case.report", "stream": "case/e2e-1", "place": "zhuji/dongsheng/grid-1", "expectedVersion": 0,
               "payload": {"urgency": "general", "category": "drainage", "source": "patrol", "summary": "blocked drain"}}
-    first, port_a = start_server(server_binary, database, keys)
-    second, port_b = start_server(server_binary, database, keys)
+    first, port_a = start_server(server_binary, database, keys, vault)
+    second, port_b = start_server(server_binary, database, keys, vault)
     try:
         seen = {}
         threading.Thread(target=follow_feed, args=(port_b, seen), daemon=True).start()

@@ -30,14 +30,15 @@ public final class PostgresEventStore: EventStore {
     /// The schema the ledger's tables live in.
     public let schema: String
     /// The server and ledger, without a password.
-    public let location: String
-    let client: PostgresClient
-    let runner: Task<Void, Never>
-    let logger: Logger
+    public var location: String { connections.location }
+    /// The connection pool.
+    let connections: PostgresConnections
+    var client: PostgresClient { connections.client }
+    var logger: Logger { connections.logger }
     let listener: PostgresGrowthListener
     /// How long a call waits for a connection before it fails (the server
     /// is away or every connection is busy).
-    public let leaseTimeout: Duration
+    public var leaseTimeout: Duration { connections.leaseTimeout }
     /// The advisory lock keys of this ledger's append and checkpoint locks.
     let appendLockKey: Int64
     let checkpointLockKey: Int64
@@ -75,18 +76,9 @@ public final class PostgresEventStore: EventStore {
         let schema = schema ?? location.ledger
         try PostgresLocation.validate(ledger: schema)
         self.schema = schema
-        self.location = location.description
-        self.leaseTimeout = leaseTimeout ?? location.connectTimeout
-        self.logger = logger
-        let client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
-        self.client = client
-        // Leases wait until the pool runs (run() marks it at once).
-        let (started, start) = AsyncStream<Void>.makeStream()
-        runner = Task {
-            start.finish()
-            await client.run()
-        }
-        for await _ in started {}
+        let connections = await PostgresConnections(location: location, leaseTimeout: leaseTimeout, logger: logger)
+        self.connections = connections
+        let client = connections.client
         appendLockKey = Self.lockKey("append", schema)
         checkpointLockKey = Self.lockKey("checkpoint", schema)
         let table = "\"\(schema)\".head"
@@ -113,11 +105,11 @@ public final class PostgresEventStore: EventStore {
             }
         } catch let error as LedgerError where error.code == .notInitialised {
             listener.close()
-            runner.cancel()
+            connections.close()
             throw error
         } catch {
             listener.close()
-            runner.cancel()
+            connections.close()
             throw Self.failure(error, "creating the ledger's tables in \(location.description)")
         }
     }
@@ -125,12 +117,12 @@ public final class PostgresEventStore: EventStore {
     /// Stops listening and the connection pool. The store is unusable after.
     public func close() {
         listener.close()
-        runner.cancel()
+        connections.close()
     }
 
     deinit {
         listener.close()
-        runner.cancel()
+        connections.close()
     }
 
     /// An advisory lock key of this ledger: 64 bits of SHA-256 of the

@@ -1,9 +1,52 @@
 #if PostgreSQL
 import CivicLedger
+import Logging
 import PostgresNIO
 import Synchronization
 
+/// A pool of connections to one server (postgres-nio's `PostgresClient`,
+/// run by a task of its own) and the deadline for leasing one: what the
+/// store and the key vault share.
+final class PostgresConnections: Sendable {
+    let client: PostgresClient
+    let runner: Task<Void, Never>
+    let logger: Logger
+    /// The server, without a password.
+    let location: String
+    /// How long a call waits for a connection.
+    let leaseTimeout: Duration
+
+    /// Starts a pool for `location`; `leaseTimeout` defaults to its
+    /// `connect_timeout`.
+    init(location: PostgresLocation, leaseTimeout: Duration?, logger: Logger) async {
+        self.location = location.description
+        self.leaseTimeout = leaseTimeout ?? location.connectTimeout
+        self.logger = logger
+        let client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
+        self.client = client
+        // Leases wait until the pool runs (run() marks it at once).
+        let (started, start) = AsyncStream<Void>.makeStream()
+        runner = Task {
+            start.finish()
+            await client.run()
+        }
+        for await _ in started {}
+    }
+
+    /// Stops the pool.
+    func close() {
+        runner.cancel()
+    }
+}
+
 extension PostgresEventStore {
+    /// Runs `body` on a connection of the pool (``PostgresConnections``).
+    func withConnection<R: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> R) async throws -> R {
+        try await connections.withConnection(what, body)
+    }
+}
+
+extension PostgresConnections {
     /// Runs `body` on a connection of the pool, waiting at most
     /// ``leaseTimeout`` for one: while the server is away the pool keeps
     /// trying to connect (backing off up to a second or so between tries)
@@ -38,7 +81,7 @@ extension PostgresEventStore {
                         }
                         outcome.finish(.success(result))
                     } catch {
-                        outcome.finish(.failure(Self.failure(error, what)))
+                        outcome.finish(.failure(PostgresEventStore.failure(error, what)))
                     }
                 }
                 outcome.setWork(work)

@@ -57,14 +57,17 @@ struct LedgerFiles {
         (isServer ? [] : [path]) + [authorityKeyPath, authorityKeyPath + ".pub", logKeyPath, logKeyPath + ".pub", vaultPath]
     }
 
-    /// The key vault at `vault` (default: beside the ledger), which must
-    /// exist: it holds the personal-field keys and the operator's
-    /// pseudonym key, never published (docs/threat-model.md).
-    func openVault(_ vault: String? = nil) throws -> SQLiteKeyVault {
+    /// The key vault at `vault` (default: beside the ledger's key files), a
+    /// file that must exist or a `postgres://` URL (its `ledger=` name plus
+    /// `_vault` is the vault's schema): it holds the personal-field keys
+    /// and the operator's pseudonym key, never published
+    /// (docs/threat-model.md).
+    func openVault(_ vault: String? = nil) async throws -> any KeyVault {
+        if let vault, ServerStore.isURL(vault) { return try await ServerStore.openVault(vault) }
         let path = vault ?? vaultPath
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError.io(
-                "no key vault at \(path): it holds the personal-field keys and the pseudonym key (init and demo make one); pass --vault FILE"
+                "no key vault at \(path): it holds the personal-field keys and the pseudonym key (init and demo make one); pass --vault FILE or --vault postgres://…"
             )
         }
         return try SQLiteKeyVault(path: path)

@@ -60,6 +60,23 @@ enum ServerStore {
         #endif
     }
 
+    /// The key vault on the server `url` names (``PostgresKeyVault``).
+    static func openVault(_ url: String) async throws -> any KeyVault {
+        #if PostgreSQL
+            do {
+                var logger = Logger(label: "civic-ledger.vault")
+                logger.logLevel = .warning
+                return try await PostgresKeyVault(url: url, logger: logger)
+            } catch let error as LedgerError where error.code == .invalidField {
+                throw CLIError.usage(error.message)
+            } catch let error as LedgerError where error.code == .storeFailure {
+                throw CLIError.io(error.message)
+            }
+        #else
+            throw unavailable
+        #endif
+    }
+
     #if !PostgreSQL
         static var unavailable: CLIError {
             CLIError.usage("this civic-ledger was built without the PostgreSQL trait; build it with the default traits to use postgres:// ledgers")

@@ -103,6 +103,15 @@ struct PostgresStoreTests {
         #expect(try await two.withCheckpointLock { 2 } == 2)
     }
 
+    @Test("the key vault on PostgreSQL: one key per subject for every instance, erasure for good, in a schema apart from the ledger")
+    func keyVault() async throws {
+        let schema = newLedgerName()
+        try await KeyVaultConformance.run { try await PostgresKeyVault(url: try #require(postgresURL), schema: schema) }
+        let ledger = newLedgerName()
+        let url = try #require(postgresURL) + "&ledger=\(ledger)"
+        #expect(try await PostgresKeyVault(url: url).schema == ledger + "_vault")
+    }
+
     @Test("URLs: libpq's conventions and the ledger's name; bad ones refused with the reason")
     func urls() throws {
         let location = try PostgresLocation(url: "postgres://alice:secret@db.example:6543/city?ledger=dongsheng&sslmode=require", environment: [:])

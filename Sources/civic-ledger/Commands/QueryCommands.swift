@@ -134,7 +134,7 @@ struct PointsCommand: AsyncParsableCommand {
     var top: Int = 10
     @Flag(help: "Show residents under pseudonyms (keyed by the operator's secret in the key vault).")
     var pseudonyms = false
-    @Option(help: "The key vault holding the pseudonym key (default: PATH.vault).")
+    @Option(help: "The key vault holding the pseudonym key: a file (default: PATH.vault, or PREFIX.vault with --keys) or a postgres:// URL.")
     var vault: String?
     @Flag(help: "JSON output: every account, the pool and the totals.")
     var json = false
@@ -142,7 +142,7 @@ struct PointsCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try await QueryContext.open(ledger.files)
         let points = try await context.projection(PointsBalances.self)
-        let pseudonymKey = pseudonyms ? try await PseudonymKey.from(try ledger.files.openVault(vault)) : nil
+        let pseudonymKey = pseudonyms ? try await PseudonymKey.from(try await ledger.files.openVault(vault)) : nil
         let name = { (resident: String) in pseudonymKey.map { Pseudonym.of(resident, key: $0) } ?? resident }
         let totals = points.totals
         if json {

@@ -38,7 +38,7 @@ struct ReportCommand: AsyncParsableCommand {
             "Show residents' names instead of pseudonyms to the reader whose key this is (a community secretary, grid leader or grid worker); opens the names with SOURCE.vault. Not for publication."
     )
     var namesFor: String?
-    @Option(help: "The key vault: the pseudonym key and, with --names-for, the names' keys (default: SOURCE.vault).")
+    @Option(help: "The key vault: the pseudonym key and, with --names-for, the names' keys; a file (default: SOURCE.vault) or a postgres:// URL.")
     var vault: String?
 
     func run() async throws {
@@ -59,7 +59,7 @@ struct ReportCommand: AsyncParsableCommand {
         guard let genesis = try await opened.store.entries(from: 0, limit: 1).first.flatMap({ try? LedgerEntry(bytes: $0.bytes) }) else {
             throw CLIError.io("\(source) holds no readable genesis")
         }
-        let keys = try LedgerFiles(path: source).openVault(vault)
+        let keys = try await LedgerFiles(path: source).openVault(vault)
         let pseudonymKey = try await PseudonymKey.from(keys)
         var builder = TransparencyReportBuilder(
             origin: genesis.content.origin, pseudonymKey: pseudonymKey, from: period.0, to: period.1)

@@ -22,7 +22,7 @@ struct CivicAPI: Sendable {
     let ledger: Ledger
     let cases: LiveProjection<CaseBoard>
     let points: LiveProjection<PointsBalances>
-    let vault: SQLiteKeyVault
+    let vault: any KeyVault
 
     /// The most a request body may hold.
     static let maximumBody = 4 << 20

@@ -22,8 +22,17 @@ struct CivicServer: AsyncParsableCommand {
     @Option(name: .customLong("keys"), help: "The key files' prefix: PREFIX.log.key, PREFIX.vault (default: the SQLite file).")
     var keyPrefix: String?
 
+    @Option(help: "The key vault: a file (default: PREFIX.vault), or a postgres:// URL that instances on several machines share.")
+    var vault: String?
+
     /// Where the log key and the vault are.
     var keys: String { keyPrefix ?? db }
+
+    /// The key vault `vault` names: on PostgreSQL for a URL, otherwise a
+    /// SQLite file (by default beside the key files).
+    static func vault(_ vault: String) async throws -> any KeyVault {
+        PostgresLocation.isURL(vault) ? try await PostgresKeyVault(url: vault) : try SQLiteKeyVault(path: vault)
+    }
 
     func validate() throws {
         if PostgresLocation.isURL(db), keyPrefix == nil { throw ValidationError("a PostgreSQL ledger needs --keys PREFIX") }
@@ -48,7 +57,7 @@ struct CivicServer: AsyncParsableCommand {
         let ledger = try await GovernanceLedger.open(store: store, logSigner: logKey)
         let cases = LiveProjection<CaseBoard>(store: store)
         let points = LiveProjection<PointsBalances>(store: store)
-        let api = CivicAPI(ledger: ledger, cases: cases, points: points, vault: try SQLiteKeyVault(path: keys + ".vault"))
+        let api = CivicAPI(ledger: ledger, cases: cases, points: points, vault: try await Self.vault(vault ?? keys + ".vault"))
         let router = Router()
         api.register(on: router)
         var app = Application(
