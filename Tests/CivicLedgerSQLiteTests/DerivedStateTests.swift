@@ -177,6 +177,21 @@ struct DerivedStateTests {
         let after = try await SQLiteEventStore(path: path).head()
         #expect(after?.size == before?.size)
     }
+
+    @Test("a head that names an earlier checkpoint than the latest (one signed after the commit) is left alone by repair")
+    func repairKeepsHeadNamingEarlierCheckpoint() async throws {
+        let (directory, path, fixture) = try await Self.makeLedger()
+        defer { withExtendedLifetime(directory) {} }
+        let worker = FixtureKeys.key("w1")
+        _ = try await fixture.ledger.append(try fixture.event(by: worker, stream: "case/late"))
+        // Signed outside a commit, as a closing ledger or another instance does.
+        _ = try await fixture.ledger.checkpoint()
+        let before = try await SQLiteEventStore(path: path).head()
+        let repaired = try await Self.repair(path)
+        #expect(!repaired.rewroteHead, "an equivalent head was rewritten")
+        #expect(repaired.verification.isClean)
+        #expect(try await SQLiteEventStore(path: path).head() == before)
+    }
 }
 
 @Suite("A forged enrolment two readers could read differently")

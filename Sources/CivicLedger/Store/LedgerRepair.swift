@@ -58,6 +58,8 @@ public struct LedgerRepair: Sendable {
         var checkpoints = stored[...]
         var frontier = MerkleFrontier()
         var checkpointFrontier: MerkleFrontier?
+        /// The frontier at each stored checkpoint's size, once its root was checked.
+        var checkpointFrontiers: [UInt64: MerkleFrontier] = [:]
         var registry: AuthorityRegistry?
         var lastRecordedAt = Timestamp(millisecondsSinceEpoch: .min)
         var wrong: [StoredIndexRow] = []
@@ -104,6 +106,7 @@ public struct LedgerRepair: Sendable {
                             position: next.size)
                     }
                     checkpointFrontier = frontier
+                    checkpointFrontiers[frontier.size] = frontier
                 }
             }
             for mismatch in StoredIndexRow.mismatches(expected, stored: rows) {
@@ -120,7 +123,14 @@ public struct LedgerRepair: Sendable {
         if !wrong.isEmpty { try await store.repairIndex(wrong) }
         let state = LedgerHeadState(frontier: frontier, lastRecordedAt: lastRecordedAt, checkpointFrontier: checkpointFrontier)
         let rebuilt = StoreHead(size: frontier.size, state: state.encoded)
-        let rewroteHead = rebuilt != head
+        // A head that names an earlier checkpoint than the latest (another
+        // writer, or a checkpoint taken after the commit) is as good as the
+        // rebuilt one, and is left alone.
+        let current = try? LedgerHeadState(decoding: head.state)
+        let holds =
+            head.size == frontier.size && current?.frontier == frontier && current?.lastRecordedAt == lastRecordedAt
+            && current.map { state in state.checkpointFrontier.map { checkpointFrontiers[$0.size] == $0 } ?? (checkpointFrontier == nil) } == true
+        let rewroteHead = !holds && rebuilt != head
         if rewroteHead { try await store.repairHead(rebuilt) }
         let verification = try await LedgerVerifier(store: store, domain: domain).verify()
         return Report(entries: frontier.size, rewrittenRows: rewritten, rewroteHead: rewroteHead, verification: verification)
