@@ -43,6 +43,43 @@ struct PostgresStoreTests {
         try await ManyWriters.run(instances: 4, appendsPerInstance: 60) { try await Self.store(schema) }
     }
 
+    @Test("two instances race for one stream version: one event is refused alone, the rest of both batches goes in")
+    func streamVersionRaceRefusesOneEvent() async throws {
+        let schema = newLedgerName()
+        let fixture = try await LedgerFixture.make(store: try await Self.store(schema))
+        let worker = try await fixture.enrol("w1", role: "worker", scope: "town")
+        let other = try await Ledger.open(store: try await Self.store(schema), logSigner: FixtureKeys.key("log"))
+        for round in 0..<5 {
+            let contested = "case/contested-\(round)"
+            let events = try [
+                (fixture.ledger, fixture.event(by: worker, stream: contested, expectedVersion: .exactly(0))),
+                (fixture.ledger, fixture.event(by: worker, stream: "case/a-\(round)")),
+                (other, fixture.event(by: worker, stream: contested, expectedVersion: .exactly(0))),
+                (other, fixture.event(by: worker, stream: "case/b-\(round)")),
+            ]
+            let outcomes = await withTaskGroup(of: (Int, LedgerError.Code?).self) { group in
+                for (index, (ledger, event)) in events.enumerated() {
+                    group.addTask {
+                        do {
+                            _ = try await ledger.append(event)
+                            return (index, nil)
+                        } catch let error as LedgerError {
+                            return (index, error.code)
+                        } catch {
+                            return (index, .storeFailure)
+                        }
+                    }
+                }
+                return await group.reduce(into: [Int: LedgerError.Code?]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(outcomes[1] == .some(nil) && outcomes[3] == .some(nil), "round \(round): an uncontested event was refused: \(outcomes)")
+            let refused = [outcomes[0], outcomes[2]].filter { $0 != .some(nil) }
+            #expect(refused.count == 1, "round \(round): \(outcomes)")
+            #expect(refused.first == .some(.streamVersionConflict), "round \(round): \(outcomes)")
+        }
+        #expect(try await LedgerVerifier(store: try await Self.store(schema)).verify().isClean)
+    }
+
     @Test("another instance's commit wakes a waiter at once, by NOTIFY")
     func notifyWakesWaiters() async throws {
         let schema = newLedgerName()
