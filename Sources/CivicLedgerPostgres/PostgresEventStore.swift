@@ -33,7 +33,6 @@ public final class PostgresEventStore: EventStore {
     public var location: String { connections.location }
     /// The connection pool.
     let connections: PostgresConnections
-    var client: PostgresClient { connections.client }
     var logger: Logger { connections.logger }
     let listener: PostgresGrowthListener
     /// How long a call waits for a connection before it fails (the server
@@ -78,12 +77,11 @@ public final class PostgresEventStore: EventStore {
         self.schema = schema
         let connections = await PostgresConnections(location: location, leaseTimeout: leaseTimeout, logger: logger)
         self.connections = connections
-        let client = connections.client
         appendLockKey = Self.lockKey("append", schema)
         checkpointLockKey = Self.lockKey("checkpoint", schema)
-        let table = "\"\(schema)\".head"
-        listener = PostgresGrowthListener(client: client, channel: schema, logger: logger) {
-            try await Self.size(client: client, headTable: table, logger: logger)
+        let headTable = "\"\(schema)\".head"
+        listener = PostgresGrowthListener(client: connections.client, channel: schema, logger: logger) {
+            try await Self.head(headTable, on: connections)?.size ?? 0
         }
         do {
             if create {
@@ -103,13 +101,10 @@ public final class PostgresEventStore: EventStore {
                     throw LedgerError(.notInitialised, "there is no ledger \(schema) at \(location.description)")
                 }
             }
-        } catch let error as LedgerError where error.code == .notInitialised {
-            listener.close()
-            connections.close()
-            throw error
         } catch {
             listener.close()
             connections.close()
+            // A store error (no such ledger, the server away) as it is.
             throw Self.failure(error, "creating the ledger's tables in \(location.description)")
         }
     }
@@ -231,23 +226,18 @@ public final class PostgresEventStore: EventStore {
     // MARK: EventStore
 
     public func head() async throws -> StoreHead? {
-        let query = PostgresQuery(unsafeSQL: "SELECT size, state FROM \(table("head")) WHERE id = 1")
-        return try await withConnection("reading the head") { connection in
-            for try await (size, state) in try await connection.query(query, logger: self.logger).decode((Int64, ByteBuffer).self) {
+        try await Self.head(table("head"), on: connections)
+    }
+
+    /// The head in `headTable`: what ``head()`` and the listener read.
+    static func head(_ headTable: String, on connections: PostgresConnections) async throws -> StoreHead? {
+        let query = PostgresQuery(unsafeSQL: "SELECT size, state FROM \(headTable) WHERE id = 1")
+        return try await connections.withConnection("reading the head") { connection in
+            for try await (size, state) in try await connection.query(query, logger: connections.logger).decode((Int64, ByteBuffer).self) {
                 return StoreHead(size: try Self.count(size, "head.size"), state: Self.bytes(state))
             }
             return nil
         }
-    }
-
-    /// The head's size alone (0 before genesis).
-    static func size(client: PostgresClient, headTable: String, logger: Logger) async throws -> UInt64 {
-        for try await (size,) in try await client.query(PostgresQuery(unsafeSQL: "SELECT size FROM \(headTable) WHERE id = 1"), logger: logger)
-            .decode((Int64,).self)
-        {
-            return try count(size, "head.size")
-        }
-        return 0
     }
 
     public func commit(_ commit: StoreCommit) async throws {
@@ -293,24 +283,21 @@ public final class PostgresEventStore: EventStore {
     public func withCheckpointLock<R: Sendable>(_ body: @escaping @Sendable () async throws -> R) async throws -> R? {
         let key = checkpointLockKey
         let logger = self.logger
-        do {
-            return try await withConnection("taking the checkpoint lock") { connection in
-                var held = false
-                for try await (taken,) in try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger).decode((Bool,).self) {
-                    held = taken
-                }
-                guard held else { return nil }
-                let result: Result<R, any Error>
-                do { result = .success(try await body()) } catch { result = .failure(error) }
-                do {
-                    try await PostgresEventStore.drain(await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger))
-                } catch {
-                    try? await connection.close()
-                }
-                return try result.get()
+        return try await withConnection("taking the checkpoint lock") { connection in
+            var held = false
+            for try await (taken,) in try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger).decode((Bool,).self) {
+                held = taken
             }
-        } catch {
-            throw Self.failure(error, "taking the checkpoint lock")
+            guard held else { return nil }
+            let result: Result<R, any Error>
+            do { result = .success(try await body()) } catch { result = .failure(error) }
+            do {
+                try await PostgresEventStore.drain(await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger))
+            } catch {
+                // The session ends, and the lock with it.
+                try? await connection.close()
+            }
+            return try result.get()
         }
     }
 }

@@ -2,7 +2,6 @@
 import CivicLedger
 import Logging
 import PostgresNIO
-import Synchronization
 
 /// A session-level advisory lock held on a connection of its own until
 /// unlocked: what ``PostgresEventStore/lockAppends()`` returns. Should the
@@ -28,12 +27,14 @@ final class PostgresSessionLock: AppendLock {
     /// (at most the store's lease timeout for the connection).
     static func acquire(_ key: Int64, store: PostgresEventStore, logger: Logger) async throws -> PostgresSessionLock {
         let (released, release) = AsyncStream<Void>.makeStream()
-        let answer = Answer()
-        let holder = Task {
+        // The holder hands out the lock (or its failure) once, here.
+        let (answer, answering) = AsyncThrowingStream<PostgresSessionLock, any Error>.makeStream()
+        Task {
             do {
                 try await store.withConnection("taking the append lock") { connection in
                     try await PostgresEventStore.drain(await connection.query("SELECT pg_advisory_lock(\(key))", logger: logger))
-                    answer.give(.success(PostgresSessionLock(release: release)))
+                    answering.yield(PostgresSessionLock(release: release))
+                    answering.finish()
                     for await _ in released { break }
                     do {
                         try await PostgresEventStore.drain(await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger))
@@ -44,37 +45,11 @@ final class PostgresSessionLock: AppendLock {
                     }
                 }
             } catch {
-                answer.give(.failure(PostgresEventStore.failure(error, "taking the append lock")))
+                answering.finish(throwing: error)
             }
         }
-        _ = holder
-        return try await answer.value()
-    }
-
-    /// The outcome of taking the lock, given once.
-    private final class Answer: Sendable {
-        private let state = Mutex<(result: Result<PostgresSessionLock, LedgerError>?, waiter: CheckedContinuation<PostgresSessionLock, any Error>?)>(
-            (nil, nil))
-
-        func give(_ result: Result<PostgresSessionLock, LedgerError>) {
-            let waiter: CheckedContinuation<PostgresSessionLock, any Error>? = state.withLock { state in
-                guard state.result == nil else { return nil }
-                state.result = result
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume(with: result.mapError { $0 as any Error })
-        }
-
-        func value() async throws -> PostgresSessionLock {
-            try await withCheckedThrowingContinuation { continuation in
-                let ready: Result<PostgresSessionLock, LedgerError>? = state.withLock { state in
-                    if state.result == nil { state.waiter = continuation }
-                    return state.result
-                }
-                if let ready { continuation.resume(with: ready.mapError { $0 as any Error }) }
-            }
-        }
+        for try await lock in answer { return lock }
+        throw LedgerError(.storeFailure, "taking the append lock failed")
     }
 }
 #endif

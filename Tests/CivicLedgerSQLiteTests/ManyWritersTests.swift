@@ -16,11 +16,4 @@ struct ManyWritersTests {
         let path = directory.path("ledger.sqlite")
         try await ManyWriters.run(instances: 8, appendsPerInstance: 60) { try SQLiteEventStore(path: path) }
     }
-
-    @Test("the SQLite key vault: one key per subject for every object on the file, erasure for good")
-    func keyVault() async throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.path("ledger.vault")
-        try await KeyVaultConformance.run { try SQLiteKeyVault(path: path) }
-    }
 }

@@ -63,6 +63,13 @@ struct SQLiteStoreTests {
         let junk = #expect(throws: LedgerError.self) { try SQLiteEventStore(path: directory.path("junk.sqlite")) }
         #expect(junk?.code == .storeFailure)
     }
+
+    @Test("the SQLite key vault: one key per subject for every object on the file, erasure for good")
+    func keyVault() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("ledger.vault")
+        try await KeyVaultConformance.run { try SQLiteKeyVault(path: path) }
+    }
 }
 
 @Suite("Tampering with a SQLite ledger is detected")

@@ -261,7 +261,7 @@ extension Ledger {
             try Self.checkIndexed(try Self.decode(last[0]), stream: stream, version: head.version)
         }
         // One reference and one digest per event, used for every check below.
-        let references = events.map { IdempotencyReference(actorKey: $0.content.actorKey, key: $0.content.idempotencyKey) }
+        let references = events.map(\.idempotencyReference)
         let keys = references.map(RecentReferences.key)
         var originals: [IdempotencyReference: LedgerEntry] = [:]
         var known: [IdempotencyReference: UInt64] = [:]
@@ -378,7 +378,7 @@ extension Ledger {
         var references: [IdempotencyReference] = []
         for (request, outcome) in zip(batch, outcomes) {
             guard case .rejected = outcome else { continue }
-            references += request.events.map { IdempotencyReference(actorKey: $0.content.actorKey, key: $0.content.idempotencyKey) }
+            references += request.events.map(\.idempotencyReference)
         }
         guard !references.isEmpty else { return false }
         return !(try await store.positions(for: references)).isEmpty

@@ -55,15 +55,11 @@ extension Ledger {
         let first = !closing
         closing = true
         if queue.state != .idle {
-            logger.debug("closing: waiting for the queued appends")
             await withCheckedContinuation { drainWaiters.append($0) }
         }
-        logger.debug("closing: waiting for a state snapshot in progress")
         await stateSnapshotTask?.value
         guard first, logSigner != nil else { return }
-        logger.debug("closing: the last checkpoint")
         if frontier.size > lastCheckpoint.size { _ = try await checkpoint() }
-        logger.debug("closing: the state snapshot")
         let grown = frontier.size - min(lastStateSnapshot, frontier.size)
         if configuration.stateSnapshotInterval > 0, grown > 0, grown >= configuration.stateSnapshotOnCloseMinimum {
             try await saveStateSnapshot()

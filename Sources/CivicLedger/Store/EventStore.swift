@@ -343,9 +343,14 @@ public struct ProjectionSnapshot: Hashable, Sendable {
     }
 }
 
+extension SignedEvent {
+    /// The event's idempotency reference: its actor key and idempotency key.
+    public var idempotencyReference: IdempotencyReference {
+        IdempotencyReference(actorKey: content.actorKey, key: content.idempotencyKey)
+    }
+}
+
 extension LedgerEntry {
     /// The entry's idempotency reference.
-    public var idempotencyReference: IdempotencyReference {
-        IdempotencyReference(actorKey: event.content.actorKey, key: event.content.idempotencyKey)
-    }
+    public var idempotencyReference: IdempotencyReference { event.idempotencyReference }
 }

@@ -127,9 +127,9 @@ public struct LedgerRepair: Sendable {
         // writer, or a checkpoint taken after the commit) is as good as the
         // rebuilt one, and is left alone.
         let current = try? LedgerHeadState(decoding: head.state)
+        let namesACheckedCheckpoint = current?.checkpointFrontier.map { checkpointFrontiers[$0.size] == $0 } ?? checkpointFrontiers.isEmpty
         let holds =
-            head.size == frontier.size && current?.frontier == frontier && current?.lastRecordedAt == lastRecordedAt
-            && current.map { state in state.checkpointFrontier.map { checkpointFrontiers[$0.size] == $0 } ?? (checkpointFrontier == nil) } == true
+            head.size == frontier.size && current?.frontier == frontier && current?.lastRecordedAt == lastRecordedAt && namesACheckedCheckpoint
         let rewroteHead = !holds && rebuilt != head
         if rewroteHead { try await store.repairHead(rebuilt) }
         let verification = try await LedgerVerifier(store: store, domain: domain).verify()
