@@ -253,7 +253,7 @@ bench-peer: deps $(PEER_READY)
 # is rebuilt. Built in a folder of its own and moved into place whole, so a
 # cut-short build is never read.
 BENCH_LEDGERS := Benchmarks/.ledgers
-BENCH_LEDGER  := governance-1m-v4.sqlite
+BENCH_LEDGER  := governance-1m-v6.sqlite
 bench-ledger: $(BENCH_LEDGERS)/$(BENCH_LEDGER)
 $(BENCH_LEDGERS)/$(BENCH_LEDGER):
 	$(SWIFT) build -c release --product civic-ledger

@@ -41,10 +41,17 @@ def main():
         shown = f"{ratio:.1f}×" if ratio is not None else ""
         goal = f"≥ {target:.0f}×" if target is not None else ""
         print(f"| {name:<30} | {mine:>14} | {theirs:>17} | {shown:>7} | {goal:>7} |")
-    audit_ratio = ours["audit"]["perSecond"] / ours["verifyPerSecond"]
+    verify = ours["verifyPerSecond"]
     print()
-    print(f"Full audit against libsodium's verify rate on all {ours['cores']} cores, measured in the same process: "
-          f"{ours['audit']['perSecond']:,.0f} / {ours['verifyPerSecond']:,.0f} = {audit_ratio:.2f}× (target ≥ 0.8×).")
+    print(f"Against libsodium's verify rate on all {ours['cores']} cores, measured in the same process ({verify:,.0f}/s):")
+    for name, value, target in [("durable append", ours["append"]["perSecond"], 0.6),
+                                ("full audit", ours["audit"]["perSecond"], 0.9)]:
+        ratio = value / verify
+        verdict = "met" if ratio >= target else "MISSED"
+        print(f"  {name}: {value:,.0f} / {verify:,.0f} = {ratio:.2f}× (target ≥ {target}×: {verdict})")
+    for name, mine, theirs, ratio, target in rows:
+        if ratio is not None and target is not None and ratio < target:
+            print(f"  {name}: {ratio:.1f}× the peer (target ≥ {target:.0f}×: MISSED)")
     print()
     print("civic-ledger signs every event (Ed25519, by its own actor), checks every signature, key, role and stream "
           "version on append, and keeps a Merkle tree with signed checkpoints; the peer signs nothing and checks only "

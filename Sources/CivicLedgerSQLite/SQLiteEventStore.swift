@@ -35,6 +35,9 @@ public final class SQLiteEventStore: EventStore {
     let pool: DatabasePool
     let options: Options
     let watcher: SQLiteGrowthWatcher
+    /// Checkpoints the write-ahead log off the commit path; `nil` when
+    /// read-only.
+    let checkpointer: SQLiteCheckpointer?
 
     /// Closes the database: every connection, after checkpointing the
     /// write-ahead log into the file, so the file alone holds the ledger
@@ -42,7 +45,10 @@ public final class SQLiteEventStore: EventStore {
     public func close() throws {
         watcher.close()
         do {
-            try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+            try pool.writeWithoutTransaction { db in
+                if let checkpointer, let connection = db.sqliteConnection { checkpointer.uninstall(from: connection) }
+                try db.checkpoint(.truncate)
+            }
             try pool.close()
         } catch {
             throw LedgerError(.storeFailure, "closing \(path) failed: \(Self.describe(error))")
@@ -67,6 +73,15 @@ public final class SQLiteEventStore: EventStore {
         self.options = options
         let pool = try Self.openPool(path: path, options: options)
         self.pool = pool
+        if options.readOnly {
+            checkpointer = nil
+        } else {
+            let checkpointer = SQLiteCheckpointer(path: path)
+            pool.writeWithoutTransaction { db in
+                if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
+            }
+            self.checkpointer = checkpointer
+        }
         self.watcher = SQLiteGrowthWatcher(path: path) {
             try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT size FROM head WHERE id = 1") }.flatMap(UInt64.init(exactly:)) ?? 0
         }

@@ -287,3 +287,102 @@ struct GovernanceSnapshotAuditTests {
         #expect(mismatches.contains { $0.message.contains(CaseDossier.name) })
     }
 }
+
+@Suite("Projection snapshots as canonical JSON")
+struct CanonicalSnapshotTests {
+    /// Folds `type` over the whole log and checks its snapshot form.
+    static func check<P: Projection>(_ type: P.Type, _ store: InMemoryEventStore) async throws {
+        var projection = P()
+        for try await page in EntryPages(store: store) { for entry in page { try projection.fold(entry) } }
+        let data = try projection.snapshotData()
+        // Read back by Foundation and by the projection: the same state,
+        // which encodes to the same bytes (dictionaries rebuilt in another
+        // order included).
+        #expect(try JSONSerialization.jsonObject(with: Data(data)) is [String: Any], "\(P.name)")
+        let restored = try P(snapshotData: data)
+        #expect(restored as? AnyHashable == projection as? AnyHashable, "\(P.name)")
+        #expect(try restored.snapshotData() == data, "\(P.name)")
+        // The streamed digest is the digest of the data.
+        #expect(try projection.snapshotDigest() == SHA256.hash(data), "\(P.name)")
+    }
+
+    static func check<P: Projection>(dynamic type: P.Type, _ store: InMemoryEventStore) async throws {
+        try await check(type, store)
+    }
+
+    @Test("every governance projection: valid JSON, restored equal, re-encoded to the same bytes, digest streamed right")
+    func everyProjection() async throws {
+        let (store, _) = try await GovernancePropertyTests.simulate(residents: 60, days: 20)
+        for type in GovernanceProjections.all { try await Self.check(dynamic: type, store) }
+        // The domain state keeps its compact form; its digest is of that.
+        var state = GovernanceState()
+        for try await page in EntryPages(store: store) { for entry in page { try state.fold(entry) } }
+        #expect(try state.snapshotDigest() == SHA256.hash(try state.snapshotData()))
+    }
+
+    @Test("a snapshot an earlier version wrote (JSONEncoder, sorted keys) is compared as a value: clean when right, found when wrong")
+    func earlierEncoding() async throws {
+        let (store, size) = try await GovernancePropertyTests.simulate(residents: 60, days: 20)
+        let middle = size / 2
+        func saveSorted<P: Projection & Encodable>(_ projection: P) async throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = Array(try encoder.encode(projection))
+            #expect(try data != projection.snapshotData(), "the two encodings differ, so the value comparison is what passes")
+            try await store.saveSnapshot(ProjectionSnapshot(name: P.name, position: middle, digest: SHA256.hash(data), data: data))
+        }
+        var points = PointsBalances()
+        for try await page in EntryPages(store: store, to: middle) { for entry in page { try points.fold(entry) } }
+        try await saveSorted(points)
+        let auditor = Auditor(store: store, domain: GovernanceState(), projections: [PointsBalances.self])
+        let honest = try await auditor.audit()
+        #expect(honest.snapshotsChecked == 1)
+        #expect(!honest.findings.contains { $0.code == .snapshotMismatch }, "\(honest.findings.prefix(3))")
+
+        var wrong = points
+        for try await page in EntryPages(store: store) {
+            for entry in page where entry.position >= middle { try wrong.fold(entry) }
+        }
+        wrong.lastPosition = middle - 1
+        #expect(wrong != points)
+        try await saveSorted(wrong)
+        let report = try await auditor.audit()
+        #expect(report.findings.filter { $0.code == .snapshotMismatch }.count == 1)
+    }
+
+    @Test("the case dossier's arrays give every case's steps in log order, and it reads the form before them (steps by case)")
+    func dossierForms() async throws {
+        let (store, _) = try await GovernancePropertyTests.simulate(residents: 60, days: 20)
+        var dossier = CaseDossier()
+        var expected: [String: [CaseDossier.Step]] = [:]
+        for try await page in EntryPages(store: store) {
+            for entry in page {
+                try dossier.fold(entry)
+                if let code = GovernanceKind.code(of: entry), code.isCaseStep {
+                    expected[entry.stream, default: []].append(
+                        CaseDossier.Step(position: entry.position, kind: entry.kind, actor: entry.actorKey, recordedAt: entry.recordedAt))
+                }
+            }
+        }
+        #expect(expected.count > 20)
+        #expect(dossier.cases == expected)
+        #expect(dossier.stepCount == expected.values.map(\.count).reduce(0, +))
+        for (stream, steps) in expected { #expect(dossier[stream] == steps) }
+        #expect(dossier["case/none"].isEmpty)
+
+        struct Before: Encodable {
+            var lastPosition: UInt64?
+            var cases: [String: [CaseDossier.Step]]
+        }
+        let old = try JSONEncoder().encode(Before(lastPosition: dossier.lastPosition, cases: expected))
+        let read = try CaseDossier(snapshotData: Array(old))
+        #expect(read == dossier)
+        #expect(try read.snapshotData() == dossier.snapshotData())
+
+        // A step naming a case or an actor the snapshot does not list is refused.
+        let text = String(decoding: try dossier.snapshotData(), as: UTF8.self)
+        let broken = text.replacingOccurrences(of: #""steps":[0,"#, with: #""steps":[99999,"#)
+        #expect(broken != text)
+        #expect(throws: DecodingError.self) { try CaseDossier(snapshotData: Array(broken.utf8)) }
+    }
+}

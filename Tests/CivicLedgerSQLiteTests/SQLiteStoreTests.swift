@@ -34,6 +34,31 @@ struct SQLiteStoreTests {
         #expect(mode == "wal")
     }
 
+    @Test("the write-ahead log is checkpointed beside the commits: the log stays bounded, the file holds the entries")
+    func backgroundCheckpoints() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("ledger.sqlite")
+        let store = try SQLiteEventStore(path: path)
+        let fixture = try await LedgerFixture.make(store: store)
+        let worker = try await fixture.enrol("w1", role: "worker", scope: "town")
+        // 2,000 entries of 8 KiB: about 4,000 pages, four times the threshold.
+        let payload = Array(repeating: UInt8(ascii: "x"), count: 8192)
+        for round in 0..<250 {
+            _ = try await fixture.ledger.append(
+                batch: try (0..<8).map { try fixture.event(by: worker, stream: "s/\(round)-\($0)", payload: payload) })
+        }
+        func size(_ file: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? NSNumber)?.intValue ?? 0 }
+        // Checkpoints run on their own queue: the last one may still be going.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while size(path) < 12 << 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(size(path) >= 12 << 20, "the file holds what was checkpointed: \(size(path)) bytes")
+        #expect(size(path + "-wal") <= 3000 * 4096 + 65536, "the log is reused, not grown: \(size(path + "-wal")) bytes")
+        let entries = await fixture.ledger.size
+        try await fixture.ledger.close()
+        let report = try await LedgerVerifier(store: try SQLiteEventStore(path: path)).verify()
+        #expect(report.isClean && report.entries == entries && entries > 2000)
+    }
+
     @Test("a ledger reopened from its file continues, with the same root")
     func reopenFromDisk() async throws {
         let directory = try TemporaryDirectory()

@@ -14,7 +14,7 @@ import Foundation
 enum AuditLedger {
     static let path = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".ledgers/governance-1m-v4.sqlite").path
+        .appendingPathComponent(".ledgers/governance-1m-v6.sqlite").path
 
     static func open() throws -> SQLiteEventStore {
         guard FileManager.default.fileExists(atPath: path) else {

@@ -147,6 +147,10 @@ public struct GovernanceState: LedgerDomain, Codable, Equatable {
     /// opens without replaying its log.
     public func snapshotData() throws -> [UInt8] { try CompactCoder.encode(self) }
 
+    /// SHA-256 of ``snapshotData()`` (not of the JSON the `Codable`
+    /// default would hash).
+    public func snapshotDigest() throws -> Digest { SHA256.hash(try snapshotData()) }
+
     /// Restores a state from ``snapshotData()``.
     public init(snapshotData: [UInt8]) throws {
         self = try CompactCoder.decode(Self.self, from: snapshotData)

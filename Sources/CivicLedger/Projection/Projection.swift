@@ -9,8 +9,11 @@ import Foundation
 /// of I/O, so that a projection rebuilt from scratch equals one built
 /// incrementally.
 ///
-/// Projections that are `Codable` get their snapshot encoding for free
-/// (JSON with sorted keys, so equal states encode to equal bytes).
+/// Projections that are `Codable` get their snapshot encoding for free:
+/// ``CanonicalJSON``, written a piece at a time and the same bytes for
+/// equal states in every process, so an auditor compares a recomputed
+/// state with a stored snapshot by digest, without a second copy of
+/// either.
 public protocol Projection: Sendable {
     /// The name snapshots are stored under; unique per projection type.
     static var name: String { get }
@@ -22,6 +25,11 @@ public protocol Projection: Sendable {
     mutating func apply(_ entry: LedgerEntry) throws
     /// The state as bytes, for a snapshot.
     func snapshotData() throws -> [UInt8]
+    /// SHA-256 of ``snapshotData()``. The default encodes the data whole;
+    /// `Codable` projections hash it as it is written. A projection that
+    /// implements ``snapshotData()`` implements this too, or leaves it to
+    /// the default.
+    func snapshotDigest() throws -> Digest
     /// Restores a state from ``snapshotData()``.
     init(snapshotData: [UInt8]) throws
     /// Restores a state from ``snapshotData()`` read a piece at a time,
@@ -31,6 +39,9 @@ public protocol Projection: Sendable {
 }
 
 extension Projection {
+    /// SHA-256 of the data, encoded whole.
+    public func snapshotDigest() throws -> Digest { SHA256.hash(try snapshotData()) }
+
     /// Reads the data whole, then restores from it.
     public init(snapshotReader reader: SnapshotReader) throws {
         var data = [UInt8](repeating: 0, count: reader.count)
@@ -61,12 +72,11 @@ extension Projection {
 }
 
 extension Projection where Self: Codable {
-    /// The state as JSON with sorted keys.
-    public func snapshotData() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array(try encoder.encode(self))
-    }
+    /// The state as ``CanonicalJSON``.
+    public func snapshotData() throws -> [UInt8] { try CanonicalJSON.encode(self) }
+
+    /// SHA-256 of the state's ``CanonicalJSON``, hashed as it is written.
+    public func snapshotDigest() throws -> Digest { try CanonicalJSON.digest(self) }
 
     /// Restores a state from its JSON snapshot.
     public init(snapshotData: [UInt8]) throws {
