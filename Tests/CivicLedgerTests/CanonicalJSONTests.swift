@@ -87,5 +87,25 @@ struct CanonicalJSONTests {
         }
         #expect(pieces > 1)
         #expect(try JSONDecoder().decode([Inner].self, from: Data(joined)) == big)
+
+        // Numbers in one array (no value of their own between them) too.
+        let numbers = Array(0..<200_000)
+        var largest = 0
+        var numberPieces = 0
+        joined = []
+        try CanonicalJSON.write(numbers) { buffer in
+            numberPieces += 1
+            largest = max(largest, buffer.count)
+            joined.append(contentsOf: buffer)
+        }
+        #expect(numberPieces > 10 && largest <= (1 << 16) + 64)
+        #expect(try JSONDecoder().decode([Int].self, from: Data(joined)) == numbers)
+    }
+
+    @Test("what the sink throws comes out of the write")
+    func sinkFailure() {
+        struct Full: Error {}
+        #expect(throws: Full.self) { try CanonicalJSON.write(Array(0..<100_000)) { _ in throw Full() } }
+        #expect(throws: Full.self) { try CanonicalJSON.write([1]) { _ in throw Full() } }
     }
 }

@@ -43,7 +43,7 @@ public enum CanonicalJSON {
         try withoutActuallyEscaping(sink) { sink in
             let writer = CanonicalJSONWriter(sink: sink)
             try writer.encodeValue(value)
-            try writer.flush()
+            try writer.finish()
         }
     }
 }
@@ -102,6 +102,8 @@ final class CanonicalJSONWriter: Encoder {
     /// The open containers, innermost last: `true` for an object. With how
     /// many members each has so far.
     private var open: [(isObject: Bool, members: Int)] = []
+    /// What the sink threw, kept for ``finish()`` (writes cannot throw).
+    private var failure: (any Error)?
 
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
@@ -111,20 +113,36 @@ final class CanonicalJSONWriter: Encoder {
         buffer.reserveCapacity(1 << 16)
     }
 
-    func flush() throws {
-        guard !buffer.isEmpty else { return }
+    /// Hands the rest to the sink; throws what the sink threw on the way.
+    func finish() throws {
+        if let failure { throw failure }
         try buffer.withUnsafeBytes { try sink($0) }
+        buffer.removeAll()
+    }
+
+    /// Hands a full buffer to the sink (after a failure, nothing more).
+    private func flushIfFull() {
+        guard buffer.count >= 1 << 16 else { return }
+        if failure == nil {
+            do {
+                try buffer.withUnsafeBytes { try sink($0) }
+            } catch {
+                failure = error
+            }
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 
     func raw(_ bytes: [UInt8]) {
         buffer.append(contentsOf: bytes)
         written += bytes.count
+        flushIfFull()
     }
 
     func byte(_ byte: UInt8) {
         buffer.append(byte)
         written += 1
+        flushIfFull()
     }
 
     private func ascii(_ text: String) {
@@ -134,7 +152,6 @@ final class CanonicalJSONWriter: Encoder {
 
     /// Writes `value` here: a container it opens is closed when it returns.
     func encodeValue<T: Encodable>(_ value: T) throws {
-        if buffer.count >= 1 << 16 { try flush() }
         switch value {
         case let text as String: string(text)
         case let data as Data: string(data.base64EncodedString())
