@@ -250,7 +250,7 @@ public final class PostgresEventStore: EventStore {
             positions.append(Int64(clamping: entry.position))
             streams.append(entry.stream)
             versions.append(Int64(clamping: entry.streamVersion))
-            places.append(entry.content.place.path)
+            places.append(entry.place.path)
             idempotencies.append(ByteBuffer(bytes: entry.idempotencyReference.digest))
             bytes.append(ByteBuffer(bytes: entry.bytes))
         }

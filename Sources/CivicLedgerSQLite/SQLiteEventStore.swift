@@ -232,7 +232,7 @@ public final class SQLiteEventStore: EventStore {
                     throw LedgerError(.storeFailure, "entry \(offset) of the commit has position \(entry.position)", position: entry.position)
                 }
                 insert.setUncheckedArguments([
-                    Int64(entry.position), entry.stream, Int64(entry.streamVersion), entry.content.place.path,
+                    Int64(entry.position), entry.stream, Int64(entry.streamVersion), entry.place.path,
                     Data(entry.idempotencyReference.digest), Data(entry.bytes),
                 ])
                 try insert.execute()

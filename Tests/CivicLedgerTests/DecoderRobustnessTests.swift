@@ -33,6 +33,36 @@ struct DecoderRobustnessTests {
         }
     }
 
+    @Test("a text field is accepted exactly when its bytes are well-formed UTF-8 (what String's decoding keeps unchanged)")
+    func utf8Fields() async throws {
+        let key = FixtureKeys.key("utf8")
+        func body(idempotencyKey count: Int) throws -> [UInt8] {
+            try EventContent(
+                origin: "utf8.example", stream: "case/1", place: "a/b", expectedVersion: .any, kind: "case.report", payload: [],
+                actorKey: key.publicKey, clientTime: Timestamp(millisecondsSinceEpoch: 1), idempotencyKey: String(repeating: "a", count: count)
+            ).encodedBody()
+        }
+        // Bytes 0x20...0xFF but 0x7F: never a control character, so only
+        // their UTF-8 decides. Edge cases first: overlong forms, surrogates,
+        // past U+10FFFF, truncated sequences, then random ones.
+        let edges: [[UInt8]] = [
+            [0xC0, 0xAF], [0xC1, 0xBF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xF4, 0x90, 0x80, 0x80],
+            [0xF4, 0x8F, 0xBF, 0xBF], [0xF0, 0x8F, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xF8, 0x88, 0x80, 0x80, 0x80],
+            [0xE4, 0xB8, 0xAD, 0xE6, 0x96, 0x87], Array("plain ascii text!".utf8),
+        ]
+        func check(_ field: [UInt8]) throws {
+            var bytes = try body(idempotencyKey: field.count)
+            bytes.replaceSubrange(bytes.count - field.count..<bytes.count, with: field)
+            let wellFormed = Array(String(decoding: field, as: UTF8.self).utf8) == field
+            let accepted = (try? EventContent(body: bytes)) != nil
+            #expect(accepted == wellFormed, "\(field)")
+        }
+        for field in edges { try check(field) }
+        await propertyCheck(count: 2000, input: Gen.uint8(in: 0x20...0xFF).array(of: 1...24)) { field in
+            try check(field.map { $0 == 0x7F ? 0x80 : $0 })
+        }
+    }
+
     @Test("valid entries with random bytes overwritten decode or fail cleanly, and never verify when the body changed")
     func mutatedEntries() async {
         let bytes = Self.entry.bytes

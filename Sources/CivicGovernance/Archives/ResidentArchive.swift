@@ -124,7 +124,7 @@ public struct ResidentArchive: Projection, Codable, Hashable {
         case .register:
             guard residents[resident] == nil, let registration = try? ResidentRegistration(payload: entry.payload) else { return }
             residents[resident] = ResidentRecord(
-                household: registration.household, place: entry.content.place, level: registration.level, tags: registration.tags,
+                household: registration.household, place: entry.place, level: registration.level, tags: registration.tags,
                 sealed: SealedContact(name: registration.name.bytes, phone: registration.phone.bytes, address: registration.address.bytes),
                 registeredAt: entry.recordedAt)
         case .update:
@@ -195,7 +195,7 @@ public struct VisitSchedule: Projection, Codable, Hashable {
             else { return }
             tags[resident] = registration.tags
             levels[resident] = registration.level
-            schedule[resident] = Due(place: entry.content.place, since: entry.recordedAt, intervalDays: 365)
+            schedule[resident] = Due(place: entry.place, since: entry.recordedAt, intervalDays: 365)
             reschedule(resident)
         case .update:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init),

@@ -113,7 +113,7 @@ public struct CaseBoard: Projection, Codable, Hashable {
             index.insert(streamOf: entry)
             records.append(
                 CaseRecord(
-                    state: .reported, urgency: head.urgency, category: head.category, place: entry.content.place,
+                    state: .reported, urgency: head.urgency, category: head.category, place: entry.place,
                     reporter: entry.actorKey, reportedAt: entry.recordedAt, updatedAt: entry.recordedAt,
                     version: entry.streamVersion))
             stateCounts[Int(CaseState.reported.code)] += 1

@@ -17,10 +17,10 @@ extension GovernanceState {
             throw context.error(.malformed, "\(context.kind) payload: \(error.message)")
         }
         guard let step = decoded else { throw context.error(.domainRule, "\(context.kind) is not a kind of the governance domain") }
-        guard context.entry.content.place.isWithin(context.rules.community) else {
+        guard context.entry.place.isWithin(context.rules.community) else {
             throw context.error(
                 .domainRule,
-                "decision \(id) is the community's (\(context.rules.community)); the event names \(context.entry.content.place)")
+                "decision \(id) is the community's (\(context.rules.community)); the event names \(context.entry.place)")
         }
         if step.isVoice {
             guard decision.participant == context.signer else {

@@ -70,7 +70,7 @@ extension GovernanceState {
             guard context.signerHolds(anyOf: rule.grantors) else {
                 throw context.error(
                     .wrongActor,
-                    "rule \(movement.rule) is granted by \(rule.grantors.joined(separator: " or ")) covering \(context.entry.content.place); \(context.signer) is neither"
+                    "rule \(movement.rule) is granted by \(rule.grantors.joined(separator: " or ")) covering \(context.entry.place); \(context.signer) is neither"
                 )
             }
             try context.needText(movement.reason, "a reason")

@@ -80,7 +80,7 @@ extension GovernanceState {
         /// `true` when the signer holds one of `roles` in a place covering the entry's.
         func signerHolds(anyOf roles: [String]) -> Bool {
             let grants = state.registry?.actors[signer]?.roles ?? []
-            return grants.contains { roles.contains($0.role) && entry.content.place.isWithin($0.scope) }
+            return grants.contains { roles.contains($0.role) && entry.place.isWithin($0.scope) }
         }
 
         /// Refuses `value` of the payload's `field` outside `bounds`
@@ -106,8 +106,8 @@ extension GovernanceState {
         } catch {
             throw context.error(error.code, error.message)
         }
-        guard new.community == context.entry.content.place else {
-            throw context.error(.domainRule, "the rules are for \(new.community) but the event is in \(context.entry.content.place)")
+        guard new.community == context.entry.place else {
+            throw context.error(.domainRule, "the rules are for \(new.community) but the event is in \(context.entry.place)")
         }
         if let rules, rules.community != new.community {
             throw context.error(.domainRule, "the community is \(rules.community); rules cannot move it to \(new.community)")

@@ -241,7 +241,7 @@ public struct GovernanceState: LedgerDomain, Codable, Equatable {
                 }
             }
         case .post?:
-            if taskPlaces[entry.stream] == nil { taskPlaces[entry.stream] = entry.content.place }
+            if taskPlaces[entry.stream] == nil { taskPlaces[entry.stream] = entry.place }
         case .periodClose?:
             if let close = try? PeriodClose(payload: entry.payload) { closedYears.insert(close.year) }
         default:

@@ -123,11 +123,18 @@ public struct ByteReader {
 
     /// A length-prefixed UTF-8 string, validated.
     @inlinable public mutating func string(_ what: StaticString, maxLength: Int) throws(LedgerError) -> String {
+        let range = try utf8Range(what, maxLength: maxLength)
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// A length-prefixed UTF-8 string, validated: returns its byte range,
+    /// no string is made.
+    @inlinable public mutating func utf8Range(_ what: StaticString, maxLength: Int) throws(LedgerError) -> Range<Int> {
         let range = try fieldRange(what, maxLength: maxLength)
-        guard let value = TextRules.decodeUTF8(UnsafeRawBufferPointer(rebasing: bytes[range])) else {
+        guard TextRules.isValidUTF8(UnsafeRawBufferPointer(rebasing: bytes[range])) else {
             throw LedgerError(.malformed, "\(what) is not valid UTF-8")
         }
-        return value
+        return range
     }
 
     /// Throws unless every byte was read.
@@ -165,22 +172,52 @@ enum TextRules {
         return true
     }
 
-    /// The string these bytes encode, or `nil` when they are not valid
-    /// UTF-8. ASCII (the common case) is decoded directly; anything else
-    /// must survive a round trip unchanged, since decoding replaces every
-    /// invalid sequence.
-    @inlinable static func decodeUTF8(_ bytes: UnsafeRawBufferPointer) -> String? {
-        var ascii = true
-        for byte in bytes where byte >= 0x80 {
-            ascii = false
-            break
+    /// `true` when the bytes are well-formed UTF-8 (Unicode 3.9, table
+    /// 3-7: no overlong forms, no surrogates, nothing past U+10FFFF).
+    @inlinable static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            // Eight ASCII bytes at a time, the common case.
+            if index + 8 <= count, bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                index += 8
+                continue
+            }
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            func continuation(_ offset: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {
+                index + offset < count && range.contains(bytes[index + offset])
+            }
+            switch lead {
+            case 0xC2...0xDF:
+                guard continuation(1) else { return false }
+                index += 2
+            case 0xE0:
+                guard continuation(1, 0xA0...0xBF), continuation(2) else { return false }
+                index += 3
+            case 0xE1...0xEC, 0xEE...0xEF:
+                guard continuation(1), continuation(2) else { return false }
+                index += 3
+            case 0xED:
+                guard continuation(1, 0x80...0x9F), continuation(2) else { return false }
+                index += 3
+            case 0xF0:
+                guard continuation(1, 0x90...0xBF), continuation(2), continuation(3) else { return false }
+                index += 4
+            case 0xF1...0xF3:
+                guard continuation(1), continuation(2), continuation(3) else { return false }
+                index += 4
+            case 0xF4:
+                guard continuation(1, 0x80...0x8F), continuation(2), continuation(3) else { return false }
+                index += 4
+            default:
+                return false
+            }
         }
-        var text = String(decoding: bytes, as: UTF8.self)
-        if ascii { return text }
-        let roundTrips = text.withUTF8 { decoded in
-            decoded.count == bytes.count && (bytes.isEmpty || memcmp(decoded.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
-        }
-        return roundTrips ? text : nil
+        return true
     }
 
     /// Runs `body` on the UTF-8 of `text` without copying a native string.

@@ -5,133 +5,126 @@
 /// the position, its recorded time and the stream version. The layout is
 /// in docs/format.md §3.
 ///
-/// An entry is an immutable value held by one reference, so copying it (as
-/// every `for entry in page` does) costs one reference count, not one per
-/// field: projections fold millions of entries a second.
+/// An entry is its stored bytes and where each field lies in them: decoding
+/// checks every field and makes nothing, so it allocates nothing (the
+/// bytes are shared, not copied), and copying an entry (as every `for entry
+/// in page` does) costs one reference count. Each field is read from the
+/// bytes when asked for: the hot paths of projections read the stream,
+/// kind and payload in place (``withStreamUTF8(_:)``, ``withKindUTF8(_:)``,
+/// ``withPayloadBytes(_:)``, ``actorKey``); ``content`` and ``event`` make
+/// every field at once, so code that needs several of them takes
+/// ``content`` once.
 public struct LedgerEntry: Hashable, Sendable {
-    /// The decoded fields, shared by every copy.
-    @usableFromInline final class Storage: Sendable {
-        @usableFromInline let bytes: [UInt8]
-        @usableFromInline let position: UInt64
-        @usableFromInline let recordedAt: Timestamp
-        @usableFromInline let streamVersion: UInt64
-        @usableFromInline let event: SignedEvent
-        /// Where the stream, kind and payload are in ``bytes``.
-        @usableFromInline let spans: FieldSpans
+    /// The exact stored bytes; the Merkle leaf hash covers these.
+    public let bytes: [UInt8]
+    /// The header's fields, and where the body's are in ``bytes``.
+    @usableFromInline let header: Header
 
-        init(bytes: [UInt8], position: UInt64, recordedAt: Timestamp, streamVersion: UInt64, event: SignedEvent, spans: FieldSpans) {
-            self.bytes = bytes
-            self.spans = spans
-            self.position = position
-            self.recordedAt = recordedAt
-            self.streamVersion = streamVersion
-            self.event = event
-        }
+    @usableFromInline struct Header: Sendable {
+        @usableFromInline var position: UInt64
+        @usableFromInline var recordedAt: Timestamp
+        @usableFromInline var streamVersion: UInt64
+        @usableFromInline var body: EventLayout.Span
+        @usableFromInline var fields: EventLayout
     }
 
-    @usableFromInline let storage: Storage
-
-    /// The exact stored bytes; the Merkle leaf hash covers these.
-    @inlinable public var bytes: [UInt8] { storage.bytes }
     /// The entry's position in the log, from 0, gapless; also its Merkle
     /// leaf index.
-    @inlinable public var position: UInt64 { storage.position }
+    @inlinable public var position: UInt64 { header.position }
     /// When the ledger sequenced the entry (the ledger's clock).
-    @inlinable public var recordedAt: Timestamp { storage.recordedAt }
+    @inlinable public var recordedAt: Timestamp { header.recordedAt }
     /// The stream's version after this event: 1 for a stream's first event.
-    @inlinable public var streamVersion: UInt64 { storage.streamVersion }
-    /// The actor's signed event.
-    @inlinable public var event: SignedEvent { storage.event }
+    @inlinable public var streamVersion: UInt64 { header.streamVersion }
 
     /// Two entries are equal when their stored bytes are: the bytes
     /// determine every field.
     public static func == (lhs: LedgerEntry, rhs: LedgerEntry) -> Bool {
-        lhs.storage === rhs.storage || lhs.storage.bytes == rhs.storage.bytes
+        lhs.bytes == rhs.bytes
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(storage.bytes)
+        hasher.combine(bytes)
     }
 
     /// The entry format version this library writes.
     public static let formatVersion: UInt8 = 1
 
-    /// Decodes stored bytes strictly.
+    /// The header's length: format version, position, recorded time,
+    /// stream version and the body's length.
+    static let headerBytes = 1 + 8 + 8 + 8 + 4
+
+    /// Decodes stored bytes strictly. The bytes are kept, not copied.
     ///
     /// - Throws: ``LedgerError`` `.malformed` or `.invalidField`.
     public init(bytes: [UInt8]) throws(LedgerError) {
-        var bodyRange = 0..<0
-        var signatureLow = Bytes32.zero
-        var signatureHigh = Bytes32.zero
-        var position: UInt64 = 0
-        var recorded: Int64 = 0
-        var streamVersion: UInt64 = 0
-        try withBytes(bytes) { (buffer) throws(LedgerError) in
+        header = try withBytes(bytes) { (buffer) throws(LedgerError) in
             var reader = ByteReader(buffer)
             let version = try reader.u8("entry format version")
             guard version == Self.formatVersion else {
                 throw LedgerError(.malformed, "entry format version \(version) is not \(Self.formatVersion)")
             }
-            position = try reader.u64("position")
-            recorded = try reader.i64("recorded time")
-            streamVersion = try reader.u64("stream version")
-            bodyRange = try reader.fieldRange("event body", maxLength: EventContent.maximumPayloadBytes + 4096)
-            signatureLow = try reader.bytes32("signature")
-            signatureHigh = try reader.bytes32("signature")
+            let position = try reader.u64("position")
+            let recorded = try reader.i64("recorded time")
+            let streamVersion = try reader.u64("stream version")
+            let bodyRange = try reader.fieldRange("event body", maxLength: EventContent.maximumPayloadBytes + 4096)
+            try reader.need(64, "signature")
+            reader.offset += 64
             try reader.expectEnd("entry")
+            guard streamVersion >= 1 else {
+                throw LedgerError(.malformed, "stream version 0 is not a version an entry can give its stream", position: position)
+            }
+            let fields: EventLayout
+            do throws(LedgerError) {
+                fields = try EventLayout(validating: UnsafeRawBufferPointer(rebasing: buffer[bodyRange]))
+            } catch {
+                throw error.at(position: position)
+            }
+            return Header(
+                position: position, recordedAt: Timestamp(millisecondsSinceEpoch: recorded), streamVersion: streamVersion,
+                body: EventLayout.Span(bodyRange), fields: fields.shifted(by: bodyRange.lowerBound))
         }
-        guard streamVersion >= 1 else {
-            throw LedgerError(.malformed, "stream version 0 is not a version an entry can give its stream", position: position)
-        }
-        let signature = Signature(low: signatureLow, high: signatureHigh)
-        let event: SignedEvent
-        var spans = FieldSpans()
-        do {
-            event = try SignedEvent(body: bytes[bodyRange], signature: signature, spans: &spans)
-        } catch {
-            throw error.at(position: position)
-        }
-        storage = Storage(
-            bytes: bytes, position: position, recordedAt: Timestamp(millisecondsSinceEpoch: recorded), streamVersion: streamVersion,
-            event: event,
-            spans: spans.shifted(by: bodyRange.lowerBound))
+        self.bytes = bytes
     }
 
     /// Wraps a signed event as the entry at `position`.
     public init(position: UInt64, recordedAt: Timestamp, streamVersion: UInt64, event: SignedEvent) {
-        var writer = ByteWriter(capacity: 1 + 8 + 8 + 8 + 4 + event.body.count + 64)
+        var writer = ByteWriter(capacity: Self.headerBytes + event.body.count + 64)
         writer.u8(Self.formatVersion)
         writer.u64(position)
         writer.i64(recordedAt.millisecondsSinceEpoch)
         writer.u64(streamVersion)
         writer.field(event.body)
         event.signature.withUnsafeBytes { writer.raw($0) }
-        let bytes = writer.bytes
-        let bodyStart = 1 + 8 + 8 + 8 + 4
-        let spans = event.body.withUnsafeBytes { FieldSpans(scanningValidBody: $0) }
-        storage = Storage(
-            bytes: bytes, position: position, recordedAt: recordedAt, streamVersion: streamVersion,
-            event: SignedEvent(trusted: event, body: bytes[bodyStart..<bodyStart + event.body.count]), spans: spans.shifted(by: bodyStart))
+        bytes = writer.bytes
+        let fields = event.body.withUnsafeBytes { EventLayout(scanningValidBody: $0) }
+        header = Header(
+            position: position, recordedAt: recordedAt, streamVersion: streamVersion,
+            body: EventLayout.Span(Self.headerBytes..<Self.headerBytes + event.body.count), fields: fields.shifted(by: Self.headerBytes))
+    }
+
+    /// Calls `body` with the entry's bytes.
+    @inlinable func withBuffer<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        bytes.withUnsafeBytes(body)
     }
 
     /// Calls `body` with the stream's UTF-8 as stored: no string is made.
     @inlinable public func withStreamUTF8<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        try withSpan(storage.spans.stream, body)
+        try withSpan(header.fields.stream, body)
     }
 
     /// Calls `body` with the kind's UTF-8 as stored: no string is made.
     @inlinable public func withKindUTF8<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        try withSpan(storage.spans.kind, body)
+        try withSpan(header.fields.kind, body)
     }
 
     /// Calls `body` with the payload as stored: no array is made.
     @inlinable public func withPayloadBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        try withSpan(storage.spans.payload, body)
+        try withSpan(header.fields.payload, body)
     }
 
-    @inlinable func withSpan<R, E: Error>(_ span: FieldSpans.Span, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        let result: Result<R, E> = storage.bytes.withUnsafeBytes { raw in
-            Result { () throws(E) -> R in try body(UnsafeRawBufferPointer(rebasing: raw[span.range])) }
+    @inlinable func withSpan<R, E: Error>(_ span: EventLayout.Span, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = bytes.withUnsafeBytes { raw in
+            Result { () throws(E) -> R in try body(span.bytes(in: raw)) }
         }
         return try result.get()
     }
@@ -139,24 +132,39 @@ public struct LedgerEntry: Hashable, Sendable {
     /// The RFC 6962 leaf hash of this entry: SHA-256(0x00 ‖ bytes).
     public var leafHash: Digest { MerkleHash.leaf(bytes) }
 
-    /// The event's content.
-    @inlinable public var content: EventContent { storage.event.content }
-    /// The event's stream.
-    @inlinable public var stream: String { storage.event.content.stream }
-    /// The event's kind.
-    @inlinable public var kind: String { storage.event.content.kind }
-    /// The event's payload.
-    @inlinable public var payload: [UInt8] { storage.event.content.payload }
-    /// The signer's key.
-    @inlinable public var actorKey: PublicKey { storage.event.content.actorKey }
-}
-
-extension SignedEvent {
-    /// Re-points an already decoded event at the same bytes inside an entry,
-    /// so the entry holds one copy.
-    init(trusted event: SignedEvent, body: ArraySlice<UInt8>) {
-        self.content = event.content
-        self.body = body
-        self.signature = event.signature
+    /// The actor's signed event: every field made (see ``content``).
+    public var event: SignedEvent {
+        SignedEvent(content: content, body: bytes[header.body.range], signature: signature)
     }
+
+    /// The actor's signature over the event body.
+    public var signature: Signature {
+        withBuffer { buffer in
+            let at = Int(header.body.end)
+            return Signature(
+                low: Bytes32 { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[at..<at + 32])) },
+                high: Bytes32 { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[at + 32..<at + 64])) })
+        }
+    }
+
+    /// `true` when the signature is the actor key's valid signature over
+    /// the event body (one Ed25519 verification; nothing is decoded).
+    public var hasValidSignature: Bool {
+        actorKey.isValidSignature(signature, for: bytes[header.body.range])
+    }
+
+    /// The event's content, every field made from the bytes.
+    public var content: EventContent { withBuffer { EventContent(layout: header.fields, in: $0) } }
+    /// The event's stream.
+    @inlinable public var stream: String { withBuffer { header.fields.stream.string(in: $0) } }
+    /// The event's kind.
+    @inlinable public var kind: String { withBuffer { header.fields.kind.string(in: $0) } }
+    /// The event's place.
+    @inlinable public var place: Place { withBuffer { Place(unchecked: header.fields.place.string(in: $0)) } }
+    /// The event's payload.
+    @inlinable public var payload: [UInt8] { withBuffer { Array(header.fields.payload.bytes(in: $0)) } }
+    /// The signer's key.
+    @inlinable public var actorKey: PublicKey { withBuffer { header.fields.actorKey(in: $0) } }
+    /// The signer's idempotency key.
+    @inlinable public var idempotencyKey: String { withBuffer { header.fields.idempotencyKey.string(in: $0) } }
 }

@@ -11,7 +11,7 @@ public struct Place: Hashable, Sendable, Codable, CustomStringConvertible, Expre
     /// The place that covers every place.
     public static let everywhere = Place(unchecked: "*")
 
-    init(unchecked path: String) { self.path = path }
+    @usableFromInline init(unchecked path: String) { self.path = path }
 
     /// A place written in source code. An invalid literal is a programming
     /// error and traps; places that come from input go through
@@ -35,11 +35,17 @@ public struct Place: Hashable, Sendable, Codable, CustomStringConvertible, Expre
     }
 
     static func validate(_ path: String) throws(LedgerError) {
-        if path == "*" { return }
-        guard !path.isEmpty, path.utf8.count <= 255 else {
-            throw LedgerError(.invalidField, "place must be 1 to 255 bytes, got \(path.utf8.count)")
+        try TextRules.utf8(path) { (bytes) throws(LedgerError) in try validate(bytes) }
+    }
+
+    /// The rules on the path's UTF-8: `*`, or names of no `*` and no
+    /// control character between single slashes, 1 to 255 bytes in all.
+    static func validate(_ bytes: UnsafeRawBufferPointer) throws(LedgerError) {
+        if bytes.count == 1, bytes[0] == UInt8(ascii: "*") { return }
+        guard !bytes.isEmpty, bytes.count <= 255 else {
+            throw LedgerError(.invalidField, "place must be 1 to 255 bytes, got \(bytes.count)")
         }
-        let problem = try TextRules.utf8(path) { (bytes) throws(LedgerError) -> String? in
+        func problem() -> String? {
             var nameLength = 0
             for byte in bytes {
                 if byte == UInt8(ascii: "/") {
@@ -53,8 +59,8 @@ public struct Place: Hashable, Sendable, Codable, CustomStringConvertible, Expre
             }
             return nameLength == 0 ? "ends with a slash" : nil
         }
-        if let problem {
-            throw LedgerError(.invalidField, "place \"\(path)\" \(problem)")
+        if let problem = problem() {
+            throw LedgerError(.invalidField, "place \"\(String(decoding: bytes, as: UTF8.self))\" \(problem)")
         }
     }
 

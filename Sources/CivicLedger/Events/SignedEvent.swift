@@ -37,13 +37,14 @@ public struct SignedEvent: Hashable, Sendable {
     ///
     /// - Throws: ``LedgerError`` `.malformed` or `.invalidField`.
     public init(body: ArraySlice<UInt8>, signature: Signature) throws(LedgerError) {
-        var spans = FieldSpans()
-        try self.init(body: body, signature: signature, spans: &spans)
+        content = try withBytes(body) { (buffer) throws(LedgerError) in try EventContent(decoding: buffer) }
+        self.body = body
+        self.signature = signature
     }
 
-    /// Decodes `body`, noting where its fields are relative to its start.
-    init(body: ArraySlice<UInt8>, signature: Signature, spans: inout FieldSpans) throws(LedgerError) {
-        content = try withBytes(body) { (buffer) throws(LedgerError) in try EventContent(decoding: buffer, spans: &spans) }
+    /// Pairs content with the body it was decoded from, unchecked.
+    init(content: EventContent, body: ArraySlice<UInt8>, signature: Signature) {
+        self.content = content
         self.body = body
         self.signature = signature
     }

@@ -457,7 +457,7 @@ extension Ledger {
                 }
                 try domain?.fold(entry)
                 if streamCache.count >= configuration.streamCacheLimit { streamCache.removeAll(keepingCapacity: true) }
-                streamCache[entry.stream] = StreamHead(version: entry.streamVersion, place: entry.content.place)
+                streamCache[entry.stream] = StreamHead(version: entry.streamVersion, place: entry.place)
                 recentReferences.insert(RecentReferences.key(entry.idempotencyReference), at: entry.position)
                 newFrontier.append(entry.leafHash)
                 recorded = max(recorded, entry.recordedAt)

@@ -201,7 +201,7 @@ public struct StoredIndexRow: Hashable, Sendable {
     /// The row `entry`'s bytes call for.
     public init(_ entry: LedgerEntry) {
         self.init(
-            position: entry.position, stream: entry.stream, streamVersion: entry.streamVersion, place: entry.content.place.path,
+            position: entry.position, stream: entry.stream, streamVersion: entry.streamVersion, place: entry.place.path,
             idempotency: entry.idempotencyReference.digest)
     }
 
@@ -352,5 +352,5 @@ extension SignedEvent {
 
 extension LedgerEntry {
     /// The entry's idempotency reference.
-    public var idempotencyReference: IdempotencyReference { event.idempotencyReference }
+    public var idempotencyReference: IdempotencyReference { IdempotencyReference(actorKey: actorKey, key: idempotencyKey) }
 }

@@ -54,7 +54,7 @@ public final class InMemoryEventStore: EventStore {
                 state.entries.append(StoredEntry(position: entry.position, bytes: entry.bytes))
                 state.streams[entry.stream, default: []].append(entry.position)
                 state.streamVersions.insert(Self.versionKey(entry))
-                state.places[entry.stream] = entry.event.content.place
+                state.places[entry.stream] = entry.place
                 state.idempotency[entry.idempotencyReference.digest] = entry.position
                 state.rows.append(StoredIndexRow(entry))
             }

@@ -250,7 +250,7 @@ public final class ExportedLedgerStore: EventStore {
         let wanted = Set(streams)
         for stored in stored {
             guard let entry = try? LedgerEntry(bytes: stored.bytes), wanted.contains(entry.stream) else { continue }
-            heads[entry.stream] = StreamHead(version: entry.streamVersion, place: heads[entry.stream]?.place ?? entry.event.content.place)
+            heads[entry.stream] = StreamHead(version: entry.streamVersion, place: heads[entry.stream]?.place ?? entry.place)
         }
         return heads
     }

@@ -16,7 +16,7 @@ struct CheckedPage: Sendable {
             let decoded = Result { () throws(LedgerError) in try Ledger.decode(stored[index]) }
             let valid: Bool
             if stored[index].position >= signaturesFrom, case .success(let entry) = decoded {
-                valid = entry.event.hasValidSignature
+                valid = entry.hasValidSignature
             } else {
                 valid = true
             }
