@@ -88,7 +88,10 @@ struct LedgerServiceTests {
         await #expect(throws: LedgerError.self) { try await fixture.ledger.append(try fixture.event(by: stranger, stream: "s/x")) }
         let dimensions = [("origin", LedgerFixture.origin)]
         #expect(try metrics.expectTimer(LedgerMetrics.Label.appendDuration, dimensions).values.count == 4, "the enrolment and three events")
-        #expect(try metrics.expectRecorder(LedgerMetrics.Label.commitEntries, dimensions).values.reduce(0, +) == 4)
+        let batches = try metrics.expectRecorder(LedgerMetrics.Label.commitEntries, dimensions).values
+        #expect(batches.reduce(0, +) == 4)
+        let writes = try metrics.expectTimer(LedgerMetrics.Label.commitDuration, dimensions).values
+        #expect(writes.count == batches.count && writes.allSatisfy { $0 > 0 }, "one durable write timed per group commit")
         #expect(try metrics.expectGauge(LedgerMetrics.Label.size, dimensions).lastValue == Double(await fixture.ledger.size))
         #expect(metrics.counterTotal(label: LedgerMetrics.Label.refusals, dimensions: dimensions + [("code", "unknown-key")]) == 1)
     }

@@ -140,6 +140,7 @@ extension Ledger {
                 }
                 plan = planned
                 if !planned.entries.isEmpty {
+                    let writing = ContinuousClock.now
                     try await store.commit(
                         StoreCommit(
                             expectedSize: frontier.size, entries: planned.entries,
@@ -150,6 +151,7 @@ extension Ledger {
                                     checkpointFrontier: planned.checkpoint != nil ? planned.frontier : checkpointFrontier
                                 ).encoded),
                             checkpoint: planned.checkpoint))
+                    metrics.commitDuration.recordNanoseconds((ContinuousClock.now - writing).civicNanoseconds)
                     adopt(planned)
                     metrics.commitEntries.record(planned.entries.count)
                     metrics.size.record(Int64(clamping: frontier.size))

@@ -7,6 +7,7 @@ import CoreMetrics
 /// |---|---|---|
 /// | `civic_ledger_append_duration` | timer | from an append call to its durable receipt (accepted appends) |
 /// | `civic_ledger_commit_entries` | recorder | entries per group commit |
+/// | `civic_ledger_commit_duration` | timer | the store's durable write of one group commit |
 /// | `civic_ledger_queue_depth` | gauge | requests waiting for the next commit |
 /// | `civic_ledger_refusals` | counter, dimension `code` | appends refused, by error code (`invalid-signature`, `not-authorised`, `store-conflict` …) |
 /// | `civic_ledger_size` | gauge | entries in the log after the last commit |
@@ -21,6 +22,8 @@ public struct LedgerMetrics: Sendable {
         public static let appendDuration = "civic_ledger_append_duration"
         /// Batch size.
         public static let commitEntries = "civic_ledger_commit_entries"
+        /// The store's write of one batch.
+        public static let commitDuration = "civic_ledger_commit_duration"
         /// Queue depth.
         public static let queueDepth = "civic_ledger_queue_depth"
         /// Refusals by code.
@@ -33,6 +36,7 @@ public struct LedgerMetrics: Sendable {
     let dimensions: [(String, String)]
     let appendDuration: Timer
     let commitEntries: Recorder
+    let commitDuration: Timer
     let queueDepth: Gauge
     let size: Gauge
 
@@ -43,6 +47,7 @@ public struct LedgerMetrics: Sendable {
         self.dimensions = dimensions
         appendDuration = Timer(label: Label.appendDuration, dimensions: dimensions, factory: factory)
         commitEntries = Recorder(label: Label.commitEntries, dimensions: dimensions, factory: factory)
+        commitDuration = Timer(label: Label.commitDuration, dimensions: dimensions, factory: factory)
         queueDepth = Gauge(label: Label.queueDepth, dimensions: dimensions, factory: factory)
         size = Gauge(label: Label.size, dimensions: dimensions, factory: factory)
     }

@@ -3,6 +3,7 @@ import CivicGovernance
 import CivicLedger
 import CivicLedgerSQLite
 import CivicSimulator
+import CoreMetrics
 import Foundation
 
 #if canImport(Glibc)
@@ -118,7 +119,8 @@ struct BenchCommand: AsyncParsableCommand {
     func append(_ signed: inout SignedWorkload?, to store: any EventStore, results: inout BenchResults) async throws {
         guard let workload = signed else { return }
         PeakMemory.reset()
-        let ledger = try await Self.createLedger(workload, on: store)
+        let commits = CommitMetrics()
+        let ledger = try await Self.createLedger(workload, on: store, metrics: commits)
         let progress = ProgressReporter("appending")
         let appended = Counter()
         let total = UInt64(events)
@@ -141,14 +143,24 @@ struct BenchCommand: AsyncParsableCommand {
         _ = try await ledger.checkpoint()
         results.appendPeakMB = PeakMemory.megabytes()
         say(results.append.line("durable append (\(appenders) appenders, \(storeLabel))", unit: "events"))
+        let summary = commits.summary
+        results.commits = summary.commits
+        results.commitMeanEntries = summary.meanEntries
+        results.commitMeanMicroseconds = summary.meanMicroseconds
+        say(
+            String(
+                format: "  %@ group commits of %.1f entries on average; the store's durable write of one: %.0f µs on average, %.0f µs at p99",
+                summary.commits.formatted(), summary.meanEntries, summary.meanMicroseconds, summary.p99Microseconds))
     }
 
     /// A new ledger of the workload on `store`, its preamble (genesis,
     /// enrolments, the points issued) appended.
-    static func createLedger(_ workload: SignedWorkload, on store: any EventStore) async throws -> Ledger {
+    static func createLedger(_ workload: SignedWorkload, on store: any EventStore, metrics: (any MetricsFactory)? = nil) async throws -> Ledger {
+        var configuration = CLIContext.ledgerConfiguration
+        configuration.metricsFactory = metrics
         let ledger = try await Ledger.create(
             store: store, origin: CivicMixWorkload.origin, authority: workload.authority, logSigner: workload.log,
-            permissions: CivicMixWorkload.permissions, configuration: CLIContext.ledgerConfiguration)
+            permissions: CivicMixWorkload.permissions, configuration: configuration)
         _ = try await ledger.append(batch: workload.preamble)
         return ledger
     }
@@ -288,6 +300,9 @@ struct BenchResults {
     var verifyPerSecond = 0.0
     var signingPeakMB = 0
     var appendPeakMB = 0
+    var commits = 0
+    var commitMeanEntries = 0.0
+    var commitMeanMicroseconds = 0.0
     var rebuildPeakMB = 0
     var auditPeakMB = 0
     var peakMB = 0
@@ -304,6 +319,7 @@ struct BenchResults {
             "audit": phase(audit, peak: auditPeakMB), "verifyPerSecond": verifyPerSecond, "peakMB": peakMB, "signingPeakMB": signingPeakMB,
             "auditToVerify": verifyPerSecond > 0 ? audit.perSecond / verifyPerSecond : 0,
             "appendToVerify": verifyPerSecond > 0 ? append.perSecond / verifyPerSecond : 0,
+            "commits": ["count": commits, "meanEntries": commitMeanEntries, "meanMicroseconds": commitMeanMicroseconds],
         ]
     }
 }
