@@ -100,7 +100,7 @@ struct StoredPageReader: Sendable {
         ahead = nil
         let stored = try await pending.value
         guard let last = stored.last else { return nil }
-        next = last.position + 1
+        next = last.position.clampedAdding(1)
         if stored.count == pageSize || end != nil { ahead = read(from: next) }
         return stored
     }
