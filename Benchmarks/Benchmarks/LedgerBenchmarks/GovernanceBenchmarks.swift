@@ -152,7 +152,7 @@ func governanceBenchmarks() {
         benchmark.stopMeasurement()
         precondition(count == 1_000_000, "rebuilt from \(count) entries")
         blackHole(board.steps)
-        blackHole(dossier.cases.count)
+        blackHole(dossier.streams.count)
     } setup: {
         civicStore = try await makeCivicLedger(try CaseLoopMix.entries(count: 1_000_000))
     }
@@ -197,7 +197,7 @@ func governanceBenchmarks() {
             }
             benchmark.stopMeasurement()
             precondition(count == 1_000_000 && (points.isConserved || points.totals.issued == 0), "rebuilt from \(count) entries")
-            blackHole(dossier.cases.count)
+            blackHole(dossier.streams.count)
         } setup: {
             if placementStore == nil { placementStore = try await makeCivicLedger(try CaseLoopMix.entries(count: 1_000_000)) }
         }
