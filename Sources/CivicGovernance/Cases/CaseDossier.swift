@@ -7,7 +7,7 @@ import CivicLedger
 /// The steps are kept as parallel arrays in log order (position, kind
 /// code, actor number, time, case number: 25 bytes a step, each case's
 /// steps chained by a fourth array), the cases numbered by a
-/// ``StreamIndex`` and the actors by first appearance: folding a step
+/// `StreamIndex` and the actors by first appearance: folding a step
 /// appends to arrays and allocates nothing once they have grown, and a
 /// million steps take about 30 MB instead of the 80 MB of one array of
 /// ``Step`` values per case.
