@@ -91,38 +91,55 @@ public struct NoteKey: Hashable, Sendable {
         self.publicKey = publicKey
     }
 
+    /// The signature type of an Ed25519 note key (C2SP signed-note).
+    static let signatureType: UInt8 = 0x01
+
     /// SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[:4], big-endian.
-    public var keyID: UInt32 {
+    public var keyID: UInt32 { Self.keyID(name: name, type: Self.signatureType, publicKey: publicKey) }
+
+    /// SHA-256(name ‖ 0x0A ‖ type ‖ public key)[:4], big-endian: the key id
+    /// of C2SP signed-note, for a key of signature type `type`.
+    static func keyID(name: String, type: UInt8, publicKey: PublicKey) -> UInt32 {
         var writer = ByteWriter()
         writer.raw(Array(name.utf8))
         writer.u8(0x0a)
-        writer.u8(0x01)
+        writer.u8(type)
         writer.raw(publicKey.raw)
         return SHA256.hash(writer.bytes).bytes[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
 
     /// The verifier key string: `name+hex(key id)+base64(0x01 ‖ public key)`.
-    public var verifierKey: String {
-        let id = String(keyID, radix: 16)
+    public var verifierKey: String { Self.verifierKey(name: name, type: Self.signatureType, publicKey: publicKey) }
+
+    /// `name+hex(key id)+base64(type ‖ public key)` (C2SP signed-note vkey).
+    static func verifierKey(name: String, type: UInt8, publicKey: PublicKey) -> String {
+        let id = String(keyID(name: name, type: type, publicKey: publicKey), radix: 16)
         let padded = String(repeating: "0", count: 8 - id.count) + id
-        return "\(name)+\(padded)+\(([0x01] + publicKey.bytes).base64String)"
+        return "\(name)+\(padded)+\(([type] + publicKey.bytes).base64String)"
     }
 
     /// Parses a verifier key string.
     public init(verifierKey: String) throws(LedgerError) {
+        let (name, key) = try Self.parse(verifierKey: verifierKey, type: Self.signatureType)
+        self.init(name: name, publicKey: key)
+    }
+
+    /// The name and Ed25519 key of a vkey of signature type `type`, its id
+    /// checked.
+    static func parse(verifierKey: String, type: UInt8) throws(LedgerError) -> (name: String, key: PublicKey) {
         // The name has no "+" (C2SP signed-note) and the id is hex; the
         // base64 key may contain "+", so split twice only.
         let parts = verifierKey.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let blob = [UInt8](base64String: String(parts[2])), blob.count == 33, blob[0] == 0x01,
+        guard parts.count == 3, !parts[0].isEmpty, let blob = [UInt8](base64String: String(parts[2])), blob.count == 33, blob[0] == type,
             let key = PublicKey(blob[1...])
         else {
-            throw LedgerError(.invalidCheckpoint, "not an Ed25519 verifier key: \"\(verifierKey)\"")
+            throw LedgerError(.invalidCheckpoint, "not an Ed25519 verifier key of type \(type): \"\(verifierKey)\"")
         }
-        self.init(name: String(parts[0]), publicKey: key)
-        guard parts[1].count == 8, UInt32(parts[1], radix: 16) == keyID
-        else {
+        let name = String(parts[0])
+        guard parts[1].count == 8, UInt32(parts[1], radix: 16) == keyID(name: name, type: type, publicKey: key) else {
             throw LedgerError(.invalidCheckpoint, "verifier key's id \(parts[1]) does not match its name and key")
         }
+        return (name, key)
     }
 
     /// Signs `text` (which must end in a newline) as a note line.
