@@ -11,6 +11,14 @@ public struct SignedNote: Hashable, Sendable {
         public var keyID: UInt32
         /// The signature bytes (64 for Ed25519).
         public var signature: [UInt8]
+
+        /// The line as transmitted: `— <name> <base64(key id ‖ signature)>\n`.
+        public var serialized: String {
+            var blob = ByteWriter(capacity: 4 + signature.count)
+            blob.u32(keyID)
+            blob.raw(signature)
+            return "\u{2014} \(name) \(blob.bytes.base64String)\n"
+        }
     }
 
     /// The signed text, ending in `\n`.
@@ -20,14 +28,7 @@ public struct SignedNote: Hashable, Sendable {
 
     /// The note as transmitted.
     public var serialized: String {
-        var out = text + "\n"
-        for line in signatures {
-            var blob = ByteWriter(capacity: 4 + line.signature.count)
-            blob.u32(line.keyID)
-            blob.raw(line.signature)
-            out += "\u{2014} \(line.name) \(blob.bytes.base64String)\n"
-        }
-        return out
+        text + "\n" + signatures.map(\.serialized).joined()
     }
 
     /// Parses a serialised note. Splits at the last blank line; every line
