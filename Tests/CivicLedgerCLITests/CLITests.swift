@@ -370,6 +370,49 @@ struct AuditCLITests {
         #expect(try cli.run(["audit", "d.sqlite", "--trusted-checkpoint", "junk.txt"]).status == 2)
     }
 
+    @Test("verify-proof --policy: a proof whose checkpoint a quorum of the policy's witnesses cosigned holds, with one witness it does not")
+    func witnessPolicy() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["demo", "--db", "d.sqlite", "--residents", "60", "--days", "5"]).status == 0)
+        let audit = try cli.run(["audit", "d.sqlite", "--format", "json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
+        let logKey = try #require(report["logVerifierKey"] as? String)
+        #expect(try cli.run(["prove", "inclusion", "d.sqlite", "--index", "12", "--out", "p.proof"]).status == 0)
+        let proof = try String(contentsOfFile: cli.path("p.proof"), encoding: .utf8)
+        let checkpointText = try #require(proof.components(separatedBy: "\n\n").dropFirst().first).appending("\n")
+
+        // Two witnesses, each cosigning what it was shown.
+        let witnesses = try ["street", "bureau"].map { name in
+            let key = try #require(SigningKey(seed: SHA256.hash(Array("cli witness \(name)".utf8)).bytes))
+            return (key, CosignerKey(name: "\(name).witness.example/w1", publicKey: key.publicKey))
+        }
+        let lines = try witnesses.map { key, cosigner in try cosigner.cosign(checkpointText, at: 1_790_000_000, with: key).serialized }
+        try """
+            log \(logKey)
+            witness street \(witnesses[0].1.verifierKey)
+            witness bureau \(witnesses[1].1.verifierKey)
+            group both all street bureau
+            quorum both
+
+            """.write(toFile: cli.path("policy.txt"), atomically: true, encoding: .utf8)
+        try (proof + lines[0]).write(toFile: cli.path("one.proof"), atomically: true, encoding: .utf8)
+        try (proof + lines.joined()).write(toFile: cli.path("two.proof"), atomically: true, encoding: .utf8)
+
+        let both = try cli.run(["verify-proof", "two.proof", "--policy", "policy.txt"])
+        #expect(both.status == 0, "\(both.stderr)")
+        #expect(both.stdout.contains("entry 12 is in the log") && both.stdout.contains("witnessed by: bureau, street"))
+        let one = try cli.run(["verify-proof", "one.proof", "--policy", "policy.txt"])
+        #expect(one.status == 1)
+        #expect(one.stderr.contains("does not meet the witness quorum: cosigned by street"), "\(one.stderr)")
+        let none = try cli.run(["verify-proof", "p.proof", "--policy", "policy.txt"])
+        #expect(none.status == 1 && none.stderr.contains("cosigned by no witness"))
+        // A malformed policy, or neither a checkpoint nor a policy: exit 2.
+        try "quorum nobody\n".write(toFile: cli.path("bad.txt"), atomically: true, encoding: .utf8)
+        let bad = try cli.run(["verify-proof", "two.proof", "--policy", "bad.txt"])
+        #expect(bad.status == 2 && bad.stderr.contains("policy line 1"))
+        #expect(try cli.run(["verify-proof", "two.proof"]).status == 2)
+    }
+
     @Test(
         "report writes the transparency report in Markdown and as signed JSON; verify-report checks it; bad input exits 2 and writes nothing"
     )

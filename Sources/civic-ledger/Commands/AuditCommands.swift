@@ -235,46 +235,76 @@ struct ProveConsistencyCommand: AsyncParsableCommand {
 struct VerifyProofCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-proof",
-        abstract: "Check an inclusion or consistency proof offline, against a checkpoint you trust.",
+        abstract: "Check an inclusion or consistency proof offline, against a checkpoint you trust or a witness policy.",
         discussion: """
             A checkpoint in the proof must be the one in --checkpoint, or carry a valid signature \
-            by --log-key (the C2SP verifier key string that audit prints). Exit codes: 0 the proof \
-            holds; 1 it does not; 2 unreadable input.
+            by --log-key (the C2SP verifier key string that audit prints) or by a log the --policy \
+            lists. With --policy (a C2SP tlog-policy file: logs, witnesses, quorum; docs/format.md \
+            §5.1) the proof's checkpoint must also be cosigned by a quorum of its witnesses. Exit \
+            codes: 0 the proof holds; 1 it does not; 2 unreadable input.
             """)
 
     @Argument(help: "The proof file (from civic-ledger prove).")
     var proof: String
     @Option(help: "A signed checkpoint you trust.")
-    var checkpoint: String
+    var checkpoint: String?
     @Option(help: "The log's verifier key (name+id+key), to check checkpoints other than --checkpoint.")
     var logKey: String?
+    @Option(help: "A witness policy (C2SP tlog-policy) the proof's checkpoint must meet.")
+    var policy: String?
 
     func run() async throws {
         let text = try readText(proof, what: "proof")
-        let (trusted, key) = try trustedCheckpoint(checkpoint, logKey: logKey)
+        guard checkpoint != nil || policy != nil else {
+            throw CLIError.usage("give --checkpoint (a checkpoint you trust), --policy (a witness policy), or both")
+        }
+        let policy = try self.policy.map { path in
+            do { return try WitnessPolicy(parsing: try readText(path, what: "policy")) } catch let error as LedgerError {
+                throw CLIError.usage("\(path): \(error.message)")
+            }
+        }
+        var (trusted, key): (SignedCheckpoint?, PublicKey?) = (nil, nil)
+        if let checkpoint { (trusted, key) = try trustedCheckpoint(checkpoint, logKey: logKey) }
+        /// The key to check the proof's checkpoint with: the one given, or
+        /// the policy's log for its origin.
+        func checkingKey(for origin: String) throws -> PublicKey? {
+            if let key { return key }
+            guard let policy, trusted == nil else { return nil }
+            guard let listed = policy.logs.first(where: { $0.name == origin }) else {
+                throw CLIError.usage("the policy lists no log for \(origin); give --log-key or --checkpoint")
+            }
+            return listed.publicKey
+        }
+        let witnessed: SignedCheckpoint
         if text.hasPrefix(InclusionProof.header + "\n") {
             let parsed: InclusionProof
             do { parsed = try InclusionProof(parsing: text) } catch { throw CLIError.usage("\(proof): \(error.message)") }
-            try parsed.verify(trusted: trusted, logKey: key)
+            try parsed.verify(trusted: trusted, logKey: try checkingKey(for: parsed.checkpoint.checkpoint.origin))
             say(
                 "verified: entry \(parsed.index) is in the log \(parsed.checkpoint.checkpoint.origin) of \(parsed.checkpoint.checkpoint.size) entries"
             )
             if let bytes = parsed.entry, let entry = try? LedgerEntry(bytes: bytes) {
-                let signature = entry.event.hasValidSignature ? "its signature verifies" : "ITS SIGNATURE DOES NOT VERIFY"
+                let signature = entry.hasValidSignature ? "its signature verifies" : "ITS SIGNATURE DOES NOT VERIFY"
                 say(
                     "  \(entry.kind) on \(entry.stream) at \(entry.recordedAt), signed by key \(entry.actorKey.fingerprint): \(signature)")
-                if !entry.event.hasValidSignature { throw ExitCode(1) }
+                if !entry.hasValidSignature { throw ExitCode(1) }
             }
+            witnessed = parsed.checkpoint
         } else if text.hasPrefix(ConsistencyProof.header + "\n") {
             let parsed: ConsistencyProof
             do { parsed = try ConsistencyProof(parsing: text) } catch { throw CLIError.usage("\(proof): \(error.message)") }
-            try parsed.verify(trusted: trusted, logKey: key)
+            try parsed.verify(trusted: trusted, logKey: try checkingKey(for: parsed.new.checkpoint.origin))
             say(
                 "verified: the log \(parsed.new.checkpoint.origin) of \(parsed.new.checkpoint.size) entries extends the one of \(parsed.old.checkpoint.size)"
             )
+            witnessed = parsed.new
         } else {
             throw CLIError.usage(
                 "\(proof) is not a proof: its first line is neither \(InclusionProof.header) nor \(ConsistencyProof.header)")
+        }
+        if let policy {
+            let witnesses = try policy.check(witnessed, logKey: try checkingKey(for: witnessed.checkpoint.origin))
+            say("  witnessed by: \(witnesses.isEmpty ? "no witness (the policy needs none)" : witnesses.joined(separator: ", "))")
         }
     }
 }
