@@ -30,4 +30,20 @@ struct TileLayoutTests {
         #expect(small.filter { $0.level == 1 }.map(\.width) == [1])
         #expect(TileLayout.tiles(forSize: 0).isEmpty)
     }
+
+    @Test("tile hashes: each hash above level 0 is the root of the 256 hashes below it, and the levels are as wide as the tiles")
+    func levels() {
+        let leaves = (0..<70_000).map { SHA256.hash(Array("leaf \($0)".utf8)) }
+        let levels = TileLayout.levels(leafHashes: leaves)
+        #expect(levels.map(\.count) == [70_000, 273, 1])
+        for index in [0, 1, 137, 272] {
+            #expect(levels[1][index] == MerkleHash.root(ofLeaves: leaves[index * 256..<(index + 1) * 256]))
+        }
+        #expect(levels[2][0] == MerkleHash.root(ofLeaves: leaves[0..<65_536]))
+        for tile in TileLayout.tiles(forSize: 70_000) where tile.level != nil {
+            let level = tile.level ?? 0
+            #expect(Int(tile.index) * 256 + tile.width <= levels[level].count, "\(tile.path)")
+        }
+        #expect(TileLayout.levels(leafHashes: Array(leaves.prefix(255))).count == 1)
+    }
 }
