@@ -108,4 +108,23 @@ struct CanonicalJSONTests {
         #expect(throws: Full.self) { try CanonicalJSON.write(Array(0..<100_000)) { _ in throw Full() } }
         #expect(throws: Full.self) { try CanonicalJSON.write([1]) { _ in throw Full() } }
     }
+
+    /// Writes into a nested container after its parent went on: misuse of
+    /// `Encoder` that must fail, not nest its value in the wrong place.
+    struct LateWriter: Encodable {
+        enum Keys: String, CodingKey { case first, second }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            var nested = container.nestedUnkeyedContainer(forKey: .first)
+            try nested.encode(1)
+            try container.encode(2, forKey: .second)
+            try nested.encode(3)
+        }
+    }
+
+    @Test("a container written to after it was closed fails the encoding")
+    func lateContainer() {
+        #expect(throws: EncodingError.self) { try CanonicalJSON.encode(LateWriter()) }
+        #expect(throws: EncodingError.self) { try CanonicalJSON.digest([LateWriter()]) }
+    }
 }

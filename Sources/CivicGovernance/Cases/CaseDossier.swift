@@ -90,7 +90,7 @@ public struct CaseDossier: Projection, Codable, Hashable {
     public mutating func apply(_ entry: LedgerEntry) throws {
         guard let code = GovernanceKind.code(of: entry), code.isCaseStep else { return }
         // A dossier of four billion steps is not kept (nor could it be held).
-        guard positions.count < Int(Self.none), actors.count < Int(Self.none) else { return }
+        guard positions.count < Int(Self.none), let actorNumber = self.number(ofActor: entry.actorKey) else { return }
         let number: Int
         if let known = index.number(ofStreamOf: entry) {
             number = known
@@ -99,16 +99,18 @@ public struct CaseDossier: Projection, Codable, Hashable {
             firstStep.append(Self.none)
             lastStep.append(Self.none)
         }
-        let actor = entry.actorKey
-        let actorNumber: UInt32
-        if let known = actorIndex[actor] {
-            actorNumber = known
-        } else {
-            actorNumber = UInt32(actors.count)
-            actors.append(actor)
-            actorIndex[actor] = actorNumber
-        }
         append(case: number, position: entry.position, code: code, actor: actorNumber, time: entry.recordedAt.millisecondsSinceEpoch)
+    }
+
+    /// The number of `actor`, given on first sight; `nil` past four
+    /// billion actors.
+    private mutating func number(ofActor actor: PublicKey) -> UInt32? {
+        if let known = actorIndex[actor] { return known }
+        guard actors.count < Int(Self.none) else { return nil }
+        let number = UInt32(actors.count)
+        actors.append(actor)
+        actorIndex[actor] = number
+        return number
     }
 
     /// Appends a step to case `number`'s chain.
@@ -169,10 +171,8 @@ public struct CaseDossier: Projection, Codable, Hashable {
                     firstStep.append(Self.none)
                     lastStep.append(Self.none)
                 }
-                let actor = actorIndex[step.actor] ?? UInt32(actors.count)
-                if actor == UInt32(actors.count) {
-                    actors.append(step.actor)
-                    actorIndex[step.actor] = actor
+                guard positions.count < Int(Self.none), let actor = self.number(ofActor: step.actor) else {
+                    throw corrupted("more steps or actors than a dossier holds")
                 }
                 append(case: number, position: step.position, code: code, actor: actor, time: step.recordedAt.millisecondsSinceEpoch)
             }

@@ -99,9 +99,18 @@ final class CanonicalJSONWriter: Encoder {
     private var buffer: [UInt8] = []
     /// Bytes written so far, flushed or not.
     private var written = 0
-    /// The open containers, innermost last: `true` for an object. With how
-    /// many members each has so far.
-    private var open: [(isObject: Bool, members: Int)] = []
+    /// The open containers, innermost last: `true` for an object, how many
+    /// members each has so far, and its serial number.
+    private var open: [(isObject: Bool, members: Int, serial: Int)] = []
+    /// The serial number of the next container opened.
+    private var serials = 0
+
+    /// One container: where it is open, and which one it is (a container
+    /// used after it was closed must not write into another at its depth).
+    struct Container {
+        let depth: Int
+        let serial: Int
+    }
     /// What the sink threw, kept for ``finish()`` (writes cannot throw).
     private var failure: (any Error)?
 
@@ -176,18 +185,26 @@ final class CanonicalJSONWriter: Encoder {
     }
 
     /// Opens a container at the current place.
-    private func openContainer(object: Bool) -> Int {
+    private func openContainer(object: Bool) -> Container {
         byte(object ? UInt8(ascii: "{") : UInt8(ascii: "["))
-        open.append((object, 0))
-        return open.count
+        serials += 1
+        open.append((object, 0, serials))
+        return Container(depth: open.count, serial: serials)
     }
 
     /// Starts the next member of the container at `depth`: closes what was
     /// opened inside it, then writes the separator and, in an object, the
     /// name.
-    func startMember(at depth: Int, name: String?) {
+    func startMember(of container: Container, name: String?) {
+        let depth = container.depth
         close(above: depth)
-        guard depth > 0 else { return }
+        guard depth > 0, depth <= open.count, open[depth - 1].serial == container.serial else {
+            // Only an `encode(to:)` that keeps a container past its end
+            // gets here: the encoding fails rather than nest wrongly.
+            failure = failure ?? EncodingError.invalidValue(
+                name ?? "", .init(codingPath: [], debugDescription: "a container was written to after it was closed"))
+            return
+        }
         if open[depth - 1].members > 0 { byte(UInt8(ascii: ",")) }
         open[depth - 1].members += 1
         if let name {
@@ -198,22 +215,22 @@ final class CanonicalJSONWriter: Encoder {
 
     /// An object whose members `body` writes through `member(name) { value }`.
     func object(_ body: ((String, () throws -> Void) throws -> Void) throws -> Void) throws {
-        let depth = openContainer(object: true)
+        let container = openContainer(object: true)
         try body { name, value in
-            startMember(at: depth, name: name)
+            startMember(of: container, name: name)
             try value()
         }
-        close(above: depth - 1)
+        close(above: container.depth - 1)
     }
 
     /// An array whose elements `body` writes through `element { value }`.
     func array(_ body: ((() throws -> Void) throws -> Void) throws -> Void) throws {
-        let depth = openContainer(object: false)
+        let container = openContainer(object: false)
         try body { value in
-            startMember(at: depth, name: nil)
+            startMember(of: container, name: nil)
             try value()
         }
-        close(above: depth - 1)
+        close(above: container.depth - 1)
     }
 
     func string(_ value: String) {
@@ -248,11 +265,11 @@ final class CanonicalJSONWriter: Encoder {
     func null() { ascii("null") }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        KeyedEncodingContainer(KeyedWriter<Key>(writer: self, depth: openContainer(object: true)))
+        KeyedEncodingContainer(KeyedWriter<Key>(writer: self, container: openContainer(object: true)))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        UnkeyedWriter(writer: self, depth: openContainer(object: false))
+        UnkeyedWriter(writer: self, container: openContainer(object: false))
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer { SingleWriter(writer: self) }
@@ -260,10 +277,10 @@ final class CanonicalJSONWriter: Encoder {
 
 private struct KeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let writer: CanonicalJSONWriter
-    let depth: Int
+    let container: CanonicalJSONWriter.Container
     var codingPath: [any CodingKey] { [] }
 
-    private func start(_ key: Key) { writer.startMember(at: depth, name: key.stringValue) }
+    private func start(_ key: Key) { writer.startMember(of: container, name: key.stringValue) }
 
     mutating func encodeNil(forKey key: Key) throws {
         start(key)
@@ -323,17 +340,17 @@ private struct KeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
 private struct UnkeyedWriter: UnkeyedEncodingContainer {
     let writer: CanonicalJSONWriter
-    let depth: Int
+    let container: CanonicalJSONWriter.Container
     private(set) var count = 0
     var codingPath: [any CodingKey] { [] }
 
-    init(writer: CanonicalJSONWriter, depth: Int) {
+    init(writer: CanonicalJSONWriter, container: CanonicalJSONWriter.Container) {
         self.writer = writer
-        self.depth = depth
+        self.container = container
     }
 
     private mutating func start() {
-        writer.startMember(at: depth, name: nil)
+        writer.startMember(of: container, name: nil)
         count += 1
     }
 

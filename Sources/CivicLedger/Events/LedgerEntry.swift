@@ -132,9 +132,12 @@ public struct LedgerEntry: Hashable, Sendable {
     /// The RFC 6962 leaf hash of this entry: SHA-256(0x00 ‖ bytes).
     public var leafHash: Digest { MerkleHash.leaf(bytes) }
 
+    /// The event body as the actor signed it, in place.
+    public var body: ArraySlice<UInt8> { bytes[header.body.range] }
+
     /// The actor's signed event: every field made (see ``content``).
     public var event: SignedEvent {
-        SignedEvent(content: content, body: bytes[header.body.range], signature: signature)
+        SignedEvent(content: content, body: body, signature: signature)
     }
 
     /// The actor's signature over the event body.
@@ -150,7 +153,7 @@ public struct LedgerEntry: Hashable, Sendable {
     /// `true` when the signature is the actor key's valid signature over
     /// the event body (one Ed25519 verification; nothing is decoded).
     public var hasValidSignature: Bool {
-        actorKey.isValidSignature(signature, for: bytes[header.body.range])
+        actorKey.isValidSignature(signature, for: body)
     }
 
     /// The event's content, every field made from the bytes.

@@ -306,7 +306,7 @@ extension Ledger {
                     let content = event.content
                     let reference = references[firstEvent + index]
                     if let original = originals[reference] {
-                        guard original.event.body == event.body else {
+                        guard original.body == event.body else {
                             throw LedgerError(
                                 .idempotencyConflict,
                                 "\(Self.describe(index, of: request.events.count))reuses idempotency key \"\(content.idempotencyKey)\" of the entry at position \(original.position) with different content",

@@ -24,7 +24,7 @@ enum ParallelVerification {
         // runs the caller's other work (the auditor's replay) takes fewer
         // of them, and no core waits idle for a slower one's half. At 64
         // parts a core, a page's last part leaves the other core idle for
-        // about a millisecond (16 parts: 1.5% slower audits, six runs).
+        // about a millisecond.
         let chunk = max(8, count / (cores * 64))
         let parts = (count + chunk - 1) / chunk
         return [T](unsafeUninitializedCapacity: count) { buffer, initialized in

@@ -95,7 +95,7 @@ public enum LedgerExport {
     /// the payload as `payload` (a JSON value) when one is given or the
     /// payload is JSON, and as `payloadBase64` otherwise.
     public static func view(of entry: LedgerEntry, payload: Any? = nil) -> [String: Any] {
-        let content = entry.event.content
+        let content = entry.content
         var object: [String: Any] = [
             "position": entry.position,
             "recordedAt": entry.recordedAt.description,
@@ -109,7 +109,7 @@ public enum LedgerExport {
             "actorKey": content.actorKey.base64,
             "clientTime": content.clientTime.description,
             "idempotencyKey": content.idempotencyKey,
-            "signature": entry.event.signature.base64,
+            "signature": entry.signature.base64,
             "leafHash": entry.leafHash.base64,
         ]
         if case .exactly(let version) = content.expectedVersion { object["expectedVersion"] = version }
