@@ -16,18 +16,22 @@ let package = Package(
         .library(name: "CivicLedgerSQLite", targets: ["CivicLedgerSQLite"]),
         .library(name: "CivicLedgerPostgres", targets: ["CivicLedgerPostgres"]),
         .library(name: "CivicLedgerTesting", targets: ["CivicLedgerTesting"]),
+        .library(name: "CivicWitnessHTTP", targets: ["CivicWitnessHTTP"]),
         .executable(name: "civic-ledger", targets: ["civic-ledger"]),
     ],
-    // PostgreSQL (CivicLedgerPostgres, on postgres-nio and so SwiftNIO) is a
-    // trait, on by default: a package that depends on this one with
-    // `traits: []` uses SQLite alone and never resolves or builds SwiftNIO.
+    // PostgreSQL (CivicLedgerPostgres, on postgres-nio and so SwiftNIO) and
+    // WitnessHTTP (CivicWitnessHTTP, on SwiftNIO) are traits, on by default:
+    // a package that depends on this one with `traits: []` uses SQLite alone
+    // and never resolves or builds SwiftNIO.
     traits: [
         .trait(name: "PostgreSQL", description: "The PostgreSQL store, CivicLedgerPostgres (postgres-nio, SwiftNIO)."),
-        .default(enabledTraits: ["PostgreSQL"]),
+        .trait(name: "WitnessHTTP", description: "The C2SP tlog-witness HTTP server and client, CivicWitnessHTTP (SwiftNIO)."),
+        .default(enabledTraits: ["PostgreSQL", "WitnessHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -77,6 +81,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "CivicWitnessHTTP",
+            dependencies: [
+                "CivicLedger",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["WitnessHTTP"])),
+                .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["WitnessHTTP"])),
+                .product(name: "NIOHTTP1", package: "swift-nio", condition: .when(traits: ["WitnessHTTP"])),
+            ]
+        ),
+        .target(
             name: "CivicLedgerTesting",
             dependencies: ["CivicLedger"]
         ),
@@ -89,6 +104,7 @@ let package = Package(
                 "CivicSimulator",
                 "CivicLedgerSQLite",
                 "CivicLedgerPostgres",
+                "CivicWitnessHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

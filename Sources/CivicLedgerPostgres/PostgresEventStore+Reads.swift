@@ -97,6 +97,19 @@ extension PostgresEventStore {
         try await storedCheckpoints(PostgresQuery(unsafeSQL: "SELECT size, note FROM \(table("checkpoint")) ORDER BY size DESC LIMIT 1")).first
     }
 
+    public func replaceCheckpointNote(size: UInt64, expected: String, with note: String) async throws -> Bool {
+        var query = PostgresQuery(
+            unsafeSQL: "UPDATE \(table("checkpoint")) SET note = $1 WHERE size = $2 AND note = $3 RETURNING size")
+        query.binds.append(note, context: .default)
+        query.binds.append(Int64(clamping: size), context: .default)
+        query.binds.append(expected, context: .default)
+        return try await withConnection("adding cosignatures to a checkpoint") { [query] connection in
+            var changed = false
+            for try await _ in try await connection.query(query, logger: self.logger).decode(Int64.self) { changed = true }
+            return changed
+        }
+    }
+
     public func saveSnapshot(_ snapshot: ProjectionSnapshot) async throws {
         var query = PostgresQuery(
             unsafeSQL: "INSERT INTO \(table("snapshot")) (name, position, digest, data) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET position = excluded.position, digest = excluded.digest, data = excluded.data")

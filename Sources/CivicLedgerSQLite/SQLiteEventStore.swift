@@ -2,6 +2,7 @@ import CivicLedger
 import Foundation
 import GRDB
 import GRDBSQLite
+import Synchronization
 
 /// The embedded default `EventStore`: one SQLite file, through GRDB.
 ///
@@ -346,6 +347,16 @@ public final class SQLiteEventStore: EventStore {
                 arguments: [Int64(clamping: fromSize), max(0, limit)]
             ).map { StoredCheckpoint(size: try Self.count($0[0], "checkpoint.size"), note: $0[1]) }
         }
+    }
+
+    public func replaceCheckpointNote(size: UInt64, expected: String, with note: String) async throws -> Bool {
+        let changed = Mutex(false)
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE checkpoint SET note = ? WHERE size = ? AND note = ?", arguments: [note, Int64(clamping: size), expected])
+            changed.withLock { $0 = db.changesCount == 1 }
+        }
+        return changed.withLock { $0 }
     }
 
     public func latestCheckpoint() async throws -> StoredCheckpoint? {

@@ -40,6 +40,9 @@ public struct InterceptingStore: EventStore {
         try await base.checkpoints(fromSize: fromSize, limit: limit)
     }
     public func latestCheckpoint() async throws -> StoredCheckpoint? { try await base.latestCheckpoint() }
+    public func replaceCheckpointNote(size: UInt64, expected: String, with note: String) async throws -> Bool {
+        try await base.replaceCheckpointNote(size: size, expected: expected, with: note)
+    }
     public func saveSnapshot(_ snapshot: ProjectionSnapshot) async throws { try await base.saveSnapshot(snapshot) }
     public func snapshot(named name: String) async throws -> ProjectionSnapshot? { try await base.snapshot(named: name) }
     public func readSnapshot<R: Sendable>(named name: String, _ body: @escaping @Sendable (SnapshotReader) throws -> R) async throws -> R? {

@@ -39,7 +39,7 @@ public enum StoreConformance {
         Check(name: "streams read in version order from a version", body: streamReads),
         Check(name: "stream heads give version and place", body: streamHeads),
         Check(name: "idempotency references find their positions", body: idempotencyLookups),
-        Check(name: "checkpoints are stored once and listed by size", body: checkpointStorage),
+        Check(name: "checkpoints are stored once, listed by size, and their notes replaced only from the expected one", body: checkpointStorage),
         Check(name: "snapshots are replaced and read back", body: snapshotStorage),
         Check(name: "of two racing commits at one size exactly one wins", body: racingCommits),
         Check(name: "a 1 MiB payload survives exactly", body: largePayload),
@@ -153,6 +153,17 @@ public enum StoreConformance {
         try expect(all.map(\.size) == [1, 5, 9], "checkpoints listed as \(all.map(\.size))")
         try expect(try await store.checkpoints(fromSize: 2, limit: 1).map(\.size) == [5], "checkpoints from size 2, limit 1")
         try expect(try await store.latestCheckpoint()?.note == "note 9\n", "latest checkpoint")
+        try expect(
+            try await store.replaceCheckpointNote(size: 5, expected: "note 5\n", with: "note 5\ncosigned\n"),
+            "the note of checkpoint 5 was not replaced")
+        try expect(
+            !(try await store.replaceCheckpointNote(size: 5, expected: "note 5\n", with: "note 5\nother\n")),
+            "a note replaced although it was no longer the expected one")
+        try expect(
+            !(try await store.replaceCheckpointNote(size: 6, expected: "note 6\n", with: "note 6\nx\n")),
+            "a note replaced for a size that has no checkpoint")
+        let replaced = try await store.checkpoints(fromSize: 5, limit: 1).first?.note
+        try expect(replaced == "note 5\ncosigned\n", "checkpoint 5 reads back as \(String(describing: replaced))")
     }
 
     static func snapshotStorage(_ make: StoreFactory) async throws {

@@ -16,7 +16,7 @@ struct CivicLedgerCommand: AsyncParsableCommand {
             VerifyCommand.self, RepairCommand.self, CheckpointCommand.self, LogCommand.self, CopyCommand.self, DemoCommand.self,
             AuditCommand.self, ProveCommand.self, VerifyProofCommand.self, ExportCommand.self, ReportCommand.self, VerifyReportCommand.self,
             CasesCommand.self, PointsCommand.self, ResidentCommand.self, DossierCommand.self, VolunteersCommand.self, BenchCommand.self,
-        ])
+        ] + witnessCommands)
 
     /// Runs the tool with the exit codes of the discussion above (argument
     /// errors exit 2, not ArgumentParser's 64).
@@ -48,6 +48,13 @@ struct CivicLedgerCommand: AsyncParsableCommand {
         }
     }
 }
+
+#if WitnessHTTP
+/// `witness`, with the WitnessHTTP trait (the default).
+let witnessCommands: [any ParsableCommand.Type] = [WitnessCommand.self]
+#else
+let witnessCommands: [any ParsableCommand.Type] = []
+#endif
 
 /// The ledger every command takes first: a SQLite file or a PostgreSQL URL.
 struct LedgerPath: ParsableArguments {

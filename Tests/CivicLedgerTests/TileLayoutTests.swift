@@ -47,3 +47,75 @@ struct TileLayoutTests {
         #expect(TileLayout.levels(leafHashes: Array(leaves.prefix(255))).count == 1)
     }
 }
+
+@Suite("Proofs from tiles alone (TiledTree, TileBuilder, MemoryTiles)")
+struct TiledTreeTests {
+    static let entries = (0..<70_000).map { Array("entry \($0)".utf8) }
+    static let leaves = entries.map(MerkleHash.leaf)
+    static let builder = MerkleTreeBuilder(leaves: leaves)
+
+    @Test("roots, inclusion and consistency proofs read from in-memory tiles verify, at sizes on and off tile edges")
+    func memoryTiles() throws {
+        var tiles = MemoryTiles()
+        for leaf in Self.leaves { tiles.append(leaf) }
+        for size: UInt64 in [1, 2, 255, 256, 257, 511, 65_535, 65_536, 65_537, 69_999, 70_000] {
+            let tree = tiles.tree(size: size)
+            let root = try tree.root()
+            #expect(root == Self.builder.root(size: size), "root of \(size)")
+            for index in Set([0, size / 3, size / 2, size - 1]) {
+                let proof = try tree.inclusionProof(index: index)
+                try MerkleProof.verifyInclusion(index: index, treeSize: size, leafHash: Self.leaves[Int(index)], proof: proof, root: root)
+                #expect(proof == (try Self.builder.inclusionProof(index: index, size: size)), "inclusion \(index) of \(size)")
+            }
+            for old in Set([1, size / 2, size - 1, size]) where old > 0 {
+                let proof = try tree.consistencyProof(from: old)
+                try MerkleProof.verifyConsistency(size1: old, size2: size, proof: proof, root1: Self.builder.root(size: old), root2: root)
+            }
+        }
+    }
+
+    @Test("TileBuilder hands out exactly the tiles and bundles of the spec's layout, full ones once, and a tree read from them proves")
+    func builder() throws {
+        let size = 70_000
+        var files: [String: TileBuilder.Content] = [:]
+        var builder = TileBuilder()
+        var duplicates = 0
+        for entry in Self.entries.prefix(size) {
+            builder.append(entry) { tile, content in
+                if files.updateValue(content, forKey: tile.path) != nil { duplicates += 1 }
+                #expect(tile.isFull)
+            }
+        }
+        builder.finish { tile, content in
+            #expect(!tile.isFull)
+            files[tile.path] = content
+        }
+        #expect(duplicates == 0)
+        #expect(Set(files.keys) == Set(TileLayout.tiles(forSize: UInt64(size)).map(\.path)))
+        #expect(builder.root == Self.builder.root(size: UInt64(size)))
+        guard case .entries(let bundle)? = files["tile/entries/273.p/112"] else {
+            Issue.record("no partial bundle")
+            return
+        }
+        #expect(bundle == Array(Self.entries[273 * 256..<size]))
+        let snapshot = files
+        let tree = TiledTree(size: UInt64(size)) { tile in
+            guard case .hashes(let hashes)? = snapshot[tile.path] else { throw LedgerError(.invalidProof, "no \(tile.path)") }
+            return hashes
+        }
+        let root = try tree.root()
+        #expect(root == builder.root)
+        let proof = try tree.inclusionProof(index: 12_345)
+        try MerkleProof.verifyInclusion(index: 12_345, treeSize: UInt64(size), leafHash: Self.leaves[12_345], proof: proof, root: root)
+        // A tile with a hash changed gives another root.
+        let tampered = TiledTree(size: UInt64(size)) { tile in
+            guard case .hashes(var hashes)? = snapshot[tile.path] else { throw LedgerError(.invalidProof, "no \(tile.path)") }
+            if tile.level == 1 { hashes[3] = SHA256.hash([0]) }
+            return hashes
+        }
+        #expect(try tampered.root() != root)
+        // A tile of the wrong width is refused.
+        let short = TiledTree(size: UInt64(size)) { _ in [] }
+        #expect(throws: LedgerError.self) { try short.root() }
+    }
+}

@@ -56,6 +56,15 @@ public protocol EventStore: Sendable {
     /// The checkpoint with the largest size.
     func latestCheckpoint() async throws -> StoredCheckpoint?
 
+    /// Replaces the note of the stored checkpoint of `size` with `note` if
+    /// it is still `expected`: how witnesses' cosignatures join a
+    /// checkpoint (``CosignatureCollector``). The caller checks that `note`
+    /// is the same signed checkpoint with more signatures.
+    ///
+    /// - Returns: `false`, changing nothing, when no checkpoint of `size`
+    ///   is stored or its note is no longer `expected`.
+    func replaceCheckpointNote(size: UInt64, expected: String, with note: String) async throws -> Bool
+
     /// Stores (replaces) a projection snapshot.
     func saveSnapshot(_ snapshot: ProjectionSnapshot) async throws
 

@@ -124,6 +124,14 @@ public final class InMemoryEventStore: EventStore {
         state.withLock { $0.checkpoints.values.max { $0.size < $1.size } }
     }
 
+    public func replaceCheckpointNote(size: UInt64, expected: String, with note: String) async throws -> Bool {
+        state.withLock { state in
+            guard state.checkpoints[size]?.note == expected else { return false }
+            state.checkpoints[size] = StoredCheckpoint(size: size, note: note)
+            return true
+        }
+    }
+
     public func saveSnapshot(_ snapshot: ProjectionSnapshot) async throws {
         state.withLock { $0.snapshots[snapshot.name] = snapshot }
     }

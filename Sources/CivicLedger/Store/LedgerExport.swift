@@ -275,6 +275,10 @@ public final class ExportedLedgerStore: EventStore {
 
     public func latestCheckpoint() async throws -> StoredCheckpoint? { storedCheckpoints.last }
 
+    public func replaceCheckpointNote(size: UInt64, expected: String, with note: String) async throws -> Bool {
+        throw LedgerError(.storeFailure, "an export is read-only")
+    }
+
     public func saveSnapshot(_ snapshot: ProjectionSnapshot) async throws {
         throw LedgerError(.storeFailure, "an export is read-only")
     }

@@ -34,12 +34,17 @@ public struct WitnessPolicy: Hashable, Sendable {
     public var witnesses: [String: CosignerKey]
     /// The quorum.
     public var quorum: Rule
+    /// The submission URLs the policy gives its witnesses (the optional
+    /// last word of a `witness` line), by name: where a log's
+    /// ``CosignatureCollector`` sends checkpoints. Verifiers ignore them.
+    public var urls: [String: String]
 
     /// A policy of these parts.
-    public init(logs: [NoteKey], witnesses: [String: CosignerKey], quorum: Rule) {
+    public init(logs: [NoteKey], witnesses: [String: CosignerKey], quorum: Rule, urls: [String: String] = [:]) {
         self.logs = logs
         self.witnesses = witnesses
         self.quorum = quorum
+        self.urls = urls
     }
 
     /// At most this many logs, witnesses and groups each (C2SP
@@ -52,6 +57,7 @@ public struct WitnessPolicy: Hashable, Sendable {
     public init(parsing text: String) throws(LedgerError) {
         var logs: [NoteKey] = []
         var witnesses: [String: CosignerKey] = [:]
+        var urls: [String: String] = [:]
         var rules: [String: Rule] = ["none": Rule.none]
         var groups = 0
         var used: Set<String> = []
@@ -81,6 +87,7 @@ public struct WitnessPolicy: Hashable, Sendable {
                 do throws(LedgerError) { key = try CosignerKey(verifierKey: words[2]) } catch { throw fail(error.message) }
                 guard keys.insert(key.publicKey).inserted else { throw fail("a key listed twice") }
                 witnesses[words[1]] = key
+                if words.count == 4 { urls[words[1]] = words[3] }
                 rules[words[1]] = .witness(words[1])
             case "group":
                 guard words.count >= 4 else { throw fail("group <name> all|any|<k> <name>…") }
@@ -117,7 +124,7 @@ public struct WitnessPolicy: Hashable, Sendable {
             }
         }
         guard let quorum else { throw LedgerError(.invalidField, "the policy has no quorum line") }
-        self.init(logs: logs, witnesses: witnesses, quorum: quorum)
+        self.init(logs: logs, witnesses: witnesses, quorum: quorum, urls: urls)
     }
 
     /// Checks that `checkpoint` meets the policy: signed by a listed log
