@@ -158,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "CivicLedgerCLITests",
             dependencies: [
-                "civic-ledger", "CivicLedger", "CivicLedgerTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                "civic-ledger", "CivicLedger", "CivicLedgerTesting", "CivicWitnessHTTP", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ]

@@ -58,14 +58,18 @@ public struct WitnessHTTPServer: Service {
             }
         onListening(server.channel.localAddress?.port ?? port)
         logger.info("witness listening", metadata: ["address": "\(host):\(server.channel.localAddress?.port ?? port)"])
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask { await self.serve(connection) }
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingDiscardingTaskGroup { group in
+                    try await server.executeThenClose { connections in
+                        for try await connection in connections {
+                            group.addTask { await self.serve(connection) }
+                        }
                     }
                 }
             }
+        } catch is CancellationError {
+            logger.info("witness stopped")
         }
     }
 

@@ -83,7 +83,7 @@ public actor CosignatureCollector: Service {
                 } catch {
                     self.options.logger.error("witness pass failed", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: self.options.pollInterval)
+                do { try await Task.sleep(for: self.options.pollInterval) } catch { return }
             }
         }
     }
