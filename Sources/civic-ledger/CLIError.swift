@@ -10,6 +10,8 @@ struct CLIError: Error, CustomStringConvertible {
 
     static func usage(_ message: String) -> CLIError { CLIError(message: message, exitCode: 2) }
     static func io(_ message: String) -> CLIError { CLIError(message: message, exitCode: 2) }
+    /// Verification failed: exit 1.
+    static func refused(_ message: String) -> CLIError { CLIError(message: message, exitCode: 1) }
 
     var description: String { message }
 

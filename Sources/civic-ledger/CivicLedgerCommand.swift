@@ -14,7 +14,7 @@ struct CivicLedgerCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self, SignCommand.self,
             VerifyCommand.self, RepairCommand.self, CheckpointCommand.self, LogCommand.self, CopyCommand.self, DemoCommand.self,
-            AuditCommand.self, ProveCommand.self, VerifyProofCommand.self, ExportCommand.self, ReportCommand.self, VerifyReportCommand.self,
+            AuditCommand.self, ProveCommand.self, VerifyProofCommand.self, TilesCommand.self, ExportCommand.self, ReportCommand.self, VerifyReportCommand.self,
             CasesCommand.self, PointsCommand.self, ResidentCommand.self, DossierCommand.self, VolunteersCommand.self, BenchCommand.self,
         ] + witnessCommands)
 

@@ -1,4 +1,5 @@
 import CivicLedger
+import CivicLedgerTesting
 import Testing
 
 @Suite("C2SP tlog-tiles layout")
@@ -117,5 +118,56 @@ struct TiledTreeTests {
         // A tile of the wrong width is refused.
         let short = TiledTree(size: UInt64(size)) { _ in [] }
         #expect(throws: LedgerError.self) { try short.root() }
+    }
+}
+
+/// Tile files in memory.
+actor MemoryTileSink: TileSink {
+    var files: [String: [UInt8]] = [:]
+    func write(_ bytes: [UInt8], at path: String) async throws { files[path] = bytes }
+}
+
+@Suite("TilePublisher")
+struct TilePublisherTests {
+    @Test("an entry over 65,535 bytes: its bundle is written in the wide form at civic-ledger/entries/ (uint32 lengths), not at tile/entries/")
+    func wideBundle() async throws {
+        let fixture = try await LedgerFixture.make()
+        let worker = try await fixture.enrol("worker-1", role: "worker", scope: "town")
+        for index in 0..<300 {
+            let note = index == 260 ? String(repeating: "长", count: 30_000) : "note \(index)"
+            _ = try await fixture.ledger.append(
+                try fixture.event(by: worker, stream: "s/\(index)", kind: "note", payload: Array(#"{"note":"\#(note)"}"#.utf8)))
+        }
+        let checkpoint = try await fixture.ledger.checkpoint()
+        let sink = MemoryTileSink()
+        let summary = try await TilePublisher.publish(store: fixture.store, checkpoint: checkpoint, previous: nil, to: sink)
+        let files = await sink.files
+        let size = checkpoint.checkpoint.size
+        let partial = TileLayout.Tile(level: nil, index: 1, width: Int(size - 256))
+        #expect(summary.wideBundles == 1 && summary.bundles == 2)
+        #expect(files[partial.path] == nil)
+        let wide = try TileLayout.decodeBundle(try #require(files[TileLayout.wideBundlePath(partial)]), width: partial.width, wide: true)
+        #expect(wide.contains { $0.count > TileLayout.maximumBundledEntry })
+        let hashes = try TileLayout.decodeHashes(try #require(files["tile/0/001.p/\(partial.width)"]), width: partial.width)
+        #expect(wide.map(MerkleHash.leaf) == hashes)
+        #expect(files["tile/entries/000"] != nil && files["checkpoint"] == Array(checkpoint.serialized.utf8))
+
+        // Republishing from this checkpoint: full tiles are not written again.
+        _ = try await fixture.ledger.append(try fixture.event(by: worker, stream: "s/last", kind: "note"))
+        let next = try await fixture.ledger.checkpoint()
+        let again = MemoryTileSink()
+        let incremental = try await TilePublisher.publish(store: fixture.store, checkpoint: next, previous: checkpoint, to: again)
+        #expect(await again.files["tile/0/000"] == nil && incremental.tiles == 2)  // 0/001.p/W and 1/000.p/1
+        // A previous checkpoint that is not this history's, or is newer: refused, nothing written.
+        let foreign = try SignedCheckpoint(
+            signing: Checkpoint(origin: LedgerFixture.origin, size: 5, root: SHA256.hash([5])), with: fixture.logKey)
+        let refused = MemoryTileSink()
+        await #expect(throws: LedgerError.self) {
+            try await TilePublisher.publish(store: fixture.store, checkpoint: next, previous: foreign, to: refused)
+        }
+        await #expect(throws: LedgerError.self) {
+            try await TilePublisher.publish(store: fixture.store, checkpoint: checkpoint, previous: next, to: refused)
+        }
+        #expect(await refused.files.isEmpty)
     }
 }

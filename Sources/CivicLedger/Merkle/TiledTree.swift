@@ -177,3 +177,169 @@ public struct MemoryTiles: Sendable {
         }
     }
 }
+
+extension TileLayout {
+    /// The largest entry a C2SP entry bundle can carry (a uint16 length).
+    public static let maximumBundledEntry = 65_535
+
+    /// Where a bundle of entries of which one is larger than
+    /// ``maximumBundledEntry`` is served instead of `tile/entries/…`: the
+    /// same index path under `civic-ledger/entries/`, each entry prefixed
+    /// by a big-endian uint32 length (docs/format.md §5.3).
+    public static func wideBundlePath(_ tile: Tile) -> String {
+        "civic-ledger/entries/" + indexPath(tile.index) + (tile.isFull ? "" : ".p/\(tile.width)")
+    }
+
+    /// A hash tile's bytes: the hashes, 32 bytes each.
+    public static func encode(hashes: [Digest]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32 * hashes.count)
+        for hash in hashes { bytes.append(contentsOf: hash.bytes) }
+        return bytes
+    }
+
+    /// The hashes of a tile's bytes, which must be `width` hashes.
+    ///
+    /// - Throws: ``LedgerError`` `.invalidProof` for any other length.
+    public static func decodeHashes(_ bytes: [UInt8], width: Int) throws(LedgerError) -> [Digest] {
+        guard bytes.count == 32 * width else {
+            throw LedgerError(.invalidProof, "a tile of width \(width) is \(32 * width) bytes, not \(bytes.count)")
+        }
+        return stride(from: 0, to: bytes.count, by: 32).compactMap { Digest(bytes[$0..<$0 + 32]) }
+    }
+
+    /// A bundle's bytes, and whether it is the wide form (an entry larger
+    /// than ``maximumBundledEntry``: uint32 lengths, at ``wideBundlePath(_:)``).
+    public static func encode(bundle entries: [[UInt8]]) -> (bytes: [UInt8], wide: Bool) {
+        let wide = entries.contains { $0.count > maximumBundledEntry }
+        var writer = ByteWriter(capacity: entries.reduce(0) { $0 + $1.count + 4 })
+        for entry in entries {
+            if wide {
+                writer.u32(UInt32(clamping: entry.count))
+            } else {
+                writer.raw([UInt8(truncatingIfNeeded: entry.count >> 8), UInt8(truncatingIfNeeded: entry.count)])
+            }
+            writer.raw(entry)
+        }
+        return (writer.bytes, wide)
+    }
+
+    /// The entries of a bundle's bytes (`wide`: uint32 lengths).
+    ///
+    /// - Throws: ``LedgerError`` `.invalidProof` when the lengths do not
+    ///   add up to the bytes or the count is not `width`.
+    public static func decodeBundle(_ bytes: [UInt8], width: Int, wide: Bool) throws(LedgerError) -> [[UInt8]] {
+        var entries: [[UInt8]] = []
+        var offset = 0
+        let prefix = wide ? 4 : 2
+        while offset < bytes.count {
+            guard bytes.count - offset >= prefix else { throw LedgerError(.invalidProof, "a bundle ends inside a length") }
+            let length = bytes[offset..<offset + prefix].reduce(0) { $0 << 8 | Int($1) }
+            offset += prefix
+            guard bytes.count - offset >= length else { throw LedgerError(.invalidProof, "a bundle ends inside an entry") }
+            entries.append(Array(bytes[offset..<offset + length]))
+            offset += length
+        }
+        guard entries.count == width else {
+            throw LedgerError(.invalidProof, "the bundle holds \(entries.count) entries, not \(width)")
+        }
+        return entries
+    }
+}
+
+/// Where ``TilePublisher`` writes: a folder, a bucket. A sink must make
+/// each write atomic (a reader sees the old file or the new one).
+public protocol TileSink: Sendable {
+    /// Writes `bytes` at `path` (relative to the log's prefix).
+    func write(_ bytes: [UInt8], at path: String) async throws
+}
+
+/// Publishes a log as C2SP tlog-tiles: every tile and entry bundle of a
+/// signed checkpoint's tree, then the checkpoint, to a ``TileSink``.
+///
+/// Incremental: given the checkpoint published before, full tiles and
+/// bundles it already had are not written again (they never change); the
+/// partial ones and the new ones are. Nothing is written unless the
+/// store's entries have the new checkpoint's root, and the earlier one's
+/// at its size (so the folder never mixes two histories).
+public enum TilePublisher {
+    /// What a publication wrote.
+    public struct Summary: Hashable, Sendable {
+        /// The checkpoint's size.
+        public var size: UInt64
+        /// Hash tiles written.
+        public var tiles: Int
+        /// Entry bundles written (standard and wide).
+        public var bundles: Int
+        /// Of them, bundles in the wide form (an entry over 65,535 bytes).
+        public var wideBundles: Int
+    }
+
+    /// Publishes `checkpoint`'s tree from `store` to `sink`.
+    ///
+    /// - Parameter previous: the checkpoint the sink holds already (`nil`
+    ///   for a new one).
+    /// - Throws: ``LedgerError`` `.invalidProof` when the entries do not
+    ///   have the checkpoints' roots, or `previous` is larger or of
+    ///   another log; what the store and the sink throw.
+    public static func publish(
+        store: any EventStore, checkpoint: SignedCheckpoint, previous: SignedCheckpoint?, to sink: any TileSink
+    ) async throws -> Summary {
+        let size = checkpoint.checkpoint.size
+        if let previous {
+            guard previous.checkpoint.origin == checkpoint.checkpoint.origin else {
+                throw LedgerError(
+                    .invalidProof, "the folder holds the log \(previous.checkpoint.origin), not \(checkpoint.checkpoint.origin)")
+            }
+            guard previous.checkpoint.size <= size else {
+                throw LedgerError(
+                    .invalidProof, "the folder's checkpoint (\(previous.checkpoint.size) entries) is newer than the ledger's (\(size))")
+            }
+        }
+        let old = previous?.checkpoint.size ?? 0
+        let roots = try await LogProver.streamLeaves(store: store, size: size, earlier: previous == nil ? nil : old) { _, _ in }
+        try LogProver.check(roots.root, against: checkpoint)
+        if let previous {
+            guard (roots.earlier ?? MerkleHash.empty) == previous.checkpoint.root else {
+                throw LedgerError(
+                    .invalidProof,
+                    "the store's first \(old) entries do not have the root of the checkpoint in the folder: it holds another history; publish to a new folder"
+                )
+            }
+        }
+
+        var summary = Summary(size: size, tiles: 0, bundles: 0, wideBundles: 0)
+        var builder = TileBuilder()
+        var ready: [(TileLayout.Tile, TileBuilder.Content)] = []
+        func write(_ tile: TileLayout.Tile, _ content: TileBuilder.Content) async throws {
+            // A full tile the previous tree had is there already: its end
+            // index (at most the size, so no overflow) is within it.
+            let end = (tile.index + 1) * TileLayout.width << (8 * UInt64(tile.level ?? 0))
+            if tile.isFull, end <= old { return }
+            switch content {
+            case .hashes(let hashes):
+                try await sink.write(TileLayout.encode(hashes: hashes), at: tile.path)
+                summary.tiles += 1
+            case .entries(let entries):
+                let (bytes, wide) = TileLayout.encode(bundle: entries)
+                try await sink.write(bytes, at: wide ? TileLayout.wideBundlePath(tile) : tile.path)
+                summary.bundles += 1
+                if wide { summary.wideBundles += 1 }
+            }
+        }
+        for try await page in StoredPages(store: store, from: 0, to: size) {
+            for stored in page {
+                builder.append(stored.bytes) { ready.append(($0, $1)) }
+                for (tile, content) in ready { try await write(tile, content) }
+                ready.removeAll(keepingCapacity: true)
+            }
+        }
+        guard builder.size == size, builder.root == checkpoint.checkpoint.root else {
+            throw LedgerError(.invalidProof, "the store changed while its tiles were written; publish again")
+        }
+        builder.finish { ready.append(($0, $1)) }
+        for (tile, content) in ready { try await write(tile, content) }
+        try await sink.write(Array(checkpoint.serialized.utf8), at: "checkpoint")
+        return summary
+    }
+}

@@ -184,7 +184,7 @@ struct ProveInclusionCommand: AsyncParsableCommand {
         commandName: "inclusion",
         abstract: "Prove that the entry at --index is in the log (C2SP tlog-proof, carrying the entry and the signed checkpoint).")
 
-    @Argument(help: "The ledger (a SQLite file or a postgres:// URL) or an export file.")
+    @Argument(help: "The ledger (a SQLite file or a postgres:// URL), an export file, or a tiles folder (civic-ledger tiles).")
     var source: String
     @Option(parsing: .unconditional, help: "The entry's position.")
     var index: UInt64
@@ -194,6 +194,27 @@ struct ProveInclusionCommand: AsyncParsableCommand {
     var out: String?
 
     func run() async throws {
+        if let folder = TileFolder.at(source) {
+            let checkpoint = try folder.readCheckpoint()
+            let treeSize = checkpoint.checkpoint.size
+            guard size == nil || size == treeSize else {
+                throw CLIError.usage("a tiles folder holds its latest checkpoint only (\(treeSize) entries), not --size \(size ?? 0)")
+            }
+            guard index < treeSize else {
+                throw CLIError.usage("--index \(index): the folder's checkpoint covers \(treeSize) entries")
+            }
+            let proof: InclusionProof
+            do {
+                proof = InclusionProof(
+                    index: index, entry: try folder.entry(index, size: treeSize), hashes: try folder.tree(size: treeSize).inclusionProof(index: index),
+                    checkpoint: checkpoint)
+                try proof.verify(trusted: checkpoint, logKey: nil)
+            } catch let error as LedgerError {
+                throw CLIError.refused("the folder's tiles do not prove entry \(index): \(error.message)")
+            }
+            try emit(proof.serialized, to: out)
+            return
+        }
         let store = try await LedgerSource.open(source).store
         let checkpoint = try await ProveCommand.checkpoint(store, size: size)
         if let head = try await store.head(), index >= head.size {
@@ -220,8 +241,29 @@ struct ProveConsistencyCommand: AsyncParsableCommand {
     var newSize: UInt64?
     @Option(help: "Write the proof to this file instead of standard output.")
     var out: String?
+    @Option(help: "With a tiles folder: the older signed checkpoint (the folder holds its latest only).")
+    var oldCheckpoint: String?
 
     func run() async throws {
+        if let folder = TileFolder.at(source) {
+            let new = try folder.readCheckpoint()
+            guard let oldCheckpoint else { throw CLIError.usage("with a tiles folder, give the older checkpoint with --old-checkpoint FILE") }
+            let (older, _) = try trustedCheckpoint(oldCheckpoint, logKey: nil)
+            guard older.checkpoint.size == old, newSize == nil || newSize == new.checkpoint.size, old > 0, old <= new.checkpoint.size else {
+                throw CLIError.usage(
+                    "--old \(old) must be the size of --old-checkpoint (\(older.checkpoint.size)), 1 to the folder's \(new.checkpoint.size)")
+            }
+            let proof: ConsistencyProof
+            do {
+                proof = ConsistencyProof(hashes: try folder.tree(size: new.checkpoint.size).consistencyProof(from: old), old: older, new: new)
+                try MerkleProof.verifyConsistency(
+                    size1: old, size2: new.checkpoint.size, proof: proof.hashes, root1: older.checkpoint.root, root2: new.checkpoint.root)
+            } catch let error as LedgerError {
+                throw CLIError.refused("the folder's tiles do not prove \(old) → \(new.checkpoint.size): \(error.message)")
+            }
+            try emit(proof.serialized, to: out)
+            return
+        }
         let store = try await LedgerSource.open(source).store
         let oldCheckpoint = try await ProveCommand.checkpoint(store, size: old)
         let newCheckpoint = try await ProveCommand.checkpoint(store, size: newSize)
