@@ -86,6 +86,9 @@ extension TransparencyReport {
             "<p>以上数字均由账本前 \(checkpoint.size) 条记录计算 · Every figure is computed from the ledger's first \(checkpoint.size) entries, which this signed checkpoint covers:</p>"
         )
         page.add("<pre>\(escape(checkpoint.note))</pre>")
+        if let witnesses = checkpoint.witnesses {
+            page.add("<p>见证 <span class=en>Witnessed by</span>: \(escape(witnesses.isEmpty ? "无 no witness" : witnesses.joined(separator: ", ")))</p>")
+        }
         return page.document(title: "\(communityName) 透明度报告 Transparency report")
     }
 }

@@ -117,6 +117,10 @@ extension TransparencyReport {
         out.append("```")
         out.append(checkpoint.note.trimmingCharacters(in: .newlines))
         out.append("```")
+        if let witnesses = checkpoint.witnesses {
+            out.append("")
+            out.append("见证 Witnessed by: \(witnesses.isEmpty ? "无 no witness" : witnesses.joined(separator: ", "))")
+        }
         return out.joined(separator: "\n") + "\n"
     }
 }

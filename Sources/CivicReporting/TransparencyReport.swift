@@ -52,8 +52,13 @@ public struct TransparencyReport: Codable, Sendable, Equatable {
         public var size: UInt64
         /// The Merkle root, base64.
         public var root: String
-        /// The signed checkpoint note, as the log key signed it.
+        /// The signed checkpoint note, as the log key signed it (with the
+        /// witnesses' cosignatures it had when the report was made).
         public var note: String
+        /// The witnesses (by a policy's names) whose cosignatures on the
+        /// note verified when the report was made; `nil` when no witness
+        /// policy was given.
+        public var witnesses: [String]? = nil
     }
 
     /// One decision and its rounds and publications.
@@ -257,6 +262,16 @@ extension TransparencyReport {
         let text = try jsonText() + "\n"
         let line = try NoteKey(name: origin, publicKey: logSigner.publicKey).sign(text, with: logSigner)
         return SignedNote(text: text, signatures: [line])
+    }
+
+    /// The checkpoint a signed report embeds, unchecked: what a verifier
+    /// with a witness policy checks the report against.
+    ///
+    /// - Throws: `LedgerError` when the report or its checkpoint does not parse.
+    public static func embeddedCheckpoint(signed serialized: String) throws -> SignedCheckpoint {
+        let note = try SignedNote(parsing: serialized)
+        let report = try StrictJSON.decode(TransparencyReport.self, from: Array(note.text.utf8), what: "the report's text")
+        return try SignedCheckpoint(parsing: report.checkpoint.note)
     }
 
     /// Reads a signed report and checks it: the note is signed by

@@ -101,11 +101,12 @@ public struct TransparencyReportBuilder: Sendable {
     }
 
     /// The report, tied to `checkpoint` (which must cover exactly the
-    /// entries folded).
+    /// entries folded); with a witness `policy`, it names the policy's
+    /// witnesses whose cosignatures the checkpoint carries.
     ///
     /// - Throws: `LedgerError` when the checkpoint does not cover the
     ///   entries folded.
-    public func report(checkpoint: SignedCheckpoint) throws -> TransparencyReport {
+    public func report(checkpoint: SignedCheckpoint, policy: WitnessPolicy? = nil) throws -> TransparencyReport {
         guard checkpoint.checkpoint.size == state.nextPosition else {
             throw LedgerError(
                 .checkpointMismatch, "the checkpoint covers \(checkpoint.checkpoint.size) entries; \(state.nextPosition) were folded")
@@ -114,7 +115,9 @@ public struct TransparencyReportBuilder: Sendable {
         return TransparencyReport(
             origin: origin, community: state.rules?.community.path ?? "", communityName: state.rules?.communityName ?? "",
             from: from?.description, to: to?.description,
-            checkpoint: .init(size: checkpoint.checkpoint.size, root: checkpoint.checkpoint.root.base64, note: checkpoint.serialized),
+            checkpoint: .init(
+                size: checkpoint.checkpoint.size, root: checkpoint.checkpoint.root.base64, note: checkpoint.serialized,
+                witnesses: policy?.cosigners(of: checkpoint)),
             namesShownTo: namesReader,
             decisions: decisions(), cases: caseFigures(), points: pointsFigures(), care: careFigures(at: end))
     }

@@ -68,7 +68,7 @@ public struct HTTPWitnessClient: WitnessClient {
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let reply = first else {
-                throw LedgerError(.storeFailure, "the witness at \(address) did not answer within \(timeout)")
+                throw LedgerError(.timedOut, "the witness at \(address) did not answer within \(timeout)")
             }
             return reply
         }

@@ -72,19 +72,36 @@ func emit(_ text: String, to path: String?) throws {
     }
 }
 
+/// The witness policy file at `path` (C2SP tlog-policy); a bad one is a
+/// usage error naming the file and line.
+func readPolicy(_ path: String) throws -> WitnessPolicy {
+    do {
+        return try WitnessPolicy(parsing: try readText(path, what: "policy"))
+    } catch let error as LedgerError {
+        throw CLIError.usage("\(path): \(error.message)")
+    }
+}
+
 /// The checkpoint file at `path`, and the log key of the verifier key
 /// string `logKey` when one is given, whose name must be the checkpoint's
 /// origin. Bad input is a usage error.
 func trustedCheckpoint(_ path: String, logKey: String?) throws -> (SignedCheckpoint, PublicKey?) {
+    let trusted: SignedCheckpoint
     do {
-        let trusted = try SignedCheckpoint(parsing: try readText(path, what: "checkpoint"))
-        guard let logKey else { return (trusted, nil) }
-        let noteKey = try NoteKey(verifierKey: logKey)
-        guard noteKey.name == trusted.checkpoint.origin else {
-            throw CLIError.usage("the log key is named \"\(noteKey.name)\" but the checkpoint is for \"\(trusted.checkpoint.origin)\"")
-        }
-        return (trusted, noteKey.publicKey)
+        trusted = try SignedCheckpoint(parsing: try readText(path, what: "checkpoint"))
     } catch let error as LedgerError {
         throw CLIError.usage(error.message)
     }
+    return (trusted, try logKey.map { try publicKey(ofLogKey: $0, for: trusted) })
+}
+
+/// The public key of the verifier key string `logKey`, whose name must be
+/// `checkpoint`'s origin. Bad input is a usage error.
+func publicKey(ofLogKey logKey: String, for checkpoint: SignedCheckpoint) throws -> PublicKey {
+    let noteKey: NoteKey
+    do { noteKey = try NoteKey(verifierKey: logKey) } catch { throw CLIError.usage(error.message) }
+    guard noteKey.name == checkpoint.checkpoint.origin else {
+        throw CLIError.usage("the log key is named \"\(noteKey.name)\" but the checkpoint is for \"\(checkpoint.checkpoint.origin)\"")
+    }
+    return noteKey.publicKey
 }

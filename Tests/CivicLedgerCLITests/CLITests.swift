@@ -1,5 +1,6 @@
 import CivicLedger
 import Foundation
+import GRDB
 import Testing
 
 /// Runs the built `civic-ledger` binary, as a user would.
@@ -411,6 +412,46 @@ struct AuditCLITests {
         let bad = try cli.run(["verify-proof", "two.proof", "--policy", "bad.txt"])
         #expect(bad.status == 2 && bad.stderr.contains("policy line 1"))
         #expect(try cli.run(["verify-proof", "two.proof"]).status == 2)
+
+        // The cosigned checkpoint stored in the ledger (as witness collect
+        // stores it): the audit, the report and verify-report name the
+        // witnesses; a policy asking for a third is not met.
+        let logNote = String(proof[try #require(proof.range(of: "\n\n")).upperBound...])
+        let stored = try SignedCheckpoint(parsing: logNote)
+        let size = stored.checkpoint.size
+        let database = try DatabaseQueue(path: cli.path("d.sqlite"))
+        try database.write { db in
+            try db.execute(sql: "UPDATE checkpoint SET note = note || ? WHERE size = ?", arguments: [lines.joined(), Int64(size)])
+        }
+        let latestSize = try #require(Int(try cli.run(["checkpoint", "d.sqlite"]).stdout.split(separator: "\n")[1]))
+        try #require(latestSize == Int(size), "the proof's checkpoint is the latest")
+        try (logNote + lines.joined()).write(toFile: cli.path("cosigned.checkpoint"), atomically: true, encoding: .utf8)
+        let audited = try cli.run(["audit", "d.sqlite", "--policy", "policy.txt", "--trusted-checkpoint", "cosigned.checkpoint"])
+        #expect(audited.status == 0, "\(audited.stdout)")
+        #expect(audited.stdout.contains("trusted checkpoint cosigned by: bureau, street"), "\(audited.stdout)")
+        #expect(audited.stdout.contains("latest checkpoint (\(size)) cosigned by: bureau, street; meets"), "\(audited.stdout)")
+        try logNote.write(toFile: cli.path("bare.checkpoint"), atomically: true, encoding: .utf8)
+        let untrusted = try cli.run(["audit", "d.sqlite", "--policy", "policy.txt", "--trusted-checkpoint", "bare.checkpoint"])
+        #expect(untrusted.status == 1 && untrusted.stdout.contains("unwitnessed"), "\(untrusted.stdout)")
+
+        let signedReport = try cli.run(["report", "d.sqlite", "--community", "zhuji/dongsheng", "--format", "json", "--policy", "policy.txt", "--out", "r.json"])
+        #expect(signedReport.status == 0, "\(signedReport.stderr)")
+        let markdown = try cli.run(["report", "d.sqlite", "--community", "zhuji/dongsheng", "--format", "md", "--policy", "policy.txt"])
+        #expect(markdown.stdout.contains("见证 Witnessed by: bureau, street"))
+        let verified = try cli.run(["verify-report", "r.json", "--policy", "policy.txt"])
+        #expect(verified.status == 0 && verified.stdout.contains("witnessed by: bureau, street"), "\(verified.stdout)\(verified.stderr)")
+        let third = try SigningKey(seed: SHA256.hash(Array("cli witness library".utf8)).bytes)
+        try """
+            log \(logKey)
+            witness street \(witnesses[0].1.verifierKey)
+            witness bureau \(witnesses[1].1.verifierKey)
+            witness library \(CosignerKey(name: "library.witness.example/w1", publicKey: try #require(third).publicKey).verifierKey)
+            group all3 all street bureau library
+            quorum all3
+
+            """.write(toFile: cli.path("three.txt"), atomically: true, encoding: .utf8)
+        let short = try cli.run(["verify-report", "r.json", "--policy", "three.txt"])
+        #expect(short.status == 1 && short.stderr.contains("does not meet the witness quorum"), "\(short.stderr)")
     }
 
     @Test(

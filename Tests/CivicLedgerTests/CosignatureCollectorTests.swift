@@ -166,6 +166,33 @@ struct CosignatureCollectorTests {
         #expect(setup.street.requests.withLock { $0 } == requests)
     }
 
+    @Test("an audit with a witness policy: a cosigned trusted checkpoint is clean; an unwitnessed one is an error; a latest not yet cosigned a warning")
+    func auditWithPolicy() async throws {
+        let setup = try await Self.setup()
+        try await setup.append(12)
+        let bare = try await setup.fixture.ledger.checkpoint()
+        #expect(try await setup.collector().pass().cosignedBy.count == 2)
+        let cosigned = try await setup.latest()
+        var auditor = Auditor(store: setup.fixture.store, trustedCheckpoint: cosigned)
+        auditor.witnessPolicy = setup.policy
+        let clean = try await auditor.audit()
+        #expect(clean.isClean, "\(clean.findings)")
+        let witnessing = try #require(clean.witnessing)
+        #expect(witnessing.trusted == ["bureau", "street"] && witnessing.latest == ["bureau", "street"])
+        #expect(witnessing.latestSize == cosigned.checkpoint.size && witnessing.latestMeetsQuorum)
+
+        auditor.trustedCheckpoint = bare
+        let unwitnessed = try await auditor.audit()
+        #expect(unwitnessed.findings.map(\.code) == [.unwitnessed] && unwitnessed.findings.first?.severity == .error)
+
+        try await setup.append(3)
+        _ = try await setup.fixture.ledger.checkpoint()
+        auditor.trustedCheckpoint = cosigned
+        let pending = try await auditor.audit()
+        #expect(pending.findings.map(\.code) == [.unwitnessed] && pending.findings.first?.severity == .warning)
+        #expect(pending.witnessing?.latest == [] && pending.witnessing?.latestMeetsQuorum == false)
+    }
+
     @Test("run() follows the ledger: checkpoints taken while it runs are cosigned, until it is cancelled")
     func follows() async throws {
         let setup = try await Self.setup()

@@ -140,6 +140,9 @@ extension LedgerError.Code {
     /// have another root, it lost entries, or the checkpoint is not signed
     /// by the ledger's log key.
     public static let inconsistentHistory = LedgerError.Code(rawValue: "inconsistent-history")
+    /// A checkpoint is not cosigned by the witnesses a policy requires
+    /// (``Auditor/witnessPolicy``).
+    public static let unwitnessed = LedgerError.Code(rawValue: "unwitnessed")
     /// A stored projection snapshot differs from the projection recomputed
     /// from the log, or does not match its digest.
     public static let snapshotMismatch = LedgerError.Code(rawValue: "snapshot-mismatch")
@@ -170,12 +173,27 @@ public struct AuditReport: Sendable, Codable {
     /// The proof that the log only grew from the trusted checkpoint to the
     /// latest stored one, when both exist and the log extends the first.
     public var consistency: Consistency?
+    /// Which witnesses cosigned the trusted and the latest checkpoint,
+    /// when the audit had a witness policy.
+    public var witnessing: Witnessing? = nil
     /// Every finding, in the order found, up to the limit.
     public var findings: [AuditFinding]
     /// Findings beyond the limit, counted but not kept.
     public var omittedFindings: Int
     /// How long the audit took.
     public var elapsedSeconds: Double
+
+    /// The witnesses' cosignatures the audit found, by the policy's names.
+    public struct Witnessing: Sendable, Codable, Hashable {
+        /// Those on the trusted checkpoint (`nil` without one).
+        public var trusted: [String]?
+        /// The latest stored checkpoint's size.
+        public var latestSize: UInt64?
+        /// Those on the latest stored checkpoint.
+        public var latest: [String]
+        /// Whether the latest stored checkpoint meets the policy's quorum.
+        public var latestMeetsQuorum: Bool
+    }
 
     /// A consistency proof between two checkpoints of the log (RFC 9162 §2.1.4).
     public struct Consistency: Sendable, Codable, Hashable {

@@ -56,6 +56,11 @@ public struct Auditor: Sendable {
     public var projections: [any Projection.Type] = []
     /// A checkpoint saved earlier that the log must extend.
     public var trustedCheckpoint: SignedCheckpoint?
+    /// Which witnesses must have cosigned: the trusted checkpoint must meet
+    /// it (an `unwitnessed` error otherwise), and the report says who
+    /// cosigned the latest stored checkpoint (a warning when it falls
+    /// short: cosignatures arrive after the checkpoint is taken).
+    public var witnessPolicy: WitnessPolicy?
     /// Entries read at a time.
     public var pageSize = 4096
     /// Findings kept in the report; more are only counted.
@@ -225,6 +230,7 @@ public struct Auditor: Sendable {
         if let trustedCheckpoint {
             consistencyProof = replay.checkTrusted(trustedCheckpoint, latest: checkpoints.last, proof: consistency, findings: &findings)
         }
+        let witnessing = witnessPolicy.map { checkWitnesses($0, latest: checkpoints.last, logKey: replay.registry?.logKey, findings: &findings) }
         // The domain's checks over the whole log, as of its last entry.
         if let domain = replay.domain {
             for finding in domain.closingFindings(asOf: replay.lastRecordedAt) { findings.add(finding) }
@@ -236,7 +242,7 @@ public struct Auditor: Sendable {
             entries: replay.frontier.size, root: replay.frontier.root,
             checkpointsChecked: checkpoints.count, snapshotsChecked: snapshots.count, signaturesChecked: replay.signaturesChecked,
             actors: replay.actorCount, trustedSize: trustedCheckpoint.map { _ in trustedSize }, consistency: consistencyProof,
-            findings: findings.kept, omittedFindings: findings.omitted,
+            witnessing: witnessing, findings: findings.kept, omittedFindings: findings.omitted,
             elapsedSeconds: Self.seconds(since: started))
         if let registry = replay.registry {
             for index in report.findings.indices {
@@ -244,6 +250,33 @@ public struct Auditor: Sendable {
             }
         }
         return report
+    }
+
+    /// The trusted and the latest checkpoint against `policy`.
+    private func checkWitnesses(
+        _ policy: WitnessPolicy, latest: StoredCheckpoint?, logKey: PublicKey?, findings: inout Findings
+    ) -> AuditReport.Witnessing {
+        var witnessing = AuditReport.Witnessing(latest: [], latestMeetsQuorum: false)
+        if let trustedCheckpoint {
+            witnessing.trusted = policy.cosigners(of: trustedCheckpoint)
+            do {
+                try policy.check(trustedCheckpoint, logKey: logKey)
+            } catch {
+                findings.add(AuditFinding(code: .unwitnessed, message: "the trusted checkpoint: \(error.message)"))
+            }
+        }
+        if let latest, let signed = try? SignedCheckpoint(parsing: latest.note) {
+            witnessing.latestSize = latest.size
+            witnessing.latest = policy.cosigners(of: signed)
+            do {
+                try policy.check(signed, logKey: logKey)
+                witnessing.latestMeetsQuorum = true
+            } catch {
+                findings.add(
+                    AuditFinding(code: .unwitnessed, message: "the latest checkpoint: \(error.message)", severity: .warning))
+            }
+        }
+        return witnessing
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {

@@ -24,6 +24,8 @@ struct AuditCommand: AsyncParsableCommand {
     var source: String
     @Option(help: "A signed checkpoint saved earlier that the log must extend.")
     var trustedCheckpoint: String?
+    @Option(help: "A witness policy (C2SP tlog-policy): the trusted checkpoint must meet it; the report says who cosigned the latest.")
+    var policy: String?
     @Option(help: "Report format: text, json or html.")
     var format: Format = .text
     @Option(help: "Write the report to this file instead of standard output.")
@@ -41,8 +43,10 @@ struct AuditCommand: AsyncParsableCommand {
                 throw CLIError.usage("the trusted checkpoint \(trustedCheckpoint) does not parse: \(error.message)")
             }
         }
+        let policy = try self.policy.map(readPolicy)
         let rules = try await opened.rules()
-        let auditor = Auditor(store: opened.store, domain: rules.domain, projections: rules.projections, trustedCheckpoint: trusted)
+        var auditor = Auditor(store: opened.store, domain: rules.domain, projections: rules.projections, trustedCheckpoint: trusted)
+        auditor.witnessPolicy = policy
         let progress = ProgressReporter("auditing")
         let report = try await auditor.audit { done, total in progress.update(done: done, total: total) }
         let text: String
@@ -84,6 +88,15 @@ enum AuditText {
                 )
             } else if !report.findings.contains(where: { $0.code == .inconsistentHistory }) {
                 lines.append("trusted checkpoint at size \(size): the log extends it (no later checkpoint to prove consistency to)")
+            }
+        }
+        if let witnessing = report.witnessing {
+            func names(_ list: [String]) -> String { list.isEmpty ? "no witness" : list.joined(separator: ", ") }
+            if let trusted = witnessing.trusted { lines.append("trusted checkpoint cosigned by: \(names(trusted))") }
+            if let size = witnessing.latestSize {
+                lines.append(
+                    "latest checkpoint (\(size)) cosigned by: \(names(witnessing.latest)); \(witnessing.latestMeetsQuorum ? "meets" : "does NOT meet") the policy's quorum"
+                )
             }
         }
         return lines
@@ -300,11 +313,7 @@ struct VerifyProofCommand: AsyncParsableCommand {
         guard checkpoint != nil || policy != nil else {
             throw CLIError.usage("give --checkpoint (a checkpoint you trust), --policy (a witness policy), or both")
         }
-        let policy = try self.policy.map { path in
-            do { return try WitnessPolicy(parsing: try readText(path, what: "policy")) } catch let error as LedgerError {
-                throw CLIError.usage("\(path): \(error.message)")
-            }
-        }
+        let policy = try self.policy.map(readPolicy)
         var (trusted, key): (SignedCheckpoint?, PublicKey?) = (nil, nil)
         if let checkpoint { (trusted, key) = try trustedCheckpoint(checkpoint, logKey: logKey) }
         /// The key to check the proof's checkpoint with: the one given, or

@@ -38,6 +38,8 @@ struct ReportCommand: AsyncParsableCommand {
             "Show residents' names instead of pseudonyms to the reader whose key this is (a community secretary, grid leader or grid worker); opens the names with SOURCE.vault. Not for publication."
     )
     var namesFor: String?
+    @Option(help: "A witness policy (C2SP tlog-policy): the report names its witnesses that cosigned the checkpoint.")
+    var policy: String?
     @Option(help: "The key vault: the pseudonym key and, with --names-for, the names' keys; a file (default: SOURCE.vault) or a postgres:// URL.")
     var vault: String?
 
@@ -48,6 +50,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         // The key is read first: nothing is computed for a report that cannot be signed.
         let signer = format == .json ? try KeyFile.read(logKeyFile ?? LedgerFiles(path: source).logKeyPath) : nil
+        let policy = try self.policy.map(readPolicy)
         let opened = try await LedgerSource.open(source)
         guard let stored = try await opened.store.latestCheckpoint() else {
             throw CLIError.io("\(source) has no checkpoint yet; make one with civic-ledger checkpoint")
@@ -86,7 +89,7 @@ struct ReportCommand: AsyncParsableCommand {
             }
             do { try builder.showNames(names, to: reader.publicKey) } catch { throw CLIError.usage(error.message) }
         }
-        let report = try builder.report(checkpoint: checkpoint)
+        let report = try builder.report(checkpoint: checkpoint, policy: policy)
         switch format {
         case .html: try emit(report.html(), to: out)
         case .md: try emit(report.markdown(), to: out)
@@ -102,23 +105,48 @@ struct VerifyReportCommand: AsyncParsableCommand {
         abstract: "Check a signed JSON transparency report against a checkpoint, offline.",
         discussion: """
             The report must be signed by the log key, and computed up to exactly the given \
-            checkpoint (same origin, size and root), itself signed by the log key. Exit codes: \
-            0 verified; 1 it does not verify; 2 usage or I/O errors.
+            checkpoint (same origin, size and root), itself signed by the log key. With --policy \
+            (C2SP tlog-policy) that checkpoint (--checkpoint, or else the one the report embeds) \
+            must also be cosigned by a quorum of the policy's witnesses, and --log-key may be left \
+            out when the policy lists the log. Exit codes: 0 verified; 1 it does not verify; 2 \
+            usage or I/O errors.
             """)
 
     @Argument(help: "The signed JSON report (civic-ledger report --format json).")
     var file: String
-    @Option(help: "The signed checkpoint the report must be tied to.")
-    var checkpoint: String
+    @Option(help: "The signed checkpoint the report must be tied to (default with --policy: the one it embeds).")
+    var checkpoint: String?
     @Option(help: "The log's verifier key (name+id+key), as civic-ledger audit prints it.")
-    var logKey: String
+    var logKey: String?
+    @Option(help: "A witness policy (C2SP tlog-policy) the checkpoint must meet.")
+    var policy: String?
 
     func run() async throws {
-        // --log-key is required here, so the key is always read.
-        let (trusted, key) = try trustedCheckpoint(checkpoint, logKey: logKey)
+        let policy = try self.policy.map(readPolicy)
+        let text = try readText(file, what: "report")
+        guard checkpoint != nil || policy != nil else { throw CLIError.usage("give --checkpoint, --policy, or both") }
+        let trusted: SignedCheckpoint
+        if let checkpoint {
+            trusted = try trustedCheckpoint(checkpoint, logKey: nil).0
+        } else {
+            do { trusted = try TransparencyReport.embeddedCheckpoint(signed: text) } catch let error as LedgerError {
+                throw CLIError.usage("\(file): \(error.message)")
+            }
+        }
+        let origin = trusted.checkpoint.origin
+        let key: PublicKey
+        if let logKey {
+            key = try publicKey(ofLogKey: logKey, for: trusted)
+        } else if let listed = policy?.logs.first(where: { $0.name == origin }) {
+            key = listed.publicKey
+        } else {
+            throw CLIError.usage("give --log-key (the policy lists no log \(origin))")
+        }
         let report: TransparencyReport
+        var witnesses: [String] = []
         do {
-            report = try TransparencyReport.verify(signed: try readText(file, what: "report"), checkpoint: trusted, logKey: key!)
+            report = try TransparencyReport.verify(signed: text, checkpoint: trusted, logKey: key)
+            if let policy { witnesses = try policy.check(trusted, logKey: key) }
         } catch let error as LedgerError {
             printError("NOT VERIFIED: \(error.message)")
             throw ExitCode(1)
@@ -126,6 +154,7 @@ struct VerifyReportCommand: AsyncParsableCommand {
         print(
             "verified: the transparency report of \(report.communityName) (\(report.community)) is signed by the log key and computed up to checkpoint \(report.checkpoint.size), root \(report.checkpoint.root)"
         )
+        if policy != nil { print("  witnessed by: \(witnesses.isEmpty ? "no witness (the policy needs none)" : witnesses.joined(separator: ", "))") }
     }
 }
 

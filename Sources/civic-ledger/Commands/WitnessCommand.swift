@@ -112,10 +112,7 @@ struct WitnessCollectCommand: AsyncParsableCommand {
     var retry: Double = 5
 
     func run() async throws {
-        let policy: WitnessPolicy
-        do { policy = try WitnessPolicy(parsing: try readText(self.policy, what: "policy")) } catch let error as LedgerError {
-            throw CLIError.usage("\(self.policy): \(error.message)")
-        }
+        let policy = try readPolicy(self.policy)
         guard interval > 0, interval <= 86_400, retry >= 0, retry <= 86_400 else {
             throw CLIError.usage("--interval is 0 to 86400 seconds (not 0), --retry 0 to 86400")
         }
