@@ -51,9 +51,10 @@ def run(binary, *arguments, stdin=None):
     return result.stdout
 
 
-def start_server(binary, database, keys, vault=None):
+def start_server(binary, database, keys, vault=None, extra=()):
     process = subprocess.Popen(
-        [binary, "--db", database, "--keys", keys, "--port", "0"] + (["--vault", vault] if vault else []), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        [binary, "--db", database, "--keys", keys, "--port", "0"] + (["--vault", vault] if vault else []) + list(extra),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     deadline = time.monotonic() + 60
     for line in process.stdout:
         match = re.search(r"listening on .*:(\d+)$", line.strip())
@@ -64,6 +65,65 @@ def start_server(binary, database, keys, vault=None):
         if time.monotonic() > deadline:
             break
     raise SystemExit("the server did not start: " + (process.stdout.read() if process.stdout else ""))
+
+
+def start_witness(ledger_binary, folder, name, log_key):
+    """A `civic-ledger witness serve` process on a free port: (process, port, its verifier key)."""
+    key = os.path.join(folder, name + ".key")
+    run(ledger_binary, "keygen", "--out", key)
+    process = subprocess.Popen(
+        [ledger_binary, "witness", "serve", "--key", key, "--name", name + ".witness.example/w1", "--db", os.path.join(folder, name + ".db"),
+         "--log", log_key, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+    port = int(process.stdout.readline().strip().rsplit(":", 1)[1])
+    vkey = process.stdout.readline().strip().split(" ", 2)[2]
+    return process, port, vkey
+
+
+def witnessed(ledger_binary, server_binary, folder, database, keys, vault, verifier, signed, report):
+    """The service with two witnesses: receipts carry both cosignatures and
+    meet a policy requiring both; with one witness down the append still
+    succeeds, and its receipt does not meet that policy."""
+    street, street_port, street_key = start_witness(ledger_binary, folder, "street", verifier)
+    bureau, bureau_port, bureau_key = start_witness(ledger_binary, folder, "bureau", verifier)
+    policy = os.path.join(folder, "policy.txt")
+    with open(policy, "w") as file:
+        file.write(f"log {verifier}\nwitness street {street_key} http://127.0.0.1:{street_port}\n"
+                   f"witness bureau {bureau_key} http://127.0.0.1:{bureau_port}\ngroup both all street bureau\nquorum both\n")
+    server, port = start_server(server_binary, database, keys, vault, extra=("--witness-policy", policy))
+    try:
+        def post(stream):
+            started = time.monotonic()
+            status, _, body = request(port, "/events", signed(dict(report, stream=stream)))
+            check(status == 201, f"POST /events with witnesses: {status} {body}")
+            answer = json.loads(body)
+            receipt = os.path.join(folder, stream.replace("/", "-") + ".receipt")
+            with open(receipt, "w") as file:
+                file.write(answer["receipts"][0]["inclusionProof"])
+            verified = subprocess.run([ledger_binary, "verify-proof", receipt, "--policy", policy], capture_output=True, text=True)
+            return answer, verified, time.monotonic() - started
+
+        answer, verified, _ = post("case/e2e-w1")
+        check(sorted(answer["witnessedBy"]) == ["bureau.witness.example/w1", "street.witness.example/w1"],
+              f"witnessedBy: {answer['witnessedBy']}")
+        check(verified.returncode == 0 and "witnessed by: bureau, street" in verified.stdout,
+              f"the receipt does not meet the policy: {verified.stdout}{verified.stderr}")
+        size = len(open(os.path.join(folder, "case-e2e-w1.receipt"), "rb").read())
+        print(f"a witnessed receipt (entry, inclusion proof, checkpoint with two cosignatures): {size} bytes")
+
+        bureau.kill()
+        bureau.wait()
+        answer, verified, elapsed = post("case/e2e-w2")
+        check(answer["witnessedBy"] == ["street.witness.example/w1"], f"witnessedBy with the bureau down: {answer['witnessedBy']}")
+        check(verified.returncode == 1 and "cosigned by street" in verified.stderr,
+              f"a receipt cosigned by one witness met a policy requiring two: {verified.stdout}{verified.stderr}")
+        check(elapsed < 10, f"an append with a witness down took {elapsed:.1f} s")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        check(server.wait(timeout=20) == 0, f"the witnessed server exited with {server.returncode} on SIGTERM")
+        for process in (street, bureau):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=20)
 
 
 def request(port, path, body=None):
@@ -190,6 +250,7 @@ def serve(ledger_binary, server_binary, folder, database, keys, vault=None):
         for path in ["/cases", "/points/worker-li", "/report", f"/proof/inclusion?index={position}"]:
             status, _, body = request(port_b, path)
             check(status == 200 and body, f"GET {path} on the second server: {status}")
+        witnessed(ledger_binary, server_binary, folder, database, keys, vault, verifier, lambda event: signed(worker, event), report)
     finally:
         for process in (first, second):
             process.send_signal(signal.SIGTERM)

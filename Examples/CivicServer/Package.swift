@@ -27,6 +27,7 @@ let package = Package(
                 .product(name: "CivicReporting", package: "CivicLedger"),
                 .product(name: "CivicLedgerSQLite", package: "CivicLedger"),
                 .product(name: "CivicLedgerPostgres", package: "CivicLedger"),
+                .product(name: "CivicWitnessHTTP", package: "CivicLedger"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

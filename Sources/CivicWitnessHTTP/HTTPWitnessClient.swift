@@ -56,6 +56,24 @@ public struct HTTPWitnessClient: WitnessClient {
         self.timeout = timeout
     }
 
+    /// A client for each witness of `policy` that has a URL (`witness NAME
+    /// VKEY URL`), by the policy's names.
+    ///
+    /// - Throws: ``LedgerError`` `.invalidField` naming a witness whose URL
+    ///   is not `http://HOST[:PORT][/PREFIX]`.
+    public static func clients(for policy: WitnessPolicy, timeout: Duration = .seconds(10)) throws(LedgerError) -> [HTTPWitnessClient] {
+        var clients: [HTTPWitnessClient] = []
+        for (name, key) in policy.witnesses.sorted(by: { $0.key < $1.key }) {
+            guard let url = policy.urls[name] else { continue }
+            do {
+                clients.append(try HTTPWitnessClient(url: url, cosigner: key, timeout: timeout))
+            } catch {
+                throw LedgerError(.invalidField, "witness \(name): \(error.message)")
+            }
+        }
+        return clients
+    }
+
     /// The largest answer read.
     static let maximumBody = 64 * 1024
 

@@ -128,8 +128,15 @@ public actor CosignatureCollector: Service {
             }
         }
         let note = lines.isEmpty ? signed.note : try await attach(lines, size: size)
-        let cosignedBy = witnesses.map(\.cosigner).filter { (try? $0.cosignatureTime(on: note)) != nil }.map(\.name)
-        return Pass(size: size, cosignedBy: cosignedBy, failures: failures)
+        return Pass(size: size, cosignedBy: cosigners(of: note), failures: failures)
+    }
+
+    /// The witnesses (by cosigner name) whose cosignatures on `checkpoint`
+    /// verify.
+    public nonisolated func cosigners(of checkpoint: SignedCheckpoint) -> [String] { cosigners(of: checkpoint.note) }
+
+    nonisolated func cosigners(of note: SignedNote) -> [String] {
+        witnesses.map(\.cosigner).filter { (try? $0.cosignatureTime(on: note)) != nil }.map(\.name)
     }
 
     /// Reads the entries past the tiles up to `size`.

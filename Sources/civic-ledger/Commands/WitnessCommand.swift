@@ -122,10 +122,8 @@ struct WitnessCollectCommand: AsyncParsableCommand {
         let origin: String
         do { origin = try SignedCheckpoint(parsing: latest.note).checkpoint.origin } catch { throw CLIError.io("the stored checkpoint: \(error.message)") }
         let noteKey = try self.noteKey(origin: origin, policy: policy, files: files)
-        let clients = try policy.witnesses.sorted { $0.key < $1.key }.compactMap { name, key -> (any WitnessClient)? in
-            guard let url = policy.urls[name] else { return nil }
-            do throws(LedgerError) { return try HTTPWitnessClient(url: url, cosigner: key) } catch { throw CLIError.usage("witness \(name): \(error.message)") }
-        }
+        let clients: [HTTPWitnessClient]
+        do { clients = try HTTPWitnessClient.clients(for: policy) } catch { throw CLIError.usage("\(self.policy): \(error.message)") }
         guard !clients.isEmpty else { throw CLIError.usage("\(self.policy) gives no witness a URL (witness NAME VKEY URL)") }
         let logger = Logger(label: "civic-ledger.witness")
         let collector = CosignatureCollector(

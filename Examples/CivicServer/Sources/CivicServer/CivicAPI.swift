@@ -11,8 +11,9 @@ import Synchronization
 ///
 /// - `POST /events`: a signed event in its wire form (docs/format.md §2.1),
 ///   or an array of them appended atomically; answered once durable with
-///   each receipt, its inclusion proof and the checkpoint it is proved to;
-///   refused as `application/problem+json` with the ledger's error code.
+///   each receipt, its inclusion proof and the checkpoint it is proved to
+///   (with `--witness-policy`, cosigned by the witnesses that answered:
+///   `witnessedBy`); refused as `application/problem+json` with the ledger's error code.
 /// - `GET /cases`, `/cases/{id}`, `/points/{resident}`: from live
 ///   projections; `?after=POSITION` waits until they have folded it.
 /// - `GET /feed?from=POSITION`: Server-Sent Events, one per entry.
@@ -22,6 +23,8 @@ struct CivicAPI: Sendable {
     let ledger: Ledger
     let cases: LiveProjection<CaseBoard>
     let points: LiveProjection<PointsBalances>
+    /// Sends checkpoints to the witnesses, when the service has some.
+    let witnesses: CosignatureCollector?
     let vault: any KeyVault
 
     /// The most a request body may hold.
@@ -58,7 +61,16 @@ struct CivicAPI: Sendable {
             events = [try SignedEventJSON.event(node, location: "event")]
         }
         let receipts = try await ledger.append(batch: events)
-        let checkpoint = try await ledger.checkpoint()
+        var checkpoint = try await ledger.checkpoint()
+        var witnessedBy: [String] = []
+        if let witnesses {
+            // The append is durable already. Ask the witnesses now, so the
+            // receipts carry their cosignatures: one that is down, or
+            // waiting out a failure, is skipped and cosigns a later one.
+            _ = try? await witnesses.pass()
+            checkpoint = try await self.checkpoint(size: String(checkpoint.checkpoint.size))
+            witnessedBy = witnesses.cosigners(of: checkpoint)
+        }
         var answers: [[String: Any]] = []
         for (event, receipt) in zip(events, receipts) {
             let proof = try await LogProver.inclusion(store: ledger.store, index: receipt.position, checkpoint: checkpoint)
@@ -68,7 +80,7 @@ struct CivicAPI: Sendable {
                 "inclusionProof": proof.serialized,
             ])
         }
-        return try json(["receipts": answers, "checkpoint": checkpoint.serialized], status: .created)
+        return try json(["receipts": answers, "checkpoint": checkpoint.serialized, "witnessedBy": witnessedBy], status: .created)
     }
 
     // MARK: Reading

@@ -3,6 +3,7 @@ import CivicGovernance
 import CivicLedger
 import CivicLedgerPostgres
 import CivicLedgerSQLite
+import CivicWitnessHTTP
 import Foundation
 import Hummingbird
 
@@ -44,6 +45,19 @@ struct CivicServer: AsyncParsableCommand {
         PostgresLocation.isURL(db) ? try await PostgresEventStore(url: db, create: false) : try SQLiteEventStore(path: db)
     }
 
+    @Option(help: "A witness policy (C2SP tlog-policy) whose witnesses have URLs: checkpoints go to them and receipts carry their cosignatures.")
+    var witnessPolicy: String?
+
+    /// The collector that sends the ledger's checkpoints to the witnesses
+    /// of `witnessPolicy`, if one was given.
+    func witnesses(_ ledger: Ledger, store: any EventStore) throws -> CosignatureCollector? {
+        guard let witnessPolicy else { return nil }
+        let policy = try WitnessPolicy(parsing: try String(contentsOfFile: witnessPolicy, encoding: .utf8))
+        let clients = try HTTPWitnessClient.clients(for: policy, timeout: .seconds(3))
+        guard !clients.isEmpty else { throw ValidationError("\(witnessPolicy) gives no witness a URL") }
+        return CosignatureCollector(store: store, logKey: NoteKey(name: ledger.origin, publicKey: ledger.logKey), witnesses: clients)
+    }
+
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
 
@@ -57,7 +71,9 @@ struct CivicServer: AsyncParsableCommand {
         let ledger = try await GovernanceLedger.open(store: store, logSigner: logKey)
         let cases = LiveProjection<CaseBoard>(store: store)
         let points = LiveProjection<PointsBalances>(store: store)
-        let api = CivicAPI(ledger: ledger, cases: cases, points: points, vault: try await Self.vault(vault ?? keys + ".vault"))
+        let witnesses = try witnesses(ledger, store: store)
+        let api = CivicAPI(
+            ledger: ledger, cases: cases, points: points, witnesses: witnesses, vault: try await Self.vault(vault ?? keys + ".vault"))
         let router = Router()
         api.register(on: router)
         var app = Application(
@@ -68,6 +84,7 @@ struct CivicServer: AsyncParsableCommand {
             })
         // Stopped in reverse order: the server first, the ledger, drained, last.
         app.addServices(ledger, cases, points)
+        if let witnesses { app.addServices(witnesses) }
         try await app.runService()
         // README service end
     }
