@@ -27,7 +27,7 @@ public struct HTTPWitnessClient: WitnessClient {
     /// A client of the witness at `url` (`http://HOST[:PORT][/PREFIX]`)
     /// whose cosignatures verify under `cosigner`.
     ///
-    /// - Throws: ``LedgerError`` `.invalidField` for a URL that is not
+    /// - Throws: `LedgerError` `.invalidField` for a URL that is not
     ///   `http://` with a host (TLS is left to a proxy in front).
     public init(url: String, cosigner: CosignerKey, timeout: Duration = .seconds(10)) throws(LedgerError) {
         guard url.hasPrefix("http://") else {
@@ -59,7 +59,7 @@ public struct HTTPWitnessClient: WitnessClient {
     /// A client for each witness of `policy` that has a URL (`witness NAME
     /// VKEY URL`), by the policy's names.
     ///
-    /// - Throws: ``LedgerError`` `.invalidField` naming a witness whose URL
+    /// - Throws: `LedgerError` `.invalidField` naming a witness whose URL
     ///   is not `http://HOST[:PORT][/PREFIX]`.
     public static func clients(for policy: WitnessPolicy, timeout: Duration = .seconds(10)) throws(LedgerError) -> [HTTPWitnessClient] {
         var clients: [HTTPWitnessClient] = []

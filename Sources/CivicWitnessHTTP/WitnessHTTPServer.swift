@@ -25,7 +25,7 @@ public struct WitnessHTTPServer: Service {
     public let witness: Witness
     /// The address to listen on.
     public let host: String
-    /// The port; 0 lets the system choose (``onListening`` says which).
+    /// The port; 0 lets the system choose (the `onListening` closure is told which).
     public let port: Int
     let logger: Logger
     let onListening: @Sendable (Int) -> Void

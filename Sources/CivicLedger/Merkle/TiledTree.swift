@@ -277,8 +277,11 @@ public enum TilePublisher {
 
     /// Publishes `checkpoint`'s tree from `store` to `sink`.
     ///
-    /// - Parameter previous: the checkpoint the sink holds already (`nil`
-    ///   for a new one).
+    /// - Parameters:
+    ///   - store: the log's entries.
+    ///   - checkpoint: the signed checkpoint to publish (with its cosignatures).
+    ///   - previous: the checkpoint the sink holds already (`nil` for a new one).
+    ///   - sink: where the files go.
     /// - Throws: ``LedgerError`` `.invalidProof` when the entries do not
     ///   have the checkpoints' roots, or `previous` is larger or of
     ///   another log; what the store and the sink throw.

@@ -74,7 +74,7 @@ public actor CosignatureCollector: Service {
     /// (the store unreadable, a checkpoint that does not check) is logged
     /// and tried again.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     _ = try await self.pass()
