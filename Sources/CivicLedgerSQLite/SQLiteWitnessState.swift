@@ -9,8 +9,11 @@ import GRDB
 /// never sees a record go back.
 ///
 /// ```sql
-/// CREATE TABLE witness_log (origin TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL);
+/// CREATE TABLE witness_log (origin TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, checkpoint TEXT);
 /// ```
+///
+/// (`checkpoint`, the cosigned note served to monitors, is added to a
+/// file an earlier version made when it is opened.)
 public final class SQLiteWitnessState: WitnessStateStore {
     /// The file's path.
     public let path: String
@@ -36,7 +39,11 @@ public final class SQLiteWitnessState: WitnessStateStore {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL")
-                try db.execute(sql: "CREATE TABLE IF NOT EXISTS witness_log (origin TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL)")
+                try db.execute(
+                    sql: "CREATE TABLE IF NOT EXISTS witness_log (origin TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, checkpoint TEXT)")
+                if try !db.columns(in: "witness_log").contains(where: { $0.name == "checkpoint" }) {
+                    try db.execute(sql: "ALTER TABLE witness_log ADD COLUMN checkpoint TEXT")
+                }
             }
         } catch let error as LedgerError {
             throw error
@@ -59,8 +66,11 @@ public final class SQLiteWitnessState: WitnessStateStore {
         try await queue.write { db in
             guard try Self.record(of: origin, db) == expected else { return false }
             try db.execute(
-                sql: "INSERT INTO witness_log (origin, size, root) VALUES (?, ?, ?) ON CONFLICT(origin) DO UPDATE SET size = excluded.size, root = excluded.root",
-                arguments: [origin, try Self.column(new.size), Data(new.root.bytes)])
+                sql: """
+                    INSERT INTO witness_log (origin, size, root, checkpoint) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(origin) DO UPDATE SET size = excluded.size, root = excluded.root, checkpoint = excluded.checkpoint
+                    """,
+                arguments: [origin, try Self.column(new.size), Data(new.root.bytes), new.checkpoint])
             return true
         }
     }
@@ -71,7 +81,7 @@ public final class SQLiteWitnessState: WitnessStateStore {
     }
 
     static func record(of origin: String, _ db: Database) throws -> WitnessRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT size, root FROM witness_log WHERE origin = ?", arguments: [origin]) else {
+        guard let row = try Row.fetchOne(db, sql: "SELECT size, root, checkpoint FROM witness_log WHERE origin = ?", arguments: [origin]) else {
             return nil
         }
         let size: Int64 = row[0]
@@ -79,6 +89,6 @@ public final class SQLiteWitnessState: WitnessStateStore {
         guard let count = UInt64(exactly: size), let digest = Digest(root) else {
             throw LedgerError(.storeFailure, "the witness state holds a record of \(origin) with size \(size) and a root of \(root.count) bytes")
         }
-        return WitnessRecord(size: count, root: digest)
+        return WitnessRecord(size: count, root: digest, checkpoint: row[2])
     }
 }

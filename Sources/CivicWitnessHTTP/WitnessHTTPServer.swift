@@ -6,8 +6,10 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// A witness on HTTP: C2SP tlog-witness's `POST /add-checkpoint`, served
-/// on SwiftNIO until graceful shutdown.
+/// A witness on HTTP: C2SP tlog-witness's `POST /add-checkpoint`, and its
+/// monitor retrieval `GET /<origin hash>/checkpoint` (the latest
+/// checkpoint it cosigned for the log whose origin's SHA-256 this is, in
+/// lowercase hex), served on SwiftNIO until graceful shutdown.
 ///
 /// Every other path answers 404 and every other method on it 405; a body
 /// larger than ``maximumBody`` answers 413 and is not read further.
@@ -113,6 +115,11 @@ public struct WitnessHTTPServer: Service {
 
     func answer(_ head: HTTPRequestHead, body: String) async -> WitnessResponse {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 3, parts[0].isEmpty, parts[2] == "checkpoint", parts[1].count == 64 {
+            guard head.method == .GET else { return WitnessResponse(status: 405, body: "a checkpoint is read with GET\n") }
+            return await witness.latestCheckpoint(originHash: String(parts[1]))
+        }
         guard path == "/add-checkpoint" else { return WitnessResponse(status: 404, body: "no such path: \(path)\n") }
         guard head.method == .POST else { return WitnessResponse(status: 405, body: "add-checkpoint takes POST\n") }
         let response = await witness.addCheckpoint(body)

@@ -1,6 +1,9 @@
 import CivicLedger
 import CivicWitnessHTTP
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Synchronization
 import Testing
 
@@ -180,6 +183,17 @@ struct WitnessProcessTests {
         try forgedReceipt.write(toFile: cli.path("forged.txt"), atomically: true, encoding: .utf8)
         let split = try cli.run(["verify-proof", "forged.txt", "--policy", "policy.txt"])
         #expect(split.status == 1, "\(split.stdout)\(split.stderr)")
+        // Monitors read each witness's latest cosigned checkpoint of the log
+        // (tlog-witness monitor retrieval): the real one, never the forgery.
+        let originHash = SHA256.hash(Array(real.checkpoint.origin.utf8)).hex
+        for (witness, key) in [(street, streetKey), (bureau, bureauKey)] {
+            let url = try #require(URL(string: "http://127.0.0.1:\(witness.port)/\(originHash)/checkpoint"))
+            let (data, response) = try await URLSession.shared.data(from: url)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            let served = try SignedCheckpoint(parsing: String(decoding: data, as: UTF8.self))
+            #expect(served.checkpoint == real.checkpoint, "the witness serves \(served.checkpoint.size), not \(real.checkpoint.size)")
+            #expect(try CosignerKey(verifierKey: key).cosignatureTime(on: served.note) != nil)
+        }
         collector.terminate()
         collector.waitUntilExit()
         #expect(collector.terminationStatus == 0, "the collector stops cleanly on SIGTERM")

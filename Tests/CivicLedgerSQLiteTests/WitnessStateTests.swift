@@ -2,6 +2,7 @@ import CivicLedger
 import CivicLedgerSQLite
 import CivicLedgerTesting
 import Foundation
+import GRDB
 import Testing
 
 @Suite("SQLiteWitnessState")
@@ -30,10 +31,38 @@ struct WitnessStateTests {
         #expect(stale.status == 409 && stale.body == "12\n")
         #expect(await restarted.addCheckpoint(try request(old: 12, size: 20)).status == 200)
         let state = try SQLiteWitnessState(path: path)
-        #expect(try await state.record(of: origin) == WitnessRecord(size: 20, root: tree.root(size: 20)))
+        let record = try #require(try await state.record(of: origin))
+        #expect(record.size == 20 && record.root == tree.root(size: 20))
+        // The cosigned checkpoint, kept for monitors (tlog-witness monitor
+        // retrieval): the log's signature and the witness's, nothing else.
+        let served = await restarted.latestCheckpoint(originHash: SHA256.hash(Array(origin.utf8)).hex)
+        #expect(served.status == 200 && served.body == record.checkpoint)
+        let note = try SignedNote(parsing: served.body)
+        try NoteKey(name: origin, publicKey: log.publicKey).verify(note)
+        #expect(try restarted.cosigner.cosignatureTime(on: note) != nil && note.signatures.count == 2)
+        #expect(try SignedCheckpoint(parsing: served.body).checkpoint.size == 20)
+        #expect(await restarted.latestCheckpoint(originHash: String(repeating: "0", count: 64)).status == 404)
         // Compare-and-swap: a replace against a record that moved changes nothing.
         #expect(try await !state.replace(origin: origin, expected: WitnessRecord(size: 12, root: tree.root(size: 12)), with: WitnessRecord(size: 13, root: tree.root(size: 13))))
         #expect(try await state.record(of: origin)?.size == 20)
+    }
+
+    @Test("a state file of an earlier version (no checkpoint column) gains the column and keeps its records")
+    func earlierSchema() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("old.sqlite")
+        let root = SHA256.hash([1])
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "CREATE TABLE witness_log (origin TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL)")
+            try db.execute(sql: "INSERT INTO witness_log VALUES ('a.example/log', 7, ?)", arguments: [Data(root.bytes)])
+        }
+        try queue.close()
+        let state = try SQLiteWitnessState(path: path)
+        #expect(try await state.record(of: "a.example/log") == WitnessRecord(size: 7, root: root))
+        let next = WitnessRecord(size: 9, root: SHA256.hash([2]), checkpoint: "note\n")
+        #expect(try await state.replace(origin: "a.example/log", expected: WitnessRecord(size: 7, root: root), with: next))
+        #expect(try await SQLiteWitnessState(path: path).record(of: "a.example/log") == next)
     }
 
     @Test("a file that is not a witness's state is refused and left as it was")

@@ -4,11 +4,16 @@ public struct WitnessRecord: Hashable, Sendable {
     public var size: UInt64
     /// Its root hash.
     public var root: Digest
+    /// The checkpoint as the witness cosigned it: the note with the log's
+    /// signature the witness verified and its own cosignature, which it
+    /// serves to monitors (`nil` in records of earlier versions).
+    public var checkpoint: String?
 
     /// A record of a checkpoint of `size` entries with this root.
-    public init(size: UInt64, root: Digest) {
+    public init(size: UInt64, root: Digest, checkpoint: String? = nil) {
         self.size = size
         self.root = root
+        self.checkpoint = checkpoint
     }
 }
 
@@ -150,7 +155,10 @@ public actor Witness {
             return WitnessResponse(status: 500, body: "cosigning failed\n")
         }
         do {
-            let new = WitnessRecord(size: checkpoint.size, root: checkpoint.root)
+            // What monitors are served: the log's verified signature and this witness's.
+            let logLines = signed.note.signatures.filter { $0.name == logKey.name && $0.keyID == logKey.keyID }
+            let served = SignedNote(text: signed.note.text, signatures: logLines + [line]).serialized
+            let new = WitnessRecord(size: checkpoint.size, root: checkpoint.root, checkpoint: served)
             guard try await state.replace(origin: checkpoint.origin, expected: recorded, with: new) else {
                 let now = try await state.record(of: checkpoint.origin)
                 return Self.conflict(now?.size ?? 0)
@@ -159,6 +167,25 @@ public actor Witness {
             return WitnessResponse(status: 500, body: "the witness's state cannot be written\n")
         }
         return WitnessResponse(status: 200, body: line.serialized)
+    }
+
+    /// The latest checkpoint this witness cosigned for the log whose
+    /// origin's SHA-256 is `originHash` (lowercase hex), with the log's
+    /// signature and its cosignature: C2SP tlog-witness's monitor
+    /// retrieval (`GET <prefix>/<origin hash>/checkpoint`). 404 when the
+    /// witness knows no such log or never cosigned for it.
+    public func latestCheckpoint(originHash: String) async -> WitnessResponse {
+        guard let origin = logs.keys.first(where: { SHA256.hash(Array($0.utf8)).hex == originHash }) else {
+            return WitnessResponse(status: 404, body: "this witness knows no log with that origin hash\n")
+        }
+        do {
+            guard let note = try await state.record(of: origin)?.checkpoint else {
+                return WitnessResponse(status: 404, body: "this witness has not cosigned a checkpoint of \(origin)\n")
+            }
+            return WitnessResponse(status: 200, body: note)
+        } catch {
+            return WitnessResponse(status: 500, body: "the witness's state cannot be read\n")
+        }
     }
 
     static func conflict(_ size: UInt64) -> WitnessResponse {
