@@ -171,3 +171,34 @@ struct TilePublisherTests {
         #expect(await refused.files.isEmpty)
     }
 }
+
+@Suite("CachedLogProver")
+struct CachedLogProverTests {
+    @Test("its proofs are LogProver's, as the log grows; a checkpoint the entries do not have is refused")
+    func sameProofs() async throws {
+        let fixture = try await LedgerFixture.make()
+        let worker = try await fixture.enrol("worker-1", role: "worker", scope: "town")
+        let prover = CachedLogProver(store: fixture.store)
+        var checkpoints: [SignedCheckpoint] = []
+        for round in 0..<3 {
+            for index in 0..<(100 + 150 * round) {
+                _ = try await fixture.ledger.append(try fixture.event(by: worker, stream: "s/\(round)/\(index)", kind: "note"))
+            }
+            let checkpoint = try await fixture.ledger.checkpoint()
+            checkpoints.append(checkpoint)
+            for index in [0, checkpoint.checkpoint.size / 2, checkpoint.checkpoint.size - 1] {
+                let cached = try await prover.inclusion(index: index, checkpoint: checkpoint)
+                let streamed = try await LogProver.inclusion(store: fixture.store, index: index, checkpoint: checkpoint)
+                #expect(cached == streamed, "inclusion \(index) of \(checkpoint.checkpoint.size)")
+            }
+        }
+        let cached = try await prover.consistency(old: checkpoints[0], new: checkpoints[2])
+        #expect(cached == (try await LogProver.consistency(store: fixture.store, old: checkpoints[0], new: checkpoints[2])))
+        let wrong = try SignedCheckpoint(
+            signing: Checkpoint(origin: LedgerFixture.origin, size: checkpoints[1].checkpoint.size, root: SHA256.hash([4])), with: fixture.logKey)
+        await #expect(throws: LedgerError.self) { try await prover.inclusion(index: 3, checkpoint: wrong) }
+        let beyond = try SignedCheckpoint(
+            signing: Checkpoint(origin: LedgerFixture.origin, size: 1_000_000, root: SHA256.hash([4])), with: fixture.logKey)
+        await #expect(throws: LedgerError.self) { try await prover.inclusion(index: 3, checkpoint: beyond) }
+    }
+}

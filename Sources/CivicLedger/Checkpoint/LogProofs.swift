@@ -289,3 +289,63 @@ public enum LogProver {
         }
     }
 }
+
+/// Proofs for a store's log from tile hashes kept in memory
+/// (``MemoryTiles``, 32 bytes an entry): the first proof reads the log
+/// once, later ones only the entries appended since, so a service answers
+/// each receipt in O(log n) hashes instead of ``LogProver``'s pass over the
+/// whole log. Every checkpoint is checked against the entries' root before
+/// anything is proved to it.
+public actor CachedLogProver {
+    /// The store whose log is proved.
+    public nonisolated let store: any EventStore
+    private var tiles = MemoryTiles()
+
+    /// A prover for `store`'s log.
+    public init(store: any EventStore) { self.store = store }
+
+    /// The tree of `checkpoint`, read from the tiles, once its root is
+    /// checked against the store's entries.
+    ///
+    /// - Throws: ``LedgerError`` `.invalidProof` when the store's first
+    ///   entries do not have the checkpoint's root, or it holds fewer.
+    public func tree(for checkpoint: SignedCheckpoint) async throws -> TiledTree {
+        let size = checkpoint.checkpoint.size
+        if tiles.size < size {
+            for try await page in StoredPages(store: store, from: tiles.size, to: size) {
+                for stored in page {
+                    guard stored.position == tiles.size else {
+                        throw LedgerError(.invalidProof, "the store has no entry at position \(tiles.size)", position: tiles.size)
+                    }
+                    tiles.append(MerkleHash.leaf(stored.bytes))
+                }
+            }
+        }
+        guard tiles.size >= size else {
+            throw LedgerError(.invalidProof, "the store holds \(tiles.size) entries, fewer than the checkpoint's \(size)")
+        }
+        let tree = tiles.tree(size: size)
+        try LogProver.check(try tree.root(), against: checkpoint)
+        return tree
+    }
+
+    /// The inclusion proof of the entry at `index` to `checkpoint`,
+    /// carrying the entry.
+    public func inclusion(index: UInt64, checkpoint: SignedCheckpoint) async throws -> InclusionProof {
+        let tree = try await tree(for: checkpoint)
+        let hashes = try tree.inclusionProof(index: index)
+        guard let entry = try await store.entries(from: index, limit: 1).first, entry.position == index else {
+            throw LedgerError(.invalidProof, "the store has no entry at position \(index)", position: index)
+        }
+        let proof = InclusionProof(index: index, entry: entry.bytes, hashes: hashes, checkpoint: checkpoint)
+        try proof.verify(trusted: checkpoint, logKey: nil)
+        return proof
+    }
+
+    /// The consistency proof from `old` to `new`.
+    public func consistency(old: SignedCheckpoint, new: SignedCheckpoint) async throws -> ConsistencyProof {
+        let tree = try await tree(for: new)
+        _ = try await self.tree(for: old)
+        return ConsistencyProof(hashes: try tree.consistencyProof(from: old.checkpoint.size), old: old, new: new)
+    }
+}

@@ -20,8 +20,8 @@ import ServiceLifecycle
 /// let group = ServiceGroup(services: [ledger, collector, server], gracefulShutdownSignals: [.sigterm], logger: logger)
 /// ```
 ///
-/// It keeps every leaf hash in memory (``MemoryTiles``, 32 bytes an entry)
-/// to prove any older size without rereading the log.
+/// It keeps every leaf hash in memory (``CachedLogProver``, 32 bytes an
+/// entry) to prove any older size without rereading the log.
 public actor CosignatureCollector: Service {
     /// How often to look and retry.
     public struct Options: Sendable {
@@ -55,7 +55,7 @@ public actor CosignatureCollector: Service {
     private let logKey: NoteKey
     private let witnesses: [any WitnessClient]
     private let options: Options
-    private var tiles = MemoryTiles()
+    private let prover: CachedLogProver
     private var sizes: [UInt64?]
     private var retryAt: [ContinuousClock.Instant?]
 
@@ -66,6 +66,7 @@ public actor CosignatureCollector: Service {
         self.logKey = logKey
         self.witnesses = witnesses
         self.options = options
+        prover = CachedLogProver(store: store)
         sizes = Array(repeating: nil, count: witnesses.count)
         retryAt = Array(repeating: nil, count: witnesses.count)
     }
@@ -103,11 +104,11 @@ public actor CosignatureCollector: Service {
         }
         try logKey.verify(signed.note)
         let size = signed.checkpoint.size
-        try await grow(to: size)
-        let tree = tiles.tree(size: size)
-        guard try tree.root() == signed.checkpoint.root else {
-            throw LedgerError(
-                .invalidCheckpoint, "the store's first \(size) entries do not have its checkpoint's root: nothing is sent to witnesses; audit the ledger")
+        let tree: TiledTree
+        do {
+            tree = try await prover.tree(for: signed)
+        } catch let error as LedgerError {
+            throw LedgerError(.invalidCheckpoint, "nothing is sent to witnesses: \(error.message)")
         }
 
         var lines: [SignedNote.Line] = []
@@ -137,22 +138,6 @@ public actor CosignatureCollector: Service {
 
     nonisolated func cosigners(of note: SignedNote) -> [String] {
         witnesses.map(\.cosigner).filter { (try? $0.cosignatureTime(on: note)) != nil }.map(\.name)
-    }
-
-    /// Reads the entries past the tiles up to `size`.
-    private func grow(to size: UInt64) async throws {
-        guard tiles.size < size else { return }
-        for try await page in StoredPages(store: store, from: tiles.size, to: size) {
-            for stored in page {
-                guard stored.position == tiles.size else {
-                    throw LedgerError(.storeFailure, "the store has no entry at position \(tiles.size)", position: tiles.size)
-                }
-                tiles.append(MerkleHash.leaf(stored.bytes))
-            }
-        }
-        guard tiles.size >= size else {
-            throw LedgerError(.storeFailure, "the store holds \(tiles.size) entries, fewer than its checkpoint's \(size)")
-        }
     }
 
     /// Sends `signed` to witness `index`, from the size it is known to

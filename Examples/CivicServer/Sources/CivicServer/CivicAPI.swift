@@ -26,6 +26,21 @@ struct CivicAPI: Sendable {
     /// Sends checkpoints to the witnesses, when the service has some.
     let witnesses: CosignatureCollector?
     let vault: any KeyVault
+    /// Receipts and proofs from the tile hashes in memory: O(log n) each
+    /// once the log has been read (32 bytes an entry).
+    let prover: CachedLogProver
+
+    init(
+        ledger: Ledger, cases: LiveProjection<CaseBoard>, points: LiveProjection<PointsBalances>, witnesses: CosignatureCollector?,
+        vault: any KeyVault
+    ) {
+        self.ledger = ledger
+        self.cases = cases
+        self.points = points
+        self.witnesses = witnesses
+        self.vault = vault
+        prover = CachedLogProver(store: ledger.store)
+    }
 
     /// The most a request body may hold.
     static let maximumBody = 4 << 20
@@ -73,7 +88,7 @@ struct CivicAPI: Sendable {
         }
         var answers: [[String: Any]] = []
         for (event, receipt) in zip(events, receipts) {
-            let proof = try await LogProver.inclusion(store: ledger.store, index: receipt.position, checkpoint: checkpoint)
+            let proof = try await prover.inclusion(index: receipt.position, checkpoint: checkpoint)
             answers.append([
                 "position": receipt.position, "stream": event.content.stream, "streamVersion": receipt.streamVersion,
                 "recordedAt": receipt.recordedAt.description, "leafHash": receipt.leafHash.base64, "duplicate": receipt.isDuplicate,
@@ -199,14 +214,14 @@ struct CivicAPI: Sendable {
             throw BadRequest("index must be a log position, a whole number")
         }
         let checkpoint = try await checkpoint(size: request.uri.queryParameters["size"].map(String.init))
-        return text(try await LogProver.inclusion(store: ledger.store, index: index, checkpoint: checkpoint).serialized)
+        return text(try await prover.inclusion(index: index, checkpoint: checkpoint).serialized)
     }
 
     func consistencyProof(_ request: Request) async throws -> Response {
         guard let old = request.uri.queryParameters["old"] else { throw BadRequest("old must be the size of a stored checkpoint") }
         let first = try await checkpoint(size: String(old))
         let second = try await checkpoint(size: request.uri.queryParameters["new"].map(String.init))
-        return text(try await LogProver.consistency(store: ledger.store, old: first, new: second).serialized)
+        return text(try await prover.consistency(old: first, new: second).serialized)
     }
 
     func report() async throws -> Response {
