@@ -193,6 +193,24 @@ struct CosignatureCollectorTests {
         #expect(pending.witnessing?.latest == [] && pending.witnessing?.latestMeetsQuorum == false)
     }
 
+    @Test("a receipt (an inclusion proof to the cosigned checkpoint) verifies against the policy; to the bare or a forged checkpoint it does not")
+    func receipts() async throws {
+        let setup = try await Self.setup()
+        try await setup.append(30)
+        let bare = try await setup.fixture.ledger.checkpoint()
+        _ = try await setup.collector().pass()
+        let cosigned = try await setup.latest()
+        let receipt = try await LogProver.inclusion(store: setup.fixture.store, index: 17, checkpoint: cosigned)
+        #expect(try receipt.verify(policy: setup.policy) == ["bureau", "street"])
+        #expect(try InclusionProof(parsing: receipt.serialized).verify(policy: setup.policy).count == 2)
+        let unwitnessed = try await LogProver.inclusion(store: setup.fixture.store, index: 17, checkpoint: bare)
+        #expect(throws: LedgerError.self) { try unwitnessed.verify(policy: setup.policy) }
+        // The witnesses' lines moved onto another entry's proof: the hashes no longer lead to the root.
+        var moved = receipt
+        moved.index = 16
+        #expect(throws: LedgerError.self) { try moved.verify(policy: setup.policy) }
+    }
+
     @Test("run() follows the ledger: checkpoints taken while it runs are cosigned, until it is cancelled")
     func follows() async throws {
         let setup = try await Self.setup()

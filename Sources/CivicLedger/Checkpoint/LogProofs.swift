@@ -80,6 +80,22 @@ public struct InclusionProof: Hashable, Sendable {
     }
 }
 
+extension InclusionProof {
+    /// Verifies the proof against a witness policy: the entry leads to the
+    /// checkpoint's root, a log the policy lists (or `logKey`) signed the
+    /// checkpoint, and the policy's quorum of witnesses cosigned it. What
+    /// `civic-ledger verify-proof RECEIPT --policy POLICY` checks.
+    ///
+    /// - Returns: the policy's names of the witnesses that cosigned.
+    /// - Throws: ``LedgerError`` saying which check failed.
+    @discardableResult
+    public func verify(policy: WitnessPolicy, logKey: PublicKey? = nil) throws(LedgerError) -> [String] {
+        let witnesses = try policy.check(checkpoint, logKey: logKey)
+        try verify(trusted: checkpoint, logKey: nil)
+        return witnesses
+    }
+}
+
 /// An offline-verifiable proof that a log only grew between two
 /// checkpoints (RFC 9162 §2.1.4), in a text format beside
 /// ``InclusionProof``'s (docs/format.md §11):
