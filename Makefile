@@ -184,7 +184,7 @@ feed-latency: deps
 # crash, a trap or a broken round trip fails, with the input saved under
 # .build-fuzz/artifacts. make test runs each for FUZZ_SHORT seconds.
 FUZZ_TARGETS := entry event-body governance-payload signed-note checkpoint proof export event-json strict-json report-json \
-	system-payload frontier snapshot payload-json
+	system-payload frontier snapshot payload-json witness-policy witness-request tile-bundle
 FUZZ_SECONDS ?= 300
 FUZZ_SHORT   ?= 4
 FUZZ_BINARY  := .build-fuzz/debug/CivicLedgerFuzz

@@ -77,6 +77,36 @@ let targets: [FuzzTarget] = [
         if let proof = try? InclusionProof(parsing: text) { _ = try? proof.verify(trusted: nil, logKey: nil) }
         if let proof = try? ConsistencyProof(parsing: text) { _ = try? proof.verify(trusted: nil, logKey: nil) }
     },
+    // A witness policy (C2SP tlog-policy), as verifiers and collectors read it.
+    FuzzTarget(name: "witness-policy") { bytes in
+        guard let policy = try? WitnessPolicy(parsing: String(decoding: bytes, as: UTF8.self)) else { return }
+        check(policy.witnesses.count <= WitnessPolicy.maximumEntries, "a policy with too many witnesses was read")
+    },
+    // An add-checkpoint request to a witness (C2SP tlog-witness): every
+    // answer is one of the documented statuses, and the witness's record
+    // never moves back.
+    FuzzTarget(name: "witness-request") { bytes in
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let response = await fuzzWitness.addCheckpoint(String(decoding: bytes, as: UTF8.self))
+            check([200, 400, 403, 404, 409, 422].contains(response.status), "a witness answered \(response.status)")
+            done.signal()
+        }
+        done.wait()
+    },
+    // Tile files (C2SP tlog-tiles): a bundle read back writes the same bytes.
+    FuzzTarget(name: "tile-bundle") { bytes in
+        let width = Int(bytes.first ?? 0)
+        let body = Array(bytes.dropFirst())
+        if let entries = try? TileLayout.decodeBundle(body, width: width, wide: false) {
+            let (again, wide) = TileLayout.encode(bundle: entries)
+            check(!wide && again == body, "a bundle that does not write back to its bytes")
+        }
+        _ = try? TileLayout.decodeBundle(body, width: width, wide: true)
+        if let hashes = try? TileLayout.decodeHashes(body, width: width) {
+            check(TileLayout.encode(hashes: hashes) == body, "a tile that does not write back to its bytes")
+        }
+    },
     FuzzTarget(name: "export") { bytes in
         _ = try? ExportedLedgerStore(jsonLines: Data(bytes))
     },
@@ -135,3 +165,15 @@ let targets: [FuzzTarget] = [
         check(again == payload, "\(kind): JSON that does not read back to its bytes")
     },
 ]
+
+/// The witness the `witness-request` target asks: it knows one log, whose
+/// key is fixed, so signed requests in the corpus reach the consistency checks.
+let fuzzWitness = Witness(
+    name: "fuzz.witness.example/w1", signer: fuzzKey("witness"), logs: [NoteKey(name: "fuzz.example/log", publicKey: fuzzKey("log").publicKey)],
+    state: InMemoryWitnessState())
+
+/// A key derived from `name`.
+func fuzzKey(_ name: String) -> SigningKey {
+    guard let key = SigningKey(seed: SHA256.hash(Array("civic-ledger fuzz \(name)".utf8)).bytes) else { fatalError("no key from a 32-byte seed") }
+    return key
+}
