@@ -423,8 +423,8 @@ struct AuditCLITests {
         try database.write { db in
             try db.execute(sql: "UPDATE checkpoint SET note = note || ? WHERE size = ?", arguments: [lines.joined(), Int64(size)])
         }
-        let latestSize = try #require(Int(try cli.run(["checkpoint", "d.sqlite"]).stdout.split(separator: "\n")[1]))
-        try #require(latestSize == Int(size), "the proof's checkpoint is the latest")
+        let latest = try SignedCheckpoint(parsing: try cli.run(["checkpoint", "d.sqlite"]).stdout)
+        try #require(latest.checkpoint.size == size, "the proof's checkpoint is the latest")
         try (logNote + lines.joined()).write(toFile: cli.path("cosigned.checkpoint"), atomically: true, encoding: .utf8)
         let audited = try cli.run(["audit", "d.sqlite", "--policy", "policy.txt", "--trusted-checkpoint", "cosigned.checkpoint"])
         #expect(audited.status == 0, "\(audited.stdout)")

@@ -222,8 +222,7 @@ struct WitnessProcessTests {
         #expect(!FileManager.default.fileExists(atPath: cli.path("w.db")), "nothing is written on bad input")
 
         // A policy whose witnesses have no URL: nothing to send to.
-        let worker = try cli.ledgerWithWorker()
-        _ = worker
+        _ = try cli.ledgerWithWorker()
         try "witness w \(key.stdout.trimmingCharacters(in: .newlines))\nquorum w\n".write(
             toFile: cli.path("p.txt"), atomically: true, encoding: .utf8)
         let collect = try cli.run(["witness", "collect", "l.sqlite", "--policy", "p.txt"])

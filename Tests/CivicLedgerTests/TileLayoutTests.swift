@@ -1,5 +1,6 @@
 import CivicLedger
 import CivicLedgerTesting
+import Foundation
 import Testing
 
 @Suite("C2SP tlog-tiles layout")
@@ -35,7 +36,7 @@ struct TileLayoutTests {
     @Test("tile hashes: each hash above level 0 is the root of the 256 hashes below it, and the levels are as wide as the tiles")
     func levels() {
         let leaves = (0..<70_000).map { SHA256.hash(Array("leaf \($0)".utf8)) }
-        let levels = TileLayout.levels(leafHashes: leaves)
+        let levels = MemoryTiles(leafHashes: leaves).levels
         #expect(levels.map(\.count) == [70_000, 273, 1])
         for index in [0, 1, 137, 272] {
             #expect(levels[1][index] == MerkleHash.root(ofLeaves: leaves[index * 256..<(index + 1) * 256]))
@@ -45,7 +46,7 @@ struct TileLayoutTests {
             let level = tile.level ?? 0
             #expect(Int(tile.index) * 256 + tile.width <= levels[level].count, "\(tile.path)")
         }
-        #expect(TileLayout.levels(leafHashes: Array(leaves.prefix(255))).count == 1)
+        #expect(MemoryTiles(leafHashes: leaves.prefix(255)).levels.count == 1)
     }
 }
 
@@ -191,6 +192,18 @@ struct CachedLogProverTests {
                 let streamed = try await LogProver.inclusion(store: fixture.store, index: index, checkpoint: checkpoint)
                 #expect(cached == streamed, "inclusion \(index) of \(checkpoint.checkpoint.size)")
             }
+        }
+        // Many first requests at once on a new prover: one reads the log, the
+        // others wait for it (the actor is reentrant at each page read).
+        let slow = InterceptingStore(base: fixture.store) { _, _ in usleep(20_000) }  // a read that takes a while
+        let fresh = CachedLogProver(store: slow)
+        let latest = try #require(checkpoints.last)
+        let proofs = try await withThrowingTaskGroup(of: InclusionProof.self) { group in
+            for index in 0..<16 as Range<UInt64> { group.addTask { try await fresh.inclusion(index: index * 40, checkpoint: latest) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for proof in proofs {
+            #expect(proof == (try await LogProver.inclusion(store: fixture.store, index: proof.index, checkpoint: latest)))
         }
         let cached = try await prover.consistency(old: checkpoints[0], new: checkpoints[2])
         #expect(cached == (try await LogProver.consistency(store: fixture.store, old: checkpoints[0], new: checkpoints[2])))

@@ -316,6 +316,11 @@ public actor CachedLogProver {
     /// The store whose log is proved.
     public nonisolated let store: any EventStore
     private var tiles = MemoryTiles()
+    /// Whether a call is reading entries into ``tiles``, and the calls
+    /// waiting for it: one reads at a time (the actor is reentrant at each
+    /// page read), the others then find the tiles grown.
+    private var growing = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     /// A prover for `store`'s log.
     public init(store: any EventStore) { self.store = store }
@@ -327,7 +332,14 @@ public actor CachedLogProver {
     ///   entries do not have the checkpoint's root, or it holds fewer.
     public func tree(for checkpoint: SignedCheckpoint) async throws -> TiledTree {
         let size = checkpoint.checkpoint.size
+        while growing { await withCheckedContinuation { waiting.append($0) } }
         if tiles.size < size {
+            growing = true
+            defer {
+                growing = false
+                for waiter in waiting { waiter.resume() }
+                waiting.removeAll()
+            }
             for try await page in StoredPages(store: store, from: tiles.size, to: size) {
                 for stored in page {
                     guard stored.position == tiles.size else {

@@ -71,20 +71,4 @@ public enum TileLayout {
         }
         return tiles
     }
-
-    /// The hashes of every level of tiles of a tree, from its leaf hashes:
-    /// `levels[0]` are the leaf hashes, and each hash of `levels[l + 1]` is
-    /// the root of one run of 256 hashes of `levels[l]` (a partial run is
-    /// never hashed upward). Tile (*l*, *n*) of width *w* holds
-    /// `levels[l][n × 256 ..< n × 256 + w]`.
-    ///
-    /// - Complexity: O(n) hashes, about 1/255 of them above level 0.
-    public static func levels(leafHashes: [Digest]) -> [[Digest]] {
-        var levels: [[Digest]] = [leafHashes]
-        while let below = levels.last, UInt64(below.count) >= width, levels.count <= 63 {
-            let runs = below.count / Int(width)
-            levels.append((0..<runs).map { run in MerkleHash.root(ofLeaves: below[run * Int(width)..<(run + 1) * Int(width)]) })
-        }
-        return levels
-    }
 }

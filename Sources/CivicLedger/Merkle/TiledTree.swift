@@ -141,10 +141,19 @@ public struct TileBuilder: Sendable {
 /// consistent without rereading the log. 32 bytes a leaf, and 1/255 more
 /// for the levels above.
 public struct MemoryTiles: Sendable {
-    private var levels: [[Digest]] = [[]]
+    /// The hashes of every level: `levels[0]` the leaf hashes, each hash of
+    /// `levels[l + 1]` the root of one run of 256 of `levels[l]` (a partial
+    /// run is never hashed upward). Tile (*l*, *n*) of width *w* holds
+    /// `levels[l][n × 256 ..< n × 256 + w]`.
+    public private(set) var levels: [[Digest]] = [[]]
 
     /// The empty tree.
     public init() {}
+
+    /// The tiles of a tree of these leaf hashes.
+    public init(leafHashes: some Sequence<Digest>) {
+        for leaf in leafHashes { append(leaf) }
+    }
 
     /// The leaves so far.
     public var size: UInt64 { UInt64(levels[0].count) }

@@ -116,7 +116,7 @@ public actor CosignatureCollector: Service {
         let now = ContinuousClock.now
         for (index, witness) in witnesses.enumerated() {
             let name = witness.cosigner.name
-            if (try? witness.cosigner.cosignatureTime(on: signed.note)) != nil { continue }
+            if witness.cosigner.hasCosigned(signed.note) { continue }
             if !force, let next = retryAt[index], next > now { continue }
             do {
                 lines.append(try await cosign(signed, tree: tree, by: index))
@@ -128,7 +128,7 @@ public actor CosignatureCollector: Service {
                 options.logger.warning("witness did not cosign", metadata: ["witness": "\(witness.address)", "size": "\(size)", "error": "\(message)"])
             }
         }
-        let note = lines.isEmpty ? signed.note : try await attach(lines, size: size)
+        let note = lines.isEmpty ? signed.note : try await attach(lines, to: signed)
         return Pass(size: size, cosignedBy: cosigners(of: note), failures: failures)
     }
 
@@ -137,7 +137,7 @@ public actor CosignatureCollector: Service {
     public nonisolated func cosigners(of checkpoint: SignedCheckpoint) -> [String] { cosigners(of: checkpoint.note) }
 
     nonisolated func cosigners(of note: SignedNote) -> [String] {
-        witnesses.map(\.cosigner).filter { (try? $0.cosignatureTime(on: note)) != nil }.map(\.name)
+        witnesses.map(\.cosigner).filter { $0.hasCosigned(note) }.map(\.name)
     }
 
     /// Sends `signed` to witness `index`, from the size it is known to
@@ -160,9 +160,7 @@ public actor CosignatureCollector: Service {
                 } catch {
                     throw LedgerError(.invalidCheckpoint, "the witness's answer is not signature lines: \(error.message)")
                 }
-                guard try witness.cosigner.cosignatureTime(on: answered) != nil,
-                    let line = answered.signatures.first(where: { $0.name == witness.cosigner.name && $0.keyID == witness.cosigner.keyID })
-                else {
+                guard let line = try witness.cosigner.cosignature(on: answered)?.line else {
                     throw LedgerError(.invalidCheckpoint, "the witness answered without a cosignature by \(witness.cosigner.name)")
                 }
                 sizes[index] = size
@@ -176,14 +174,19 @@ public actor CosignatureCollector: Service {
         throw LedgerError(.storeConflict, "the witness's size moved twice while it was sent the checkpoint")
     }
 
-    /// Adds `lines` to the stored note of `size` (compare-and-swap, so a
-    /// concurrent collector's lines are kept); returns the stored note.
-    private func attach(_ lines: [SignedNote.Line], size: UInt64) async throws -> SignedNote {
+    /// Adds `lines` to the stored note of `signed`'s size (compare-and-swap,
+    /// so a concurrent collector's lines are kept); returns the stored note.
+    /// A stored note whose text is no longer the cosigned one gets nothing.
+    private func attach(_ lines: [SignedNote.Line], to signed: SignedCheckpoint) async throws -> SignedNote {
+        let size = signed.checkpoint.size
         for _ in 0..<8 {
             guard let stored = try await store.checkpoints(fromSize: size, limit: 1).first, stored.size == size else {
                 throw LedgerError(.storeFailure, "the checkpoint of size \(size) is gone from the store")
             }
             var note = try SignedNote(parsing: stored.note)
+            guard note.text == signed.note.text else {
+                throw LedgerError(.invalidCheckpoint, "the stored checkpoint of size \(size) changed its text while it was being cosigned")
+            }
             for line in lines where !note.signatures.contains(where: { $0.name == line.name && $0.keyID == line.keyID }) {
                 note.signatures.append(line)
             }

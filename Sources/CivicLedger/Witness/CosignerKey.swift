@@ -82,6 +82,15 @@ public struct CosignerKey: Hashable, Sendable {
     ///
     /// - Throws: ``LedgerError`` `.invalidCheckpoint` for such a line.
     public func cosignatureTime(on note: SignedNote) throws(LedgerError) -> UInt64? {
+        try cosignature(on: note)?.time
+    }
+
+    /// This key's signature line on `note` and its time, when it verifies;
+    /// `nil` when the note carries none (as ``cosignatureTime(on:)``).
+    ///
+    /// - Throws: ``LedgerError`` `.invalidCheckpoint` for a line with this
+    ///   key's name and id that does not verify.
+    public func cosignature(on note: SignedNote) throws(LedgerError) -> (line: SignedNote.Line, time: UInt64)? {
         guard let line = note.signatures.first(where: { $0.name == name && $0.keyID == keyID }) else { return nil }
         guard line.signature.count == 8 + 64, let signature = Signature(line.signature[8...]) else {
             throw LedgerError(.invalidCheckpoint, "cosignature by \(name) is \(line.signature.count) bytes, not 72")
@@ -90,6 +99,12 @@ public struct CosignerKey: Hashable, Sendable {
         guard time <= Self.latestTime, publicKey.isValidSignature(signature, for: Self.message(note.text, time: time)) else {
             throw LedgerError(.invalidCheckpoint, "cosignature by \(name) does not verify")
         }
-        return time
+        return (line, time)
+    }
+
+    /// `true` when `note` carries this key's valid cosignature (a malformed
+    /// line counts as none).
+    public func hasCosigned(_ note: SignedNote) -> Bool {
+        ((try? cosignature(on: note)) ?? nil) != nil
     }
 }

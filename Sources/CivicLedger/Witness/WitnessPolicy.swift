@@ -165,7 +165,7 @@ public struct WitnessPolicy: Hashable, Sendable {
     /// The policy's names of the witnesses whose cosignatures on
     /// `checkpoint` verify, sorted (a malformed line counts as none).
     public func cosigners(of checkpoint: SignedCheckpoint) -> [String] {
-        witnesses.filter { (try? $0.value.cosignatureTime(on: checkpoint.note)) != nil }.map(\.key).sorted()
+        witnesses.filter { $0.value.hasCosigned(checkpoint.note) }.map(\.key).sorted()
     }
 
     static func met(_ rule: Rule, by cosigned: Set<String>) -> Bool {
