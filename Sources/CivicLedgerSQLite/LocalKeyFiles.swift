@@ -20,6 +20,9 @@ public enum LocalKeyFiles {
         guard stat(path, &status) == 0 else {
             throw LedgerError(.storeFailure, "cannot read key file \(path): \(String(cString: strerror(errno)))")
         }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw LedgerError(.storeFailure, "cannot read key file \(path): it is not a regular file")
+        }
         guard status.st_mode & 0o077 == 0 else {
             throw LedgerError(
                 .invalidField,
@@ -37,7 +40,7 @@ public enum LocalKeyFiles {
     /// - Throws: `LedgerError` `.invalidField` when it is neither.
     public static func publicKey(_ argument: String) throws(LedgerError) -> PublicKey {
         if let key = PublicKey(base64: argument.trimmingCharacters(in: .whitespacesAndNewlines)) { return key }
-        guard let data = FileManager.default.contents(atPath: argument) else {
+        guard case .regular = LocalFile.kind(of: argument), let data = FileManager.default.contents(atPath: argument) else {
             throw LedgerError(.invalidField, "\(argument) is neither a base64 Ed25519 public key nor a readable file")
         }
         guard let key = SecretKeyFile.publicKey(in: data) else {

@@ -89,10 +89,11 @@ public final class SQLiteEventStore: EventStore {
     }
 
     static func openPool(path: String, options: Options) throws -> DatabasePool {
-        let exists = FileManager.default.fileExists(atPath: path)
+        let exists = LocalFile.kind(of: path) != .missing
         if !exists, !options.createIfMissing || options.readOnly {
             throw LedgerError(.notInitialised, "no ledger at \(path)")
         }
+        if exists { try LocalFile.requireRegular(path, what: "a CivicLedger database") }
         var configuration = Configuration()
         configuration.busyMode = .timeout(options.busyTimeout)
         configuration.label = "civic-ledger"
@@ -134,16 +135,12 @@ public final class SQLiteEventStore: EventStore {
     /// place (a write-ahead-log database in a folder this process cannot
     /// write, where SQLite cannot make its shared-memory file).
     static func openReadOnly(_ path: String, configuration: Configuration) throws -> DatabasePool {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
-        guard size > 0 else {
+        try LocalFile.requireRegular(path, what: "a CivicLedger database")
+        guard case .regular(let size) = LocalFile.kind(of: path), size > 0 else {
             throw LedgerError(.storeFailure, "\(path) is empty (0 bytes), not a CivicLedger database; nothing was written to it")
         }
-        if let handle = FileHandle(forReadingAtPath: path) {
-            let magic = handle.readData(ofLength: 16)
-            try? handle.close()
-            guard magic == Data("SQLite format 3\u{0}".utf8) else {
-                throw LedgerError(.storeFailure, "\(path) is not a SQLite database, so not a CivicLedger ledger; nothing was written to it")
-            }
+        guard try LocalFile.prefix(path, count: 16) == Array("SQLite format 3\u{0}".utf8) else {
+            throw LedgerError(.storeFailure, "\(path) is not a SQLite database, so not a CivicLedger ledger; nothing was written to it")
         }
         var configuration = configuration
         configuration.readonly = true

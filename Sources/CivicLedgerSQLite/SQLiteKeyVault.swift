@@ -26,7 +26,18 @@ public final class SQLiteKeyVault: KeyVault {
     public init(path: String) throws {
         self.path = path
         do {
-            if !FileManager.default.fileExists(atPath: path) {
+            if LocalFile.kind(of: path) != .missing {
+                // Look before writing: a file that is not a vault is refused, unchanged.
+                try LocalFile.requireRegular(path, what: "a key vault")
+                var readOnly = Configuration()
+                readOnly.readonly = true
+                let reader = try DatabaseQueue(path: path, configuration: readOnly)
+                let isVault = try reader.read { try $0.tableExists("field_key") }
+                try reader.close()
+                guard isVault else {
+                    throw LedgerError(.storeFailure, "\(path) is not a key vault (it has no field_key table); nothing was written to it")
+                }
+            } else {
                 guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                     throw LedgerError(.storeFailure, "cannot create the key vault \(path)")
                 }

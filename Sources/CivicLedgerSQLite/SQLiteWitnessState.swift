@@ -26,7 +26,8 @@ public final class SQLiteWitnessState: WitnessStateStore {
     public init(path: String) throws {
         self.path = path
         do {
-            if FileManager.default.fileExists(atPath: path) {
+            if LocalFile.kind(of: path) != .missing {
+                try LocalFile.requireRegular(path, what: "a witness's state")
                 let reader = try DatabaseQueue(path: path, configuration: Self.readOnly)
                 let isState = try reader.read { try $0.tableExists("witness_log") }
                 try reader.close()

@@ -15,21 +15,18 @@ struct LedgerSource {
         if ServerStore.isURL(path) {
             return LedgerSource(path: path, store: try await ServerStore.open(path, create: false), isExport: false)
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CLIError.io("cannot read \(path): no such file, or no permission")
+        let start: [UInt8]
+        do {
+            try LocalFile.requireRegular(path, what: "a ledger or an export")
+            start = try LocalFile.prefix(path, count: 16)
+        } catch {
+            throw CLIError.io(error.message)
         }
-        let start = (try? handle.read(upToCount: 16)) ?? Data()
-        try? handle.close()
-        if start.starts(with: Data("SQLite format 3".utf8)) {
+        if start.starts(with: Array("SQLite format 3".utf8)) {
             return LedgerSource(path: path, store: try LedgerFiles(path: path).openFile(readOnly: true), isExport: false)
         }
         if start.first == UInt8(ascii: "{") {
-            let data: Data
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: path))
-            } catch {
-                throw CLIError.io("cannot read \(path): \(error.localizedDescription)")
-            }
+            let data = try readFile(path, what: "an export")
             do {
                 return LedgerSource(path: path, store: try ExportedLedgerStore(jsonLines: data), isExport: true)
             } catch let error as LedgerError {
@@ -47,11 +44,22 @@ struct LedgerSource {
     }
 }
 
-/// Reads a file the user named, with an error that names it.
-func readText(_ path: String, what: String) throws -> String {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw CLIError.io("cannot read \(what) \(path)")
+/// The bytes of a file the user named (`what` names it in errors): a
+/// folder, a device or a missing file is an I/O error, never a trap.
+func readFile(_ path: String, what: String) throws -> Data {
+    do {
+        try LocalFile.requireRegular(path, what: what)
+        return try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch let error as LedgerError {
+        throw CLIError.io(error.message)
+    } catch {
+        throw CLIError.io("cannot read \(what) \(path): \(error.localizedDescription)")
     }
+}
+
+/// Reads a text file the user named, with an error that names it.
+func readText(_ path: String, what: String) throws -> String {
+    let data = try readFile(path, what: what)
     guard let text = String(data: data, encoding: .utf8) else {
         throw CLIError.io("\(what) \(path) is not UTF-8 text")
     }
@@ -65,18 +73,14 @@ func emit(_ text: String, to path: String?) throws {
         print(text, terminator: "")
         return
     }
-    do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw CLIError.io("cannot write \(path): \(error.localizedDescription)")
-    }
+    try OutputFile.write(path, contents: Data(text.utf8))
 }
 
 /// The witness policy file at `path` (C2SP tlog-policy); a bad one is a
 /// usage error naming the file and line.
 func readPolicy(_ path: String) throws -> WitnessPolicy {
     do {
-        return try WitnessPolicy(parsing: try readText(path, what: "policy"))
+        return try WitnessPolicy(parsing: try readText(path, what: "a witness policy"))
     } catch let error as LedgerError {
         throw CLIError.usage("\(path): \(error.message)")
     }
@@ -88,7 +92,7 @@ func readPolicy(_ path: String) throws -> WitnessPolicy {
 func trustedCheckpoint(_ path: String, logKey: String?) throws -> (SignedCheckpoint, PublicKey?) {
     let trusted: SignedCheckpoint
     do {
-        trusted = try SignedCheckpoint(parsing: try readText(path, what: "checkpoint"))
+        trusted = try SignedCheckpoint(parsing: try readText(path, what: "a checkpoint"))
     } catch let error as LedgerError {
         throw CLIError.usage(error.message)
     }

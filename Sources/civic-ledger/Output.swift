@@ -27,9 +27,16 @@ enum CLIContext {
     }
 }
 
+/// Writes `text` to `handle` with the call that throws (the deprecated
+/// `write(_:)` traps on an I/O error, such as a closed pipe); a failed write
+/// to a terminal or pipe that is gone is dropped, as `print` drops it.
+func writeOut(_ handle: FileHandle, _ text: String) {
+    try? handle.write(contentsOf: Data(text.utf8))
+}
+
 /// Writes to standard error.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((terminalSafe(message) + "\n").utf8))
+    writeOut(FileHandle.standardError, terminalSafe(message) + "\n")
 }
 
 /// Prints text that may quote input (free text from payloads, names),
@@ -85,12 +92,11 @@ final class ProgressReporter: @unchecked Sendable {
             lastDraw = Date()
             let fraction = total == 0 ? 1 : Double(done) / Double(total)
             let width = 30
-            let filled = Int(fraction * Double(width))
+            let filled = Int(min(max(fraction, 0), 1) * Double(width))
             let eta = rate > 0 && total > done ? String(format: "%.0fs", Double(total - done) / rate) : "0s"
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            FileHandle.standardError.write(
-                Data(String(format: "\r%@ [%@] %llu/%llu  %.0f/s  ETA %@ ", label, bar, done, total, rate, eta).utf8))
-            if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+            writeOut(FileHandle.standardError, String(format: "\r%@ [%@] %llu/%llu  %.0f/s  ETA %@ ", label, bar, done, total, rate, eta))
+            if done == total { writeOut(FileHandle.standardError, "\n") }
         } else {
             let tenth = total == 0 ? 10 : Int(done * 10 / total)
             guard tenth > lastTenth else { return }

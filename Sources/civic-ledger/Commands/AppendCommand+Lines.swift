@@ -81,7 +81,7 @@ extension AppendCommand {
             // wait on standard input's lock, which the reading thread holds.
             state.withLock { failures in
                 if failed { failures += 1 }
-                FileHandle.standardOutput.write(Data((text + "\n").utf8))
+                writeOut(FileHandle.standardOutput, text + "\n")
             }
         }
     }

@@ -47,11 +47,10 @@ struct AppendCommand: AsyncParsableCommand {
     @Flag(help: "Read one event per line from standard input until it ends, printing a JSON line for each.")
     var lines = false
 
-    @Option(parsing: .unconditional, help: "With --lines: how many lines are appended at once.")
+    @Option(parsing: .unconditional, help: "With --lines: how many lines are appended at once (1 to 1024).", transform: NumericOption.whole(1...1024))
     var concurrency: Int = 16
 
     func validate() throws {
-        guard (1...1024).contains(concurrency) else { throw CLIError.usage("--concurrency must be 1 to 1024, got \(concurrency)") }
         if lines, file != nil { throw CLIError.usage("--lines reads standard input; leave out --file") }
     }
 
@@ -88,10 +87,13 @@ struct AppendCommand: AsyncParsableCommand {
         let source = file ?? "standard input"
         let data: Data
         if let file {
-            guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError.io("cannot read \(file)") }
-            data = contents
+            data = try readFile(file, what: "an event file")
         } else {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            do {
+                data = try FileHandle.standardInput.readToEnd() ?? Data()
+            } catch {
+                throw CLIError.io("cannot read standard input: \(error.localizedDescription)")
+            }
         }
         return try EventJSON.parse(data, source: source)
     }

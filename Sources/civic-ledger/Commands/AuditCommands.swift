@@ -38,7 +38,7 @@ struct AuditCommand: AsyncParsableCommand {
         var trusted: SignedCheckpoint?
         if let trustedCheckpoint {
             do {
-                trusted = try SignedCheckpoint(parsing: try readText(trustedCheckpoint, what: "trusted checkpoint"))
+                trusted = try SignedCheckpoint(parsing: try readText(trustedCheckpoint, what: "a checkpoint"))
             } catch let error as LedgerError {
                 throw CLIError.usage("the trusted checkpoint \(trustedCheckpoint) does not parse: \(error.message)")
             }
@@ -199,9 +199,9 @@ struct ProveInclusionCommand: AsyncParsableCommand {
 
     @Argument(help: "The ledger (a SQLite file or a postgres:// URL), an export file, or a tiles folder (civic-ledger tiles).")
     var source: String
-    @Option(parsing: .unconditional, help: "The entry's position.")
+    @Option(parsing: .unconditional, help: "The entry's position.", transform: NumericOption.position)
     var index: UInt64
-    @Option(parsing: .unconditional, help: "The size of the stored checkpoint to prove against (default: the latest).")
+    @Option(parsing: .unconditional, help: "The size of the stored checkpoint to prove against (default: the latest).", transform: NumericOption.position)
     var size: UInt64?
     @Option(help: "Write the proof to this file instead of standard output.")
     var out: String?
@@ -248,9 +248,9 @@ struct ProveConsistencyCommand: AsyncParsableCommand {
 
     @Argument(help: "The ledger (a SQLite file or a postgres:// URL) or an export file.")
     var source: String
-    @Option(parsing: .unconditional, help: "The older checkpoint's size.")
+    @Option(parsing: .unconditional, help: "The older checkpoint's size.", transform: NumericOption.position)
     var old: UInt64
-    @Option(name: .customLong("new"), parsing: .unconditional, help: "The newer checkpoint's size (default: the latest).")
+    @Option(name: .customLong("new"), parsing: .unconditional, help: "The newer checkpoint's size (default: the latest).", transform: NumericOption.position)
     var newSize: UInt64?
     @Option(help: "Write the proof to this file instead of standard output.")
     var out: String?
@@ -276,6 +276,9 @@ struct ProveConsistencyCommand: AsyncParsableCommand {
             }
             try emit(proof.serialized, to: out)
             return
+        }
+        guard oldCheckpoint == nil else {
+            throw CLIError.usage("--old-checkpoint is for a tiles folder; a ledger or an export has its own checkpoints (--old names one by size)")
         }
         let store = try await LedgerSource.open(source).store
         let oldCheckpoint = try await ProveCommand.checkpoint(store, size: old)
@@ -309,7 +312,7 @@ struct VerifyProofCommand: AsyncParsableCommand {
     var policy: String?
 
     func run() async throws {
-        let text = try readText(proof, what: "proof")
+        let text = try readText(proof, what: "a proof")
         guard checkpoint != nil || policy != nil else {
             throw CLIError.usage("give --checkpoint (a checkpoint you trust), --policy (a witness policy), or both")
         }
@@ -384,32 +387,21 @@ struct ExportCommand: AsyncParsableCommand {
         let opened = try await LedgerSource.open(source)
         guard out != source else { throw CLIError.usage("--out must not be the source") }
         if format == .open311 { return try await exportOpen311(opened) }
-        let temporary = out + ".partial"
-        _ = FileManager.default.createFile(atPath: temporary, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: temporary) else { throw CLIError.io("cannot write \(temporary)") }
         let progress = ProgressReporter("exporting")
-        let summary: LedgerExport.Summary
-        do {
+        let summary = try await OutputFile.write(out) { file in
             var buffer = Data()
-            summary = try await LedgerExport.write(
+            let summary = try await LedgerExport.write(
                 store: opened.store, snapshotNames: GovernanceProjections.all.map { $0.name }, payloadView: GovernancePayloadView.view(of:),
                 progress: { done, total in progress.update(done: done, total: total) }
             ) { line in
                 buffer.append(contentsOf: line.utf8)
                 if buffer.count > 1 << 20 {
-                    try handle.write(contentsOf: buffer)
+                    try file.write(buffer)
                     buffer.removeAll(keepingCapacity: true)
                 }
             }
-            try handle.write(contentsOf: buffer)
-            try handle.synchronize()
-            try handle.close()
-            _ = try? FileManager.default.removeItem(atPath: out)
-            try FileManager.default.moveItem(atPath: temporary, toPath: out)
-        } catch {
-            try? handle.close()
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
+            try file.write(buffer)
+            return summary
         }
         say("exported \(summary.entries) entries, \(summary.checkpoints) checkpoints, \(summary.snapshots) snapshots to \(out)")
     }

@@ -56,7 +56,7 @@ extension BenchCommand {
         }
         say("\(processes) processes signed their shares in \(String(format: "%.1f", signing.duration(to: .now).seconds)) s (before the clock starts)")
         let started = ContinuousClock.now
-        for child in children { child.input.fileHandleForWriting.write(Data("go\n".utf8)) }
+        for child in children { writeOut(child.input.fileHandleForWriting, "go\n") }
         var appended = 0
         for child in children {
             let answer = Self.line(from: child.output.fileHandleForReading) ?? ""
@@ -101,7 +101,7 @@ struct BenchWorker {
         let mine = Array(lanes[(index * appenders)..<((index + 1) * appenders)])
         let ledger = try await Ledger.open(
             store: try await ServerStore.open(url, create: false), logSigner: workload.logKey, configuration: CLIContext.ledgerConfiguration)
-        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        writeOut(FileHandle.standardOutput, "ready\n")
         guard readLine() == "go" else { return }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for lane in mine {
@@ -111,7 +111,7 @@ struct BenchWorker {
             }
             try await group.waitForAll()
         }
-        FileHandle.standardOutput.write(Data("\(mine.reduce(0) { $0 + $1.count })\n".utf8))
+        writeOut(FileHandle.standardOutput, "\(mine.reduce(0) { $0 + $1.count })\n")
         try await ledger.close()
     }
 }

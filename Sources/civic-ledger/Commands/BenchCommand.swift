@@ -27,19 +27,19 @@ struct BenchCommand: AsyncParsableCommand {
             Use the optimised build (swift build -c release).
             """)
 
-    @Option(parsing: .unconditional, help: "How many events the mix appends after its preamble.")
+    @Option(parsing: .unconditional, help: "How many events the mix appends after its preamble (1 to 50,000,000).", transform: NumericOption.whole(1...50_000_000))
     var events: Int = 100_000
-    @Option(parsing: .unconditional, help: "The seed the workload is drawn from.")
+    @Option(parsing: .unconditional, help: "The seed the workload is drawn from.", transform: NumericOption.whole(UInt64.min...UInt64.max))
     var seed: UInt64 = 1
-    @Option(parsing: .unconditional, help: "Concurrent appenders.")
+    @Option(parsing: .unconditional, help: "Concurrent appenders (1 to 1024).", transform: NumericOption.whole(1...1024))
     var appenders: Int = 16
     @Option(help: "Keep the ledger in this new SQLite file (default: a temporary file, removed afterwards).")
     var db: String?
     @Option(help: "Append to a PostgreSQL ledger instead: a postgres:// URL naming a ledger that holds nothing yet (it is kept).")
     var store: String?
-    @Option(parsing: .unconditional, help: "With --store: how many processes append, each with --appenders appenders and a share of the streams.")
+    @Option(parsing: .unconditional, help: "With --store: how many processes append (1 to 64), each with --appenders appenders and a share of the streams.", transform: NumericOption.whole(1...64))
     var processes: Int = 1
-    @Option(parsing: .unconditional, help: .hidden)
+    @Option(parsing: .unconditional, help: .hidden, transform: NumericOption.whole(0...63))
     var worker: Int?
     @Option(help: "Also write the workload's commands to this file, one JSON object per line (for the peer benchmark).")
     var workloadOut: String?
@@ -47,9 +47,6 @@ struct BenchCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (1...50_000_000).contains(events) else { throw CLIError.usage("--events must be between 1 and 50,000,000, got \(events)") }
-        guard (1...1024).contains(appenders) else { throw CLIError.usage("--appenders must be between 1 and 1024, got \(appenders)") }
-        guard (1...64).contains(processes) else { throw CLIError.usage("--processes must be between 1 and 64, got \(processes)") }
         if let store, !ServerStore.isURL(store) { throw CLIError.usage("--store takes a postgres:// URL; for SQLite use --db") }
         if store != nil, db != nil { throw CLIError.usage("--store and --db name two ledgers; give one") }
         if processes > 1, store == nil { throw CLIError.usage("--processes needs --store: processes share a PostgreSQL ledger") }

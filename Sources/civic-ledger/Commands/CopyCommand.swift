@@ -25,11 +25,10 @@ struct CopyCommand: AsyncParsableCommand {
     @Argument(help: "The new ledger: a SQLite file that does not exist, or a postgres:// URL of an empty ledger.")
     var destination: String
 
-    @Option(parsing: .unconditional, help: "Entries per commit.")
+    @Option(parsing: .unconditional, help: "Entries per commit (1 to 100,000).", transform: NumericOption.whole(1...100_000))
     var pageSize: Int = 2048
 
     func validate() throws {
-        guard (1...100_000).contains(pageSize) else { throw CLIError.usage("--page-size must be 1 to 100000, got \(pageSize)") }
         guard source != destination else { throw CLIError.usage("the destination must not be the source") }
     }
 

@@ -24,11 +24,11 @@ struct DemoCommand: AsyncParsableCommand {
     var db: String = "demo-ledger.sqlite"
     @Option(help: "Where the key files go: PREFIX.authority.key, PREFIX.log.key, PREFIX.vault (default: beside a SQLite file; for a PostgreSQL ledger, its name in the current folder).")
     var keys: String?
-    @Option(parsing: .unconditional, help: "Residents in the community.")
+    @Option(parsing: .unconditional, help: "Residents in the community (20 to 500,000).", transform: NumericOption.whole(20...500_000))
     var residents: Int = 3000
-    @Option(parsing: .unconditional, help: "Days to simulate.")
+    @Option(parsing: .unconditional, help: "Days to simulate (1 to 3,660).", transform: NumericOption.whole(1...3660))
     var days: Int = 365
-    @Option(parsing: .unconditional, help: "The simulation's seed.")
+    @Option(parsing: .unconditional, help: "The simulation's seed.", transform: NumericOption.whole(UInt64.min...UInt64.max))
     var seed: UInt64 = 2026
     @Option(help: "The first simulated day, YYYY-MM-DD (from midnight China Standard Time, UTC+8).")
     var start: String = "2025-01-01"
@@ -37,8 +37,6 @@ struct DemoCommand: AsyncParsableCommand {
     var startTime: Timestamp? { try? parseTime(start, option: "--start") }
 
     func validate() throws {
-        guard (20...500_000).contains(residents) else { throw CLIError.usage("--residents must be 20 to 500000, got \(residents)") }
-        guard (1...3660).contains(days) else { throw CLIError.usage("--days must be 1 to 3660, got \(days)") }
         guard startTime != nil else { throw CLIError.usage("--start \"\(start)\" is not a date such as 2025-01-01") }
     }
 

@@ -56,9 +56,7 @@ struct InitCommand: AsyncParsableCommand {
     }
 
     static func readPermissions(_ path: String) throws -> PermissionTable {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError.io("cannot read permission table \(path)")
-        }
+        let data = try readFile(path, what: "a permission table")
         do {
             return try StrictJSON.decode(PermissionTable.self, from: data, what: path)
         } catch {

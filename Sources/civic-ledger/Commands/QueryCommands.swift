@@ -64,7 +64,7 @@ struct CasesCommand: AsyncParsableCommand {
     var overdue = false
     @Option(help: "The time overdue is judged at (ISO 8601); default: the last entry's time.")
     var at: String?
-    @Option(parsing: .unconditional, help: "List at most this many cases.")
+    @Option(parsing: .unconditional, help: "List at most this many cases.", transform: NumericOption.count)
     var limit: Int = 50
     @Flag(help: "JSON output.")
     var json = false
@@ -130,7 +130,7 @@ struct PointsCommand: AsyncParsableCommand {
         abstract: "Points balances, the pool, the totals and the ranking (conservation can be checked from the JSON).")
 
     @OptionGroup var ledger: LedgerPath
-    @Option(parsing: .unconditional, help: "Rank this many residents in text output.")
+    @Option(parsing: .unconditional, help: "Rank this many residents in text output.", transform: NumericOption.count)
     var top: Int = 10
     @Flag(help: "Show residents under pseudonyms (keyed by the operator's secret in the key vault).")
     var pseudonyms = false
@@ -142,6 +142,7 @@ struct PointsCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try await QueryContext.open(ledger.files)
         let points = try await context.projection(PointsBalances.self)
+        if vault != nil, !pseudonyms { throw CLIError.usage("--vault holds the pseudonym key: give it with --pseudonyms") }
         let pseudonymKey = pseudonyms ? try await PseudonymKey.from(try await ledger.files.openVault(vault)) : nil
         let name = { (resident: String) in pseudonymKey.map { Pseudonym.of(resident, key: $0) } ?? resident }
         let totals = points.totals
@@ -300,9 +301,9 @@ struct VolunteersCommand: AsyncParsableCommand {
         commandName: "volunteers", abstract: "Volunteer tasks and each member's completions against the yearly quota.")
 
     @OptionGroup var ledger: LedgerPath
-    @Option(parsing: .unconditional, help: "The year (default: the year of the last entry, in the community's time zone).")
+    @Option(parsing: .unconditional, help: "The year (default: the year of the last entry, in the community's time zone).", transform: NumericOption.whole(Int32(1)...9999))
     var year: Int32?
-    @Option(parsing: .unconditional, help: "The quota (default: the community's rules, DOMAIN.md §5).")
+    @Option(parsing: .unconditional, help: "The quota (default: the community's rules).", transform: NumericOption.whole(0...10_000))
     var quota: Int?
     @Option(help: "The role the quota applies to (default: the community's rules).")
     var role: String?

@@ -49,6 +49,9 @@ struct ReportCommand: AsyncParsableCommand {
             throw CLIError.usage("--from \(from!) is not before --to \(to!)")
         }
         // The key is read first: nothing is computed for a report that cannot be signed.
+        if logKeyFile != nil, format != .json {
+            throw CLIError.usage("--log-key-file signs the json format; --format \(format.rawValue) is not signed")
+        }
         let signer = format == .json ? try KeyFile.read(logKeyFile ?? LedgerFiles(path: source).logKeyPath) : nil
         let policy = try self.policy.map(readPolicy)
         let opened = try await LedgerSource.open(source)
@@ -93,7 +96,9 @@ struct ReportCommand: AsyncParsableCommand {
         switch format {
         case .html: try emit(report.html(), to: out)
         case .md: try emit(report.markdown(), to: out)
-        case .json: try emit(try report.signed(with: signer!).serialized, to: out)
+        case .json:
+            guard let signer else { throw CLIError.usage("the json format is signed by the log key, and none was read") }
+            try emit(try report.signed(with: signer).serialized, to: out)
         }
         if let out { printError("wrote the \(format.rawValue) report to \(out), computed up to checkpoint \(checkpoint.checkpoint.size)") }
     }
@@ -123,7 +128,7 @@ struct VerifyReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let policy = try self.policy.map(readPolicy)
-        let text = try readText(file, what: "report")
+        let text = try readText(file, what: "a report")
         guard checkpoint != nil || policy != nil else { throw CLIError.usage("give --checkpoint, --policy, or both") }
         let trusted: SignedCheckpoint
         if let checkpoint {

@@ -71,7 +71,7 @@ struct TileFolder: TileSink {
 
     func readCheckpoint() throws -> SignedCheckpoint {
         do {
-            return try SignedCheckpoint(parsing: try readText(file("checkpoint"), what: "checkpoint"))
+            return try SignedCheckpoint(parsing: try readText(file("checkpoint"), what: "a checkpoint"))
         } catch let error as LedgerError {
             throw CLIError.usage("\(file("checkpoint")): \(error.message)")
         }
@@ -82,15 +82,7 @@ struct TileFolder: TileSink {
         let folder = (target as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let temporary = (folder as NSString).appendingPathComponent(".\((target as NSString).lastPathComponent).\(UUID().uuidString).tmp")
-            guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: 0o644]) else {
-                throw CLIError.io("cannot write \(temporary)")
-            }
-            guard rename(temporary, target) == 0 else {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(atPath: temporary)
-                throw CLIError.io("cannot rename into \(target): \(reason)")
-            }
+            try OutputFile.write(target, contents: bytes)
         } catch let error as CLIError {
             throw error
         } catch {

@@ -94,10 +94,10 @@ struct LogCommand: AsyncParsableCommand {
 
     @OptionGroup var ledger: LedgerPath
 
-    @Option(parsing: .unconditional, help: "The first position to list.")
+    @Option(parsing: .unconditional, help: "The first position to list.", transform: NumericOption.position)
     var from: UInt64 = 0
 
-    @Option(parsing: .unconditional, help: "How many entries to list at most (before following).")
+    @Option(parsing: .unconditional, help: "How many entries to list at most (before following).", transform: NumericOption.count)
     var limit: Int = 100
 
     @Flag(help: "One JSON object per line.")
@@ -105,10 +105,6 @@ struct LogCommand: AsyncParsableCommand {
 
     @Flag(help: "After listing, print each new entry as it is appended, until interrupted.")
     var follow = false
-
-    func validate() throws {
-        guard limit >= 0 else { throw ValidationError("--limit must be 0 or more") }
-    }
 
     func run() async throws {
         let store = try await ledger.files.openStore(readOnly: true)

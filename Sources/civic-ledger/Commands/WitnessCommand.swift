@@ -75,7 +75,7 @@ struct WitnessServeCommand: AsyncParsableCommand {
         let witness = Witness(name: cosigner.name, signer: signer, logs: logs, state: state)
         let logger = Logger(label: "civic-ledger.witness")
         let server = WitnessHTTPServer(witness: witness, host: host, port: port, logger: logger) { bound in
-            FileHandle.standardOutput.write(Data("listening on \(host):\(bound)\nverifier key \(cosigner.verifierKey)\n".utf8))
+            writeOut(FileHandle.standardOutput, "listening on \(host):\(bound)\nverifier key \(cosigner.verifierKey)\n")
         }
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -106,9 +106,9 @@ struct WitnessCollectCommand: AsyncParsableCommand {
     var logKey: String?
     @Flag(help: "Keep collecting for new checkpoints until interrupted.")
     var follow = false
-    @Option(help: "With --follow, seconds between looks for a newer checkpoint.")
+    @Option(help: "With --follow, seconds between looks for a newer checkpoint (0.01 to 86,400).", transform: NumericOption.seconds(0.01...86_400))
     var interval: Double = 1
-    @Option(help: "Seconds before a witness that failed is tried again.")
+    @Option(help: "Seconds before a witness that failed is tried again (0.01 to 86,400).", transform: NumericOption.seconds(0.01...86_400))
     var retry: Double = 5
 
     func run() async throws {
