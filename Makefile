@@ -1,6 +1,9 @@
 # CivicLedger: read this first.
 #
 #   make demo    install what is missing, build, run the demo on SQLite
+#                (the tool built for SQLite alone: no SwiftNIO to compile)
+#   make tool    the tool with everything: the PostgreSQL store and the
+#                witness server and client (SwiftNIO, postgres-nio)
 #   make demo-postgres  the same demo on a throwaway PostgreSQL cluster in
 #                .build/demo-pg (kept running; make demo-postgres-stop)
 #   make test    install what is missing, build, run every test, and check
@@ -17,6 +20,10 @@
 #   make load    64 append processes on one ledger for 60 s: rate, p50/p99
 #   make serve   the example Hummingbird service (Examples/CivicServer) on
 #                the demo ledger, on port SERVE_PORT (8080)
+#
+# The example service is a package of its own, built in the root's scratch
+# folder (.build): it shares the root's compiled SwiftNIO, postgres-nio and
+# BoringSSL, so they are compiled once for the tests, the tool and it.
 #   make feed-latency  how soon a follower process sees another process's
 #                append (log --follow beside append): p50/p99/max
 #   make fuzz    every decoder and parser under libFuzzer, longer than in
@@ -30,7 +37,7 @@ APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 DEMO_DB      ?= demo-ledger.sqlite
 DEMO_REPORT  ?= demo-report.html
 
-.PHONY: demo test build deps test-deps bench bench-thresholds bench-peer bench-ledger docs clean check-export check-report fuzz-run \
+.PHONY: demo tool test build deps test-deps bench bench-thresholds bench-peer bench-ledger docs clean check-export check-report fuzz-run \
 	crash-test crash-test-short load feed-latency serve server-build server-test fuzz fuzz-short fuzz-build \
 	demo-postgres demo-postgres-stop postgres-processes-test
 
@@ -57,9 +64,14 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The demo runs the optimised build: the simulated year takes seconds, not minutes.
+# The demo runs the optimised build: the simulated year takes seconds, not
+# minutes. It needs SQLite alone, so the tool is built without the
+# PostgreSQL and WitnessHTTP traits (no SwiftNIO, no BoringSSL), unless
+# `make tool` built it whole before (TOOL_FULL marks that): then it stays whole.
+TOOL_FULL   := .build/release/civic-ledger.full
+DEMO_TRAITS  = $(if $(wildcard $(TOOL_FULL)),,--disable-default-traits)
 demo: deps
-	$(SWIFT) build -c release --product civic-ledger
+	$(SWIFT) build -c release --product civic-ledger $(DEMO_TRAITS)
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_DB).vault $(DEMO_DB).authority.key $(DEMO_DB).authority.key.pub $(DEMO_DB).log.key $(DEMO_DB).log.key.pub
 	.build/release/civic-ledger demo --db $(DEMO_DB)
 	.build/release/civic-ledger report $(DEMO_DB) --community zhuji/dongsheng --out $(DEMO_REPORT)
@@ -70,9 +82,8 @@ demo: deps
 # under DEMO_PG/demo.*; the cluster keeps running for the commands the demo
 # prints, until make demo-postgres-stop.
 DEMO_PG ?= .build/demo-pg
-demo-postgres: deps
+demo-postgres: tool
 	@$(MAKE) --no-print-directory deps APT_PACKAGES=postgresql
-	$(SWIFT) build -c release --product civic-ledger
 	@python3 tools/pg_cluster.py stop $(abspath $(DEMO_PG)) 2>/dev/null || true
 	@rm -rf $(DEMO_PG) && mkdir -p $(DEMO_PG)
 	@url=$$(python3 tools/pg_cluster.py start $(abspath $(DEMO_PG))/cluster --port 5435)"&ledger=demo"; \
@@ -81,17 +92,24 @@ demo-postgres: deps
 	  .build/release/civic-ledger report "$$url" --community zhuji/dongsheng --vault $(DEMO_PG)/demo.vault --out $(DEMO_PG)/demo-report.html && \
 	  echo "The transparency report: $(DEMO_PG)/demo-report.html (make demo-postgres-stop stops the cluster)"
 
+# The tool with every trait (PostgreSQL, witnesses), optimised.
+tool: deps
+	$(SWIFT) build -c release --product civic-ledger
+	@touch $(TOOL_FULL)
+
 demo-postgres-stop:
 	python3 tools/pg_cluster.py stop $(abspath $(DEMO_PG))/cluster
 
 test: deps test-deps
 	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory server-build
 	@# A throwaway PostgreSQL cluster in a temporary folder for the
 	@# PostgreSQL store's tests (tools/pg_cluster.py), stopped and removed after.
 	@set -e; pg=$$(mktemp -d /tmp/civic-ledger-pg-XXXXXX); \
 	  url=$$(python3 tools/pg_cluster.py start $$pg); \
 	  status=0; CIVIC_LEDGER_TEST_POSTGRES_URL="$$url" $(SWIFT) test --skip-build || status=$$?; \
 	  python3 tools/pg_cluster.py stop $$pg; rm -rf $$pg; exit $$status
+	python3 tools/test_readme.py .build/debug/civic-ledger
 	$(MAKE) --no-print-directory check-export
 	$(MAKE) --no-print-directory check-report
 	$(MAKE) --no-print-directory crash-test-short
@@ -106,15 +124,17 @@ postgres-processes-test:
 	python3 tools/test_postgres_processes.py .build/debug/civic-ledger
 
 # The example service (Examples/CivicServer, Hummingbird): its own package,
-# so the library's users never build SwiftNIO; built once here, then two
-# server processes on one ledger are driven over real HTTP.
+# so the library's users never build SwiftNIO; built in the root's scratch
+# folder, where SwiftNIO, postgres-nio and BoringSSL are already compiled
+# (only Hummingbird and the service are new), then two server processes on
+# one ledger are driven over real HTTP.
 SERVER_DIR := Examples/CivicServer
 server-build:
-	cd $(SERVER_DIR) && $(SWIFT) build
+	cd $(SERVER_DIR) && $(SWIFT) build --scratch-path ../../.build
 
 server-test: server-build
-	python3 tools/test_civic_server.py .build/debug/civic-ledger $(SERVER_DIR)/.build/debug/CivicServer
-	python3 tools/test_civic_server.py .build/debug/civic-ledger $(SERVER_DIR)/.build/debug/CivicServer --store postgres
+	python3 tools/test_civic_server.py .build/debug/civic-ledger .build/debug/CivicServer
+	python3 tools/test_civic_server.py .build/debug/civic-ledger .build/debug/CivicServer --store postgres
 
 # The example service on the demo ledger (make demo makes it), on port
 # SERVE_PORT: POST /events, GET /cases, /points/ID, /feed, /checkpoint,
@@ -122,8 +142,8 @@ server-test: server-build
 SERVE_PORT ?= 8080
 serve: deps
 	@test -f $(DEMO_DB) || $(MAKE) --no-print-directory demo
-	cd $(SERVER_DIR) && $(SWIFT) build -c release
-	$(SERVER_DIR)/.build/release/CivicServer --db $(DEMO_DB) --port $(SERVE_PORT)
+	cd $(SERVER_DIR) && $(SWIFT) build -c release --scratch-path ../../.build
+	.build/release/CivicServer --db $(DEMO_DB) --port $(SERVE_PORT)
 
 # What only the tests need: a real headless Chromium for the HTML report.
 TEST_APT_PACKAGES := chromium fonts-noto-cjk postgresql
@@ -158,8 +178,7 @@ check-report: $(VENV_READY)
 # duplicated, positions stay gapless, verify stays clean
 # (tools/crash_test.py). make test runs a short version on the debug build.
 CRASH_TRIALS ?= 1000
-crash-test: deps
-	$(SWIFT) build -c release --product civic-ledger
+crash-test: tool
 	python3 tools/crash_test.py .build/release/civic-ledger --trials $(CRASH_TRIALS) --writers 4
 
 crash-test-short:
@@ -169,12 +188,10 @@ crash-test-short:
 # the latency of one append process, failures (tools/load_test.py).
 LOAD_WRITERS ?= 64
 LOAD_SECONDS ?= 60
-load: deps
-	$(SWIFT) build -c release --product civic-ledger
+load: tool
 	python3 tools/load_test.py .build/release/civic-ledger --writers $(LOAD_WRITERS) --seconds $(LOAD_SECONDS)
 
-feed-latency: deps
-	$(SWIFT) build -c release --product civic-ledger
+feed-latency: tool
 	python3 tools/feed_latency.py .build/release/civic-ledger --appends 200
 
 # libFuzzer targets for every decoder and parser (Fuzz/, a package of its
@@ -237,8 +254,7 @@ $(PEER_READY):
 	$(PEER_VENV)/bin/pip install --quiet eventsourcing==9.5.6
 	touch $(PEER_READY)
 
-bench-peer: deps $(PEER_READY)
-	$(SWIFT) build -c release --product civic-ledger
+bench-peer: tool $(PEER_READY)
 	rm -rf $(PEER_RUN) && mkdir -p $(PEER_RUN)
 	.build/release/civic-ledger bench --events $(PEER_EVENTS) --workload-out $(PEER_RUN)/workload.jsonl --json > $(PEER_RUN)/civic-ledger.json
 	$(PEER_VENV)/bin/python Benchmarks/peers/eventsourcing_civic_mix.py $(PEER_RUN)/workload.jsonl $(PEER_RUN)/peer.sqlite --json > $(PEER_RUN)/eventsourcing.json
@@ -255,8 +271,7 @@ bench-peer: deps $(PEER_READY)
 BENCH_LEDGERS := Benchmarks/.ledgers
 BENCH_LEDGER  := governance-1m-v6.sqlite
 bench-ledger: $(BENCH_LEDGERS)/$(BENCH_LEDGER)
-$(BENCH_LEDGERS)/$(BENCH_LEDGER):
-	$(SWIFT) build -c release --product civic-ledger
+$(BENCH_LEDGERS)/$(BENCH_LEDGER): | tool
 	rm -rf $(BENCH_LEDGERS).partial && mkdir -p $(BENCH_LEDGERS).partial
 	.build/release/civic-ledger demo --db $(BENCH_LEDGERS).partial/$(BENCH_LEDGER) \
 	  --residents 42000 --days 730 --start 2023-01-01 > $(BENCH_LEDGERS).partial/demo.txt
@@ -276,4 +291,4 @@ docs: deps
 	done
 
 clean:
-	rm -rf .build Benchmarks/.build Benchmarks/.ledgers Benchmarks/.ledgers.partial Examples/CivicServer/.build
+	rm -rf .build .build-fuzz Benchmarks/.build Benchmarks/.ledgers Benchmarks/.ledgers.partial Examples/CivicServer/.build

@@ -38,7 +38,7 @@ public enum Pseudonym {
 }
 
 /// Who may read residents' sealed personal fields once they are opened
-/// outside the log (DOMAIN.md §9): the roles that keep the residents'
+/// outside the log (docs/domain.md §9): the roles that keep the residents'
 /// archives, and a resident their own. Tools check this before opening
 /// any field with the key vault: a report with names
 /// (``TransparencyReportBuilder/showNames(_:to:)``), `civic-ledger resident

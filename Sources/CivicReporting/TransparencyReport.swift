@@ -2,7 +2,7 @@ import CivicGovernance
 import CivicLedger
 import Foundation
 
-/// A community's transparency report (DOMAIN.md §8): its decisions in
+/// A community's transparency report (docs/domain.md §8): its decisions in
 /// public, the closed loop of its cases, its points and its care, every
 /// figure computed from the ledger up to a stated checkpoint.
 ///

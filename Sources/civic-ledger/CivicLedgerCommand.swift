@@ -53,7 +53,19 @@ struct CivicLedgerCommand: AsyncParsableCommand {
 /// `witness`, with the WitnessHTTP trait (the default).
 let witnessCommands: [any ParsableCommand.Type] = [WitnessCommand.self]
 #else
-let witnessCommands: [any ParsableCommand.Type] = []
+let witnessCommands: [any ParsableCommand.Type] = [WitnessUnavailableCommand.self]
+
+/// `witness` in a build without the WitnessHTTP trait: says how to get it.
+struct WitnessUnavailableCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "witness", abstract: "Witnesses (not in this build: `make tool` builds civic-ledger with them).")
+    @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
+
+    func run() throws {
+        throw CLIError.usage(
+            "this civic-ledger was built for SQLite alone (make demo builds it so); `make tool` builds it with the witness server and client")
+    }
+}
 #endif
 
 /// The ledger every command takes first: a SQLite file or a PostgreSQL URL.

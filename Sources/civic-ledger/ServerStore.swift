@@ -79,7 +79,8 @@ enum ServerStore {
 
     #if !PostgreSQL
         static var unavailable: CLIError {
-            CLIError.usage("this civic-ledger was built without the PostgreSQL trait; build it with the default traits to use postgres:// ledgers")
+            CLIError.usage(
+                "this civic-ledger was built for SQLite alone (make demo builds it so); `make tool` builds it with the PostgreSQL store, for postgres:// ledgers")
         }
     #endif
 }

@@ -1,7 +1,7 @@
 import CivicLedger
 
 /// The permission table `init` writes when none is given: the roles of
-/// DOMAIN.md §1 with the kinds each typically signs. A community changes it
+/// docs/domain.md §1 with the kinds each typically signs. A community changes it
 /// with a `ledger.permissions.set` event.
 enum StarterPermissions {
     static let table = try! PermissionTable([

@@ -4,7 +4,7 @@ import CivicLedgerTesting
 import Foundation
 import Testing
 
-/// Decisions in public, 三上三下三公开 (DOMAIN.md §7), through the typed
+/// Decisions in public, 三上三下三公开 (docs/domain.md §7), through the typed
 /// commands and the ledger's own check.
 @Suite("Decisions in public")
 struct DeliberationTests {

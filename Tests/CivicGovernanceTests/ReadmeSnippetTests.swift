@@ -6,7 +6,7 @@ import Logging
 import ServiceLifecycle
 import Testing
 
-/// The README's "Using the library" snippets are this file's code: the
+/// The README's library snippet and the DocC articles' code are this file's code: the
 /// test compares them line by line (white space aside, `readme("X")`
 /// read as `"X"`) and runs them, so they cannot rot.
 @Suite("The README's library snippets compile and run")
@@ -143,14 +143,27 @@ struct ReadmeSnippetTests {
         return normalised(source[(begin + 2)..<(end - 1)], code: true)
     }
 
-    /// The README's swift blocks in "Using the library", without imports.
+    /// The README's swift blocks in "The library", without imports.
     static func readmeBlocks() throws -> [[String]] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let text = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let section = try #require(text.components(separatedBy: "## Using the library").dropFirst().first?.components(separatedBy: "\n## ").first)
-        return section.components(separatedBy: "```swift\n").dropFirst().map { block in
+        let section = try #require(
+            text.components(separatedBy: "### The library").dropFirst().first?.components(separatedBy: "\n#").first)
+        return swiftBlocks(section)
+    }
+
+    /// The repository's root folder.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The swift blocks of a Markdown text, without imports, normalised.
+    static func swiftBlocks(_ text: String) -> [[String]] {
+        text.components(separatedBy: "```swift\n").dropFirst().map { block in
             normalised(block.components(separatedBy: "```")[0].components(separatedBy: "\n")[...].filter { !$0.hasPrefix("import ") }, code: false)
         }
+    }
+
+    /// The swift blocks of the DocC article at `path` (from the root).
+    static func articleBlocks(_ path: String) throws -> [[String]] {
+        swiftBlocks(try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8))
     }
 
     /// Lines without indentation or blanks; in the test's `code`, the
@@ -164,27 +177,19 @@ struct ReadmeSnippetTests {
         }
     }
 
-    @Test("the README shows exactly this code")
+    @Test("the README and the article \"Appending events\" show exactly this code")
     func readmeMatches() throws {
         let blocks = try Self.readmeBlocks()
-        #expect(blocks.count == 2)
-        #expect(blocks.first == (try Self.code(1)), "README snippet 1 differs from ReadmeSnippetTests.core()")
-        #expect(blocks.last == (try Self.code(2)), "README snippet 2 differs from ReadmeSnippetTests.governance()")
-    }
-
-    /// The swift blocks of the DocC article "Embedding CivicLedger in a service".
-    static func articleBlocks() throws -> [[String]] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let text = try String(
-            contentsOf: root.appendingPathComponent("Sources/CivicGovernance/CivicGovernance.docc/EmbeddingCivicLedger.md"), encoding: .utf8)
-        return text.components(separatedBy: "```swift\n").dropFirst().map { block in
-            normalised(block.components(separatedBy: "```")[0].components(separatedBy: "\n")[...].filter { !$0.hasPrefix("import ") }, code: false)
-        }
+        #expect(blocks.count == 1)
+        #expect(blocks.first == (try Self.code(2)), "the README's library snippet differs from ReadmeSnippetTests.governance()")
+        let core = try Self.articleBlocks("Sources/CivicLedger/CivicLedger.docc/AppendingEvents.md")
+        #expect(core.first == (try Self.code(1)), "the article \"Appending events\" differs from ReadmeSnippetTests.core()")
     }
 
     @Test("the article \"Embedding CivicLedger in a service\" shows exactly this code, a block at a time")
     func articleMatches() throws {
-        #expect(try Self.articleBlocks().flatMap { $0 } == (try Self.code(3)), "the article differs from ReadmeSnippetTests.service()")
+        let blocks = try Self.articleBlocks("Sources/CivicGovernance/CivicGovernance.docc/EmbeddingCivicLedger.md")
+        #expect(blocks.flatMap { $0 } == (try Self.code(3)), "the article differs from ReadmeSnippetTests.service()")
     }
 
     @Test("and the service's code runs: the case the worker reported is accepted, read back from the live board")

@@ -29,7 +29,7 @@ public struct ResidentRegistration: GovernancePayload {
     public var household = ""
     /// The four-colour level.
     public var level: RiskLevel = .green
-    /// Tags, such as `elderly-alone` (DOMAIN.md §4).
+    /// Tags, such as `elderly-alone` (docs/domain.md §4).
     public var tags: [String] = []
     /// The sealed name.
     public var name = SealedField.empty

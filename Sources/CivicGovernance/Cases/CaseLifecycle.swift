@@ -1,4 +1,4 @@
-/// The states of a case's closed loop (DOMAIN.md §2).
+/// The states of a case's closed loop (docs/domain.md §2).
 public enum CaseState: String, ByteCoded {
     /// 上报: reported, waiting for the grid leader.
     case reported

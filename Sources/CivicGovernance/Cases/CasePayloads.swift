@@ -1,6 +1,6 @@
 import CivicLedger
 
-/// How urgent a case is; it sets the deadline (DOMAIN.md §2).
+/// How urgent a case is; it sets the deadline (docs/domain.md §2).
 public enum Urgency: String, ByteCoded {
     /// Risk to life or property: 2 hours by default.
     case emergency

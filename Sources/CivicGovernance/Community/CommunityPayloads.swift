@@ -8,7 +8,7 @@ public enum CommunityMode: String, ByteCoded {
     case emergency
 }
 
-/// The phase of resilience work (DOMAIN.md §6).
+/// The phase of resilience work (docs/domain.md §6).
 public enum ResiliencePhase: String, ByteCoded {
     /// Risk lists, warnings.
     case plan

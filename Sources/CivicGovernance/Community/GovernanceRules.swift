@@ -1,7 +1,7 @@
 import CivicLedger
 import Foundation
 
-/// The rules a community runs by, as data: DOMAIN.md's defaults, changed
+/// The rules a community runs by, as data: docs/domain.md's defaults, changed
 /// by a `community.rules` event (its payload is this value as JSON).
 ///
 /// Everything a rule of the domain gives a default for is here: deadlines
@@ -123,7 +123,7 @@ public struct GovernanceRules: Codable, Hashable, Sendable {
         return days
     }
 
-    /// The rules of DOMAIN.md for `community`, with no departments.
+    /// The rules of docs/domain.md for `community`, with no departments.
     public static func defaults(community: Place, name: String) -> GovernanceRules {
         let deadlines: [Urgency: UInt32] = [.emergency: 120, .utilities: 24 * 60, .general: 7 * 24 * 60, .complex: 15 * 24 * 60]
         let leaders = ["grid-leader", "community-secretary"]

@@ -1,6 +1,6 @@
 import CivicLedger
 
-/// Where a decision in public stands (三上三下三公开, DOMAIN.md §7).
+/// Where a decision in public stands (三上三下三公开, docs/domain.md §7).
 ///
 /// `collecting` → `shortlisted` → `drafting` → `planPublished` → `voted` →
 /// `resultPublished` → `implementing` → `evaluated`. A plan the meeting

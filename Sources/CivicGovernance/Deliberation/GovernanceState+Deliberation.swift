@@ -3,7 +3,7 @@ import CivicLedger
 extension GovernanceState {
     // MARK: Decisions in public
 
-    /// A step of a decision (DOMAIN.md §7): the state machine of
+    /// A step of a decision (docs/domain.md §7): the state machine of
     /// ``Deliberation`` decides; a meeting's representatives must be
     /// enrolled actors.
     func checkDeliberation(_ context: Context) throws(LedgerError) {

@@ -1,6 +1,6 @@
 import CivicLedger
 
-/// The two accounts of a resident (DOMAIN.md §3).
+/// The two accounts of a resident (docs/domain.md §3).
 public enum PointsAccount: String, ByteCoded {
     /// 贡献值: earned by doing.
     case contribution

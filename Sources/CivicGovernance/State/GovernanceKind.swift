@@ -1,7 +1,7 @@
 import CivicLedger
 import Foundation
 
-/// The event kinds of the governance domain (DOMAIN.md), and the streams
+/// The event kinds of the governance domain (docs/domain.md), and the streams
 /// they go on.
 ///
 /// | stream | kinds |

@@ -1,12 +1,12 @@
 import CivicLedger
 
-/// The default permission table of DOMAIN.md §1: which role may sign which
+/// The default permission table of docs/domain.md §1: which role may sign which
 /// kind. A new governance ledger writes it at genesis; a community changes
 /// it with a `ledger.permissions.set` event. Where a role may sign is the
 /// scope it is enrolled with; who exactly may take a step (the department's
 /// staff, the reporter, a rule's grantors) is the domain's check.
 public enum GovernancePermissions {
-    /// The roles of DOMAIN.md §1 and the kinds each signs.
+    /// The roles of docs/domain.md §1 and the kinds each signs.
     public static let defaults = try! PermissionTable([
         "ledger-authority": ["community.rules"],
         "resident": [

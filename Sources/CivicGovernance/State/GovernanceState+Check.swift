@@ -1,7 +1,7 @@
 import CivicLedger
 
 extension GovernanceState {
-    /// Checks that `entry` may come next, by the rules of DOMAIN.md and
+    /// Checks that `entry` may come next, by the rules of docs/domain.md and
     /// the community's rules in force. `ledger.*` entries are the core's.
     ///
     /// Kinds under the domain's prefixes (`case.`, `points.`, `archive.`,

@@ -1,6 +1,6 @@
 import CivicLedger
 
-/// Who met the yearly volunteer quota (DOMAIN.md §5): each member of the
+/// Who met the yearly volunteer quota (docs/domain.md §5): each member of the
 /// role the rules name, their completed tasks in a year of the community's
 /// time zone, against the quota the rules set.
 public struct VolunteerQuota: Sendable, Equatable {
