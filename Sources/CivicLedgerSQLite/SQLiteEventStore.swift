@@ -15,7 +15,7 @@ import Synchronization
 ///   several processes share the file.
 /// - Reads run on a pool of reader connections, concurrently with writes.
 ///
-/// The schema is in docs/format.md §6.
+/// The schema is in docs/format.md §8.
 public final class SQLiteEventStore: EventStore {
     /// How to open the file.
     public struct Options: Sendable {

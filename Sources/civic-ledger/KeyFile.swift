@@ -3,19 +3,14 @@ import CivicLedgerSQLite
 import Foundation
 
 /// Secret key files for the tool: the library's format (`SecretKeyFile`)
-/// and reader (`LocalKeyFiles`), written with mode 0600 and never
-/// overwritten (``FileSet``).
+/// reader and writer (`LocalKeyFiles`): written with mode 0600, atomically,
+/// and never overwritten.
 enum KeyFile {
     /// Writes `key` to `path` (mode 0600) and its public key to
-    /// `path.pub` (mode 0644), both or neither. Fails if either exists.
-    static func write(_ key: SigningKey, to path: String) async throws {
-        try await FileSet.create([path, path + ".pub"]) { files in try add(key, at: path, to: &files) }
-    }
-
-    /// Adds `key`'s two files, `path` and `path.pub`, to `files`.
-    static func add(_ key: SigningKey, at path: String, to files: inout FileSet) throws {
-        try files.write(path, contents: Data(SecretKeyFile.encode(key)), mode: 0o600)
-        try files.write(path + ".pub", contents: Data(SecretKeyFile.encodePublic(key.publicKey)), mode: 0o644)
+    /// `path.pub` (mode 0644), both or neither (`LocalKeyFiles.write`).
+    /// Fails if either exists.
+    static func write(_ key: SigningKey, to path: String) throws {
+        do { try LocalKeyFiles.write(key, to: path) } catch { throw CLIError.io(error.message) }
     }
 
     /// Reads a secret key file: one others can read is refused, not used.

@@ -19,9 +19,9 @@ enum LedgerSetup {
     static func create(_ files: LedgerFiles, origin: String, permissions: PermissionTable, rules: GovernanceRules? = nil) async throws -> Created {
         let authority = SigningKey.generate()
         let logKey = SigningKey.generate()
-        return try await FileSet.create(files.newLedgerPaths) { set in
-            try KeyFile.add(authority, at: files.authorityKeyPath, to: &set)
-            try KeyFile.add(logKey, at: files.logKeyPath, to: &set)
+        return try await FileSet.create(files.newLedgerPaths, note: { printError("note: " + $0) }) { set in
+            try LocalKeyFiles.add(authority, at: files.authorityKeyPath, to: &set)
+            try LocalKeyFiles.add(logKey, at: files.logKeyPath, to: &set)
             // The key vault, with the operator's pseudonym key (mode 0600).
             let vault = try SQLiteKeyVault(path: set.temporary(for: files.vaultPath))
             _ = try await PseudonymKey.from(vault)

@@ -56,6 +56,63 @@ struct CaseRuleTests {
         }
     }
 
+    @Test("the transition is judged before the payload's details: a dispatch awaiting review, or to a department the rules lack, is illegal first")
+    func transitionBeforeDetails() async throws {
+        let f = try await GovernanceFixture.make()
+        try await f.caseThrough("c1", until: .awaitingReview)
+        // Awaiting the street office's review: illegal, whatever the department.
+        for department in ["water", "sewers"] {
+            await Self.refused(.illegalTransition, "case c1 is awaitingReview; case.dispatch is not a legal step from there") {
+                _ = try await f.ledger.append(
+                    try f.raw(
+                        "street", kind: GovernanceKind.dispatch, stream: "case/c1", place: GovernanceFixture.home,
+                        expected: .exactly(try #require(try await f.state.board["case/c1"]).version),
+                        payload: CaseDispatch(department: department, deadlineMinutes: 10080)))
+            }
+        }
+        // Once reviewed, a department the rules lack is named, with where departments come from.
+        try await f.run { try $0.review(case: "c1", by: f.key("street"), state: $1, at: $2) }
+        await Self.refused(.domainRule, "no department \"sewers\" in the rules (the community's rules list its departments") {
+            try await f.run { try $0.dispatch(case: "c1", to: "sewers", by: f.key("street"), state: $1, at: $2) }
+        }
+        // An extension on a case not yet dispatched is illegal first too.
+        await Self.refused(.illegalTransition, "case.extend is not a legal step") {
+            try await f.run { try $0.extend(case: "c1", minutes: 60, reason: "parts", by: f.key("water-sun"), state: $1, at: $2) }
+        }
+    }
+
+    @Test("openOrCreate never ignores rules that differ from the ledger's: it refuses them, naming the event that changes them")
+    func openOrCreateRules() async throws {
+        let store = InMemoryEventStore()
+        let (authority, logKey) = (FixtureKeys.key("authority"), FixtureKeys.key("log"))
+        var rules = GovernanceFixture.rules
+        let first = try await GovernanceLedger.openOrCreate(
+            store: store, origin: GovernanceFixture.origin, authority: authority, logSigner: logKey, rules: rules)
+        try await first.close()
+        // The same rules: opened.
+        let again = try await GovernanceLedger.openOrCreate(
+            store: store, origin: GovernanceFixture.origin, authority: authority, logSigner: logKey, rules: rules)
+        try await again.close()
+        // Another department: refused, and nothing written.
+        rules.departments["gas"] = .init(name: "燃气 gas", staff: ["gas-ma"])
+        let size = try await store.head()?.size
+        await Self.refused(.domainRule, "GovernanceCommands.setRules") {
+            _ = try await GovernanceLedger.openOrCreate(
+                store: store, origin: GovernanceFixture.origin, authority: authority, logSigner: logKey, rules: rules)
+        }
+        #expect(try await store.head()?.size == size)
+        // Changed by the event, the new rules open.
+        let ledger = try await GovernanceLedger.open(store: store, logSigner: logKey)
+        _ = try await ledger.append(
+            try GovernanceCommands(origin: GovernanceFixture.origin).setRules(
+                rules, by: authority, state: try await GovernanceLedger.state(of: ledger), at: Timestamp(millisecondsSinceEpoch: 1_800_000_000_000)))
+        try await ledger.close()
+        let changed = try await GovernanceLedger.openOrCreate(
+            store: store, origin: GovernanceFixture.origin, authority: authority, logSigner: logKey, rules: rules)
+        #expect(try await GovernanceLedger.state(of: changed).rules?.departments["gas"] != nil)
+        try await changed.close()
+    }
+
     @Test("the verifier is never the resolver, even when they hold the role to verify")
     func verifierIsNotResolver() async throws {
         let f = try await GovernanceFixture.make()

@@ -9,6 +9,10 @@ extension GovernanceState {
         let kind = context.kind
         let rules = context.rules!
         let step: CaseStep
+        // Payloads whose checks need the case's state: made after the step is
+        // known to be legal, so an illegal step is reported as one.
+        var dispatch: CaseDispatch?
+        var extension_: CaseExtension?
         switch kind {
         case GovernanceKind.report:
             let report = try context.decode(CaseReport.self)
@@ -25,38 +29,14 @@ extension GovernanceState {
             }
             step = .approve(emergency: approval.skipsReview)
         case GovernanceKind.dispatch:
-            let dispatch = try context.decode(CaseDispatch.self)
-            guard rules.departments[dispatch.department] != nil else {
-                throw context.error(.domainRule, "case \(id): no department \"\(dispatch.department)\" in the rules")
-            }
-            if let record {
-                let expected = rules.deadline(for: record.urgency, mode: mode)
-                guard dispatch.deadlineMinutes == expected else {
-                    throw context.error(
-                        .deadline,
-                        "case \(id): a \(record.urgency.rawValue) case in \(mode.rawValue) mode has \(expected) minutes, not \(dispatch.deadlineMinutes)"
-                    )
-                }
-            }
+            dispatch = try context.decode(CaseDispatch.self)
             step = .dispatch
         case GovernanceKind.progress:
             let progress = try context.decode(CaseProgress.self)
             guard progress.percent <= 100 else { throw context.error(.domainRule, "case \(id): progress is 0 to 100 per cent") }
             step = .progress
         case GovernanceKind.extend:
-            let extension_ = try context.decode(CaseExtension.self)
-            guard (1...rules.maximumExtensionMinutes).contains(extension_.minutes) else {
-                throw context.error(.domainRule, "case \(id): an extension is 1 to \(rules.maximumExtensionMinutes) minutes")
-            }
-            try context.needText(extension_.reason, "a reason")
-            if let record {
-                guard record.extensions < rules.maximumExtensions else {
-                    throw context.error(.domainRule, "case \(id) already had \(record.extensions) extension(s), the most the rules allow")
-                }
-                if let deadline = record.deadline, context.time >= deadline {
-                    throw context.error(.deadline, "case \(id): an extension must be asked for before the deadline \(deadline)")
-                }
-            }
+            extension_ = try context.decode(CaseExtension.self)
             step = .extend
         case GovernanceKind.verify:
             step = .verify(passed: try context.decode(CaseVerification.self).passed)
@@ -82,6 +62,34 @@ extension GovernanceState {
         }
         _ = next
         guard let record else { return }
+
+        if let dispatch {
+            guard rules.departments[dispatch.department] != nil else {
+                throw context.error(
+                    .domainRule,
+                    "case \(id): no department \"\(dispatch.department)\" in the rules (the community's rules list its departments and their staff: GovernanceRules.departments)"
+                )
+            }
+            let expected = rules.deadline(for: record.urgency, mode: mode)
+            guard dispatch.deadlineMinutes == expected else {
+                throw context.error(
+                    .deadline,
+                    "case \(id): a \(record.urgency.rawValue) case in \(mode.rawValue) mode has \(expected) minutes, not \(dispatch.deadlineMinutes)"
+                )
+            }
+        }
+        if let extension_ {
+            guard (1...rules.maximumExtensionMinutes).contains(extension_.minutes) else {
+                throw context.error(.domainRule, "case \(id): an extension is 1 to \(rules.maximumExtensionMinutes) minutes")
+            }
+            try context.needText(extension_.reason, "a reason")
+            guard record.extensions < rules.maximumExtensions else {
+                throw context.error(.domainRule, "case \(id) already had \(record.extensions) extension(s), the most the rules allow")
+            }
+            if let deadline = record.deadline, context.time >= deadline {
+                throw context.error(.deadline, "case \(id): an extension must be asked for before the deadline \(deadline)")
+            }
+        }
 
         // Who may take the step, beyond the role the permission table checked.
         switch step {

@@ -123,6 +123,77 @@ public struct GovernanceCommands: Sendable {
         try step(GovernanceKind.accept, case: id, note: note, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
     }
 
+    /// `case.reject`: the grid leader declines a reported case (不予受理), with the reason.
+    public func reject(
+        case id: String, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(GovernanceKind.reject, case: id, note: reason, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    }
+
+    /// `case.review`: the street office's second review of an approved whistle.
+    public func review(
+        case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(GovernanceKind.review, case: id, note: note, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    }
+
+    /// `case.delivery-failed`: the dispatch did not reach the department.
+    public func deliveryFailed(
+        case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(GovernanceKind.deliveryFailed, case: id, note: note, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    }
+
+    /// `case.delivery-retried`: the dispatch was sent again.
+    public func deliveryRetried(
+        case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(GovernanceKind.deliveryRetried, case: id, note: note, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    }
+
+    /// `case.acknowledge`: the department the case was dispatched to signs for it (签收).
+    public func acknowledge(
+        case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(GovernanceKind.acknowledge, case: id, note: note, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    }
+
+    /// `case.return`: the department sends the case back as not its duty, with the reason.
+    public func `return`(
+        case id: String, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(GovernanceKind.returned, case: id, note: reason, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    }
+
+    /// `case.resolve`: the department reports the work done (处置完毕).
+    public func resolve(
+        case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(GovernanceKind.resolve, case: id, note: note, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    }
+
+    /// `case.close`: a verified case is closed (销号). Its position is the
+    /// evidence a `report` points award cites for the reporter.
+    public func close(
+        case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(GovernanceKind.close, case: id, note: note, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    }
+
+    /// `case.shelve`: the case cannot be solved now (挂账); it stays in every report.
+    public func shelve(
+        case id: String, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(GovernanceKind.shelve, case: id, note: reason, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    }
+
+    /// `case.remind`: a supervisor's reminder (催办) to the owner of an overdue case.
+    public func remind(
+        case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try step(GovernanceKind.remind, case: id, note: note, by: signer, state: state, at: time, idempotencyKey: idempotencyKey)
+    }
+
     /// `case.approve`: skips the second review exactly in emergency mode.
     public func approve(
         case id: String, note: String = "", by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
@@ -193,7 +264,9 @@ public struct GovernanceCommands: Sendable {
 
     // MARK: Points
 
-    /// `points.issue`: adds points to the community pool.
+    /// `points.issue`: adds `amount` points to the community pool, from
+    /// which every award is paid (signed by the community secretary). The
+    /// pool must hold an award's amount before the award.
     public func issue(
         _ amount: Int64, note: String, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
     ) throws -> SignedEvent {
@@ -202,8 +275,20 @@ public struct GovernanceCommands: Sendable {
             signer, state, time, idempotencyKey)
     }
 
-    /// `points.award` under `rule` (its amount and account), citing the
-    /// evidence at log position `evidence`.
+    /// `points.award` to `resident` (an enrolled actor's id) under `rule`,
+    /// a key of the community's ``GovernanceRules/pointRules``, which sets
+    /// the amount, the account, the monthly cap and the roles that may
+    /// grant it. The defaults are `patrol`, `care`, `report`, `screening`
+    /// and `recognition` (awards), `littering` and `obstruction`
+    /// (deductions); docs/domain.md §3 lists their amounts.
+    ///
+    /// `evidence` is the log position of the entry the rule accepts as
+    /// evidence (``GovernanceRules/Evidence``), and it also says who may
+    /// earn: for `report`, the position of a `case.close` (its receipt's
+    /// ``AppendReceipt/position``), and the resident must be the case's
+    /// reporter; for `patrol`, `care` and `recognition`, a
+    /// `volunteer.confirm` of the resident's task; for `screening`, an
+    /// `archive.visit` of the resident.
     public func award(
         _ resident: String, rule: String, evidence: UInt64, reason: String, by signer: any Signer, state: GovernanceState,
         at time: Timestamp, idempotencyKey: String? = nil

@@ -68,9 +68,13 @@ public enum GovernanceLedger {
     /// `rules` when the store is empty: what a service calls on every
     /// start.
     ///
+    /// `rules` must equal the ledger's current rules: to change them (add a
+    /// department, say), append ``GovernanceCommands/setRules(_:by:state:at:idempotencyKey:)``
+    /// signed by the authority, then pass the new rules.
+    ///
     /// - Throws: `LedgerError` `.wrongOrigin` when the store holds a ledger
     ///   of another origin; `.domainRule` when it is not a governance
-    ///   ledger; what ``create(store:origin:authority:logSigner:rules:permissions:clock:configuration:)``
+    ///   ledger, or its rules differ from `rules`; what ``create(store:origin:authority:logSigner:rules:permissions:clock:configuration:)``
     ///   and ``open(store:logSigner:clock:configuration:)`` throw.
     public static func openOrCreate(
         store: any EventStore, origin: String, authority: any Signer, logSigner: any Signer, rules: GovernanceRules,
@@ -88,7 +92,16 @@ public enum GovernanceLedger {
         }
         let ledger = try await open(store: store, logSigner: logSigner, clock: clock, configuration: configuration)
         guard ledger.origin == origin else {
+            try? await ledger.close()
             throw LedgerError(.wrongOrigin, "the store holds the ledger \"\(ledger.origin)\", not \"\(origin)\"")
+        }
+        // Rules that differ are never ignored: they change only by an event.
+        guard let current = try await state(of: ledger).rules, current == rules else {
+            try? await ledger.close()
+            throw LedgerError(
+                .domainRule,
+                "the ledger's community rules differ from the rules given; they change only by a community.rules event signed by the authority (GovernanceCommands.setRules): append one, or pass the ledger's rules (GovernanceLedger.state(of:).rules)"
+            )
         }
         return ledger
     }

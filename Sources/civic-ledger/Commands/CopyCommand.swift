@@ -40,7 +40,7 @@ struct CopyCommand: AsyncParsableCommand {
             let store = try await ServerStore.open(destination, create: true)
             summary = try await copy(from.store, to: store, progress: progress)
         } else {
-            summary = try await FileSet.create([destination]) { set in
+            summary = try await FileSet.create([destination], note: { printError("note: " + $0) }) { set in
                 let store = try SQLiteEventStore(path: set.temporary(for: destination))
                 let summary = try await copy(from.store, to: store, progress: progress)
                 try store.close()

@@ -53,9 +53,9 @@ struct DemoCommand: AsyncParsableCommand {
         let logKey = SigningKey.generate()
         // Every file under a temporary name, placed together at the end: a
         // demo stopped part way leaves nothing that blocks the next one.
-        let verifierKey = try await FileSet.create(files.newLedgerPaths) { set in
-            try KeyFile.add(simulator.key("ledger-authority"), at: files.authorityKeyPath, to: &set)
-            try KeyFile.add(logKey, at: files.logKeyPath, to: &set)
+        let verifierKey = try await FileSet.create(files.newLedgerPaths, note: { printError("note: " + $0) }) { set in
+            try LocalKeyFiles.add(simulator.key("ledger-authority"), at: files.authorityKeyPath, to: &set)
+            try LocalKeyFiles.add(logKey, at: files.logKeyPath, to: &set)
             let store: any EventStore =
                 files.isServer ? try await ServerStore.open(db, create: true) : try SQLiteEventStore(path: set.temporary(for: files.path))
             let vault = try SQLiteKeyVault(path: set.temporary(for: files.vaultPath))

@@ -75,7 +75,7 @@ struct KeygenCommand: AsyncParsableCommand {
 
     func run() async throws {
         let key = SigningKey.generate()
-        try await KeyFile.write(key, to: out)
+        try KeyFile.write(key, to: out)
         print(key.publicKey.base64)
     }
 }

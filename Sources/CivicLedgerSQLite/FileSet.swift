@@ -1,3 +1,4 @@
+import CivicLedger
 import Foundation
 
 #if canImport(Glibc)
@@ -19,40 +20,42 @@ import Foundation
 /// file, which is placed last) before it starts, so an interrupted
 /// `init` or `keygen` never blocks a retry. A run that fails removes its
 /// temporary files.
-struct FileSet {
-    let finals: [String]
-    private(set) var temporaries: [String: String] = [:]
+package struct FileSet {
+    package let finals: [String]
+    package private(set) var temporaries: [String: String] = [:]
 
     var marker: String { finals[0] + ".incomplete" }
 
     /// Plans to create `finals`; throws when any exists. Clears what an
     /// interrupted earlier run placed, as its marker lists.
-    init(_ finals: [String]) throws {
+    package init(_ finals: [String], note: (String) -> Void = { _ in }) throws(LedgerError) {
         precondition(!finals.isEmpty, "a file set names at least one file")
         self.finals = finals
-        try clearInterrupted()
+        try clearInterrupted(note: note)
         for path in finals where FileManager.default.fileExists(atPath: path) {
-            throw CLIError.io("\(path) already exists; ledgers and keys are never overwritten")
+            throw LedgerError(.storeFailure, "\(path) already exists; ledgers and keys are never overwritten")
         }
     }
 
-    private func clearInterrupted() throws {
+    private func clearInterrupted(note: (String) -> Void) throws(LedgerError) {
         guard let listed = FileManager.default.contents(atPath: marker) else { return }
         let paths = String(decoding: listed, as: UTF8.self).split(separator: "\n").map(String.init).filter(finals.contains)
         // Every file placed: that run finished but for removing its marker.
         if paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
-            try FileManager.default.removeItem(atPath: marker)
+            unlink(marker)
             return
         }
         for path in paths where path != finals[0] {
             try? FileManager.default.removeItem(atPath: path)
         }
-        try FileManager.default.removeItem(atPath: marker)
-        printError("note: removed what an interrupted earlier run left (\(paths.joined(separator: ", ")))")
+        guard unlink(marker) == 0 else {
+            throw LedgerError(.storeFailure, "cannot remove \(marker): \(String(cString: strerror(errno)))")
+        }
+        note("removed what an interrupted earlier run left (\(paths.joined(separator: ", ")))")
     }
 
     /// The temporary path for `final`, in the same folder (so it links).
-    mutating func temporary(for final: String) -> String {
+    package mutating func temporary(for final: String) -> String {
         if let existing = temporaries[final] { return existing }
         let url = URL(fileURLWithPath: final)
         let name = "." + url.lastPathComponent + ".tmp-" + UUID().uuidString.prefix(8)
@@ -63,28 +66,28 @@ struct FileSet {
 
     /// Writes `contents` to the temporary file for `final` with `mode`,
     /// whatever the umask, and flushes it to disk.
-    mutating func write(_ final: String, contents: Data, mode: mode_t) throws {
+    package mutating func write(_ final: String, contents: Data, mode: mode_t) throws(LedgerError) {
         let path = temporary(for: final)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)
-        guard fd >= 0 else { throw CLIError.io("cannot create \(final): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw LedgerError(.storeFailure, "cannot create \(final): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        guard fchmod(fd, mode) == 0 else { throw CLIError.io("cannot set the mode of \(final): \(String(cString: strerror(errno)))") }
+        guard fchmod(fd, mode) == 0 else { throw LedgerError(.storeFailure, "cannot set the mode of \(final): \(String(cString: strerror(errno)))") }
         let written = contents.withUnsafeBytes { posixWrite(fd, $0.baseAddress, $0.count) }
         guard written == contents.count, fsync(fd) == 0 else {
-            throw CLIError.io("cannot write \(final): \(String(cString: strerror(errno)))")
+            throw LedgerError(.storeFailure, "cannot write \(final): \(String(cString: strerror(errno)))")
         }
     }
 
     /// Links every temporary file into place, then removes the marker.
-    func commit() throws {
+    package func commit() throws(LedgerError) {
         // A database must be whole in its file: a log beside it would be left behind.
         for (final, temporary) in temporaries {
             let log = (try? FileManager.default.attributesOfItem(atPath: temporary + "-wal")[.size] as? NSNumber)?.intValue ?? 0
-            guard log == 0 else { throw CLIError.io("cannot create \(final): its database still has a write-ahead log") }
+            guard log == 0 else { throw LedgerError(.storeFailure, "cannot create \(final): its database still has a write-ahead log") }
         }
         let markerText = Data((finals.joined(separator: "\n") + "\n").utf8)
         let fd = open(marker, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw CLIError.io("cannot create \(marker): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw LedgerError(.storeFailure, "cannot create \(marker): \(String(cString: strerror(errno)))") }
         _ = markerText.withUnsafeBytes { posixWrite(fd, $0.baseAddress, $0.count) }
         fsync(fd)
         close(fd)
@@ -97,7 +100,7 @@ struct FileSet {
                 let reason = errno == EEXIST ? "it appeared meanwhile; nothing is overwritten" : String(cString: strerror(errno))
                 for path in placed { unlink(path) }
                 unlink(marker)
-                throw CLIError.io("cannot create \(final): \(reason)")
+                throw LedgerError(.storeFailure, "cannot create \(final): \(reason)")
             }
             placed.append(final)
             unlink(temporary)
@@ -110,7 +113,7 @@ struct FileSet {
     }
 
     /// Removes the temporary files (after a failure).
-    func discard() {
+    package func discard() {
         for path in temporaries.values {
             unlink(path)
             unlink(path + "-wal")
@@ -130,8 +133,10 @@ struct FileSet {
     /// Creates the files with `body`, which writes each one's temporary
     /// file, then places them all; on any failure removes the temporary
     /// files and places nothing.
-    static func create<T>(_ finals: [String], _ body: (inout FileSet) async throws -> T) async throws -> T {
-        var set = try FileSet(finals)
+    package static func create<T>(
+        _ finals: [String], note: (String) -> Void = { _ in }, _ body: (inout FileSet) async throws -> T
+    ) async throws -> T {
+        var set = try FileSet(finals, note: note)
         do {
             let result = try await body(&set)
             try set.commit()
