@@ -107,7 +107,7 @@ test: deps test-deps
 	@# PostgreSQL store's tests (tools/pg_cluster.py), stopped and removed after.
 	@set -e; pg=$$(mktemp -d /tmp/civic-ledger-pg-XXXXXX); \
 	  url=$$(python3 tools/pg_cluster.py start $$pg); \
-	  status=0; CIVIC_LEDGER_TEST_POSTGRES_URL="$$url" $(SWIFT) test --skip-build || status=$$?; \
+	  status=0; CIVIC_LEDGER_TEST_POSTGRES_URL="$$url&connect_timeout=30" $(SWIFT) test --skip-build || status=$$?; \
 	  python3 tools/pg_cluster.py stop $$pg; rm -rf $$pg; exit $$status
 	python3 tools/test_readme.py .build/debug/civic-ledger
 	$(MAKE) --no-print-directory check-export

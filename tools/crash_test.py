@@ -5,10 +5,15 @@
 
 Each trial starts K append processes on one ledger at once, each with an
 event of its own idempotency key, and kills a random subset of them with
-SIGKILL after a random delay (0 to 60 ms: before, during or after their
+SIGKILL after a random delay (0 to 1.2 times the median time an append
+process takes, measured as the trials go: before, during or after their
 commit). Every killed append is retried with the same event, as a client
 would: the retry must succeed, either appending it or answering with the
-original entry (never a second copy). After all trials, every acknowledged
+original entry (never a second copy). The kills must land on both sides
+of the commit: some killed appends had committed (the retry is answered
+as a duplicate: killed between the durable commit and the answer) and
+some had not; a run where either count is zero fails, since it did not
+test what it claims. After all trials, every acknowledged
 event must be in the log exactly once at the position its receipt named,
 positions gapless, and `verify` clean; `verify` also runs every 100
 trials. Prints the figures; exits 1 on any problem.
@@ -39,7 +44,9 @@ def main():
     acknowledged = {}
     killed = retried_duplicates = retried_new = failures = 0
     started = time.monotonic()
+    durations = []  # seconds an append process took, start to exit, when not killed
     for trial in range(args.trials):
+        window = 1.2 * sorted(durations)[len(durations) // 2] if len(durations) >= 8 else 0.06
         keys = [f"t{trial}-w{writer}" for writer in range(args.writers)]
         processes = []
         for key in keys:
@@ -50,16 +57,18 @@ def main():
             process = subprocess.Popen(
                 ledger.append_command() + ["--file", path], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True)
-            processes.append((key, process))
-        time.sleep(rng.uniform(0, 0.06))
+            processes.append((key, process, time.monotonic()))
+        time.sleep(rng.uniform(0, window))
         victims = set(rng.sample(range(args.writers), rng.randint(1, args.writers)))
-        for index, (key, process) in enumerate(processes):
+        for index, (key, process, _) in enumerate(processes):
             if index in victims and process.poll() is None:
                 process.send_signal(signal.SIGKILL)
-        for index, (key, process) in enumerate(processes):
+        for index, (key, process, begun) in enumerate(processes):
             out, err = process.communicate()
             if process.returncode == 0:
                 acknowledged[key] = json.loads(out)["position"]
+                if index not in victims:
+                    durations.append(time.monotonic() - begun)
                 continue
             if process.returncode != -signal.SIGKILL:
                 failures += 1
@@ -93,6 +102,11 @@ def main():
         f"{'clean' if not any(p.startswith('verify') for p in problems) else 'FAILED'}")
     for problem in problems[:20]:
         print("  " + problem)
+    if retried_duplicates == 0 or retried_new == 0:
+        problems.append(
+            f"the kills did not land on both sides of the commit ({retried_duplicates} after it, {retried_new} before it): "
+            "the trial tested less than it claims")
+        print("  " + problems[-1])
     sys.exit(1 if problems or failures else 0)
 
 

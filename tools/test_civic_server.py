@@ -136,6 +136,16 @@ def request(port, path, body=None):
         return error.code, error.headers.get("Content-Type", ""), error.read().decode()
 
 
+def wait_until(condition, seconds):
+    """Polls `condition` until it holds or `seconds` pass; whether it held."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
 def follow_feed(port, seen):
     """Reads /feed from position 0, noting when each position arrives."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/feed?from=0", timeout=120) as response:
@@ -194,7 +204,8 @@ def serve(ledger_binary, server_binary, folder, database, keys, vault=None):
     try:
         seen = {}
         threading.Thread(target=follow_feed, args=(port_b, seen), daemon=True).start()
-        time.sleep(0.5)
+        # Connected once the feed has delivered the genesis: wait on that, not on a clock.
+        check(wait_until(lambda: 0 in seen, 60), "the second server's /feed delivered nothing within 60 s")
 
         status, kind, body = request(port_a, "/events", signed(worker, report))
         posted = time.monotonic()
@@ -212,16 +223,15 @@ def serve(ledger_binary, server_binary, folder, database, keys, vault=None):
                                   capture_output=True, text=True)
         check(verified.returncode == 0, f"the receipt's inclusion proof does not verify: {verified.stdout}{verified.stderr}")
 
-        # The other process sees it, on its feed and its case board.
-        while position not in seen and time.monotonic() - posted < 1:
-            time.sleep(0.005)
-        if check(position in seen, f"the second server's /feed did not show position {position} within a second"):
+        # The other process sees it, on its feed and its case board. How soon is
+        # printed, not judged: speed is measured by make feed-latency, not here.
+        wait_until(lambda: position in seen, 60)
+        if check(position in seen, f"the second server's /feed did not show position {position} within 60 s"):
             latency = seen[position][0] - posted
             check(seen[position][1]["payload"] == report["payload"], "the feed shows another payload than was posted")
             print(f"the second server's feed showed the event {max(0.0, latency) * 1000:.1f} ms after the first acknowledged it (0: before its answer arrived)")
         status, _, body = request(port_b, f"/cases/e2e-1?after={position}")
         check(status == 200 and json.loads(body)["state"] == "reported", f"GET /cases/e2e-1?after= on the second server: {status} {body}")
-        check(time.monotonic() - posted < 1, "the second server's case board took more than a second")
 
         def size():
             return int(request(port_a, "/checkpoint")[2].split("\n")[1])

@@ -20,23 +20,27 @@ public final class SQLiteKeyVault: KeyVault {
         do { try queue.close() } catch { throw LedgerError(.storeFailure, "closing the key vault \(path) failed: \(error)") }
     }
 
-    /// Opens or creates the vault at `path`.
+    /// Opens or creates the vault at `path`. A vault this process may not
+    /// write (a read-only copy) is opened read-only: it gives the keys it
+    /// holds and makes none.
     ///
     /// - Throws: `LedgerError` `.storeFailure` when it cannot be opened.
     public init(path: String) throws {
         self.path = path
+        var readOnly = false
         do {
             if LocalFile.kind(of: path) != .missing {
                 // Look before writing: a file that is not a vault is refused, unchanged.
                 try LocalFile.requireRegular(path, what: "a key vault")
-                var readOnly = Configuration()
-                readOnly.readonly = true
-                let reader = try DatabaseQueue(path: path, configuration: readOnly)
+                var looking = Configuration()
+                looking.readonly = true
+                let reader = try DatabaseQueue(path: path, configuration: looking)
                 let isVault = try reader.read { try $0.tableExists("field_key") }
                 try reader.close()
                 guard isVault else {
                     throw LedgerError(.storeFailure, "\(path) is not a key vault (it has no field_key table); nothing was written to it")
                 }
+                readOnly = access(path, W_OK) != 0
             } else {
                 guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                     throw LedgerError(.storeFailure, "cannot create the key vault \(path)")
@@ -44,8 +48,16 @@ public final class SQLiteKeyVault: KeyVault {
             }
             var configuration = Configuration()
             configuration.label = "civic-ledger.vault"
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
+            configuration.readonly = readOnly
+            if !readOnly { configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") } }
             queue = try DatabaseQueue(path: path, configuration: configuration)
+            self.readOnly = readOnly
+            if readOnly {
+                guard try queue.read({ try $0.tableExists("erased") }) else {
+                    throw LedgerError(.storeFailure, "the key vault \(path) is read-only and has no erased table")
+                }
+                return
+            }
             try queue.write { db in
                 try db.execute(
                     sql: """
@@ -60,12 +72,24 @@ public final class SQLiteKeyVault: KeyVault {
         }
     }
 
+    /// Whether the vault was opened read-only (this process may not write
+    /// its file): it gives the keys it holds and makes none.
+    public let readOnly: Bool
+
     public func key(for subject: String) async throws -> FieldKey {
-        try await queue.write { db in try Self.key(for: subject, in: db) }
+        if readOnly { return try await queue.read { db in try self.held(subject, in: db) } }
+        return try await queue.write { db in try Self.key(for: subject, in: db) }
     }
 
     public func keys(for subjects: [String]) async throws -> [String: FieldKey] {
-        try await queue.write { db in
+        if readOnly {
+            return try await queue.read { db in
+                var keys: [String: FieldKey] = [:]
+                for subject in subjects { keys[subject] = try self.held(subject, in: db) }
+                return keys
+            }
+        }
+        return try await queue.write { db in
             var keys: [String: FieldKey] = [:]
             for subject in subjects { keys[subject] = try Self.key(for: subject, in: db) }
             return keys
@@ -82,6 +106,17 @@ public final class SQLiteKeyVault: KeyVault {
             let key = FieldKey.generate()
             try db.execute(sql: "INSERT INTO field_key (subject, key) VALUES (?, ?)", arguments: [subject, Data(key.bytes.bytes)])
             return key
+    }
+
+    /// The key a read-only vault holds for `subject`.
+    private func held(_ subject: String, in db: Database) throws -> FieldKey {
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM erased WHERE subject = ?", arguments: [subject]) == true {
+            throw LedgerError(.erased, "subject \(subject) was erased; its key is destroyed")
+        }
+        guard let bytes = try Data.fetchOne(db, sql: "SELECT key FROM field_key WHERE subject = ?", arguments: [subject]) else {
+            throw LedgerError(.storeFailure, "the key vault \(path) is read-only here and holds no key for \(subject)")
+        }
+        return try Self.key(bytes)
     }
 
     public func existingKey(for subject: String) async throws -> FieldKey? {

@@ -34,6 +34,7 @@ enum NumericOption {
     /// A position in a log, or a log's size.
     static let position = whole(UInt64(0)...maximumPosition)
 
-    /// A count of listed rows, with 0 meaning none.
-    static let count = whole(0...10_000_000)
+    /// A count of listed rows, with 0 meaning none: at most as many as a
+    /// log can hold.
+    static let count = whole(0...Int(maximumPosition))
 }

@@ -1,12 +1,14 @@
 import Foundation
+import GRDB
 import Testing
 
 /// Every subcommand the tool has (read from its own `--experimental-dump-help`,
 /// so a new one is covered without editing this file) run with a folder, a
 /// missing file and an empty file for each path it reads or writes, and with
-/// a negative, a huge and an overflowing value for each numeric option:
+/// a negative, a huge and an overflowing value for each numeric option, and
+/// with another program's SQLite database for each ledger it reads or makes:
 /// nothing traps, every refusal is an exit code with a message, and nothing
-/// is written into the folder or the empty file.
+/// is written into the folder, the empty file or the other database.
 @Suite("Bad input to every subcommand: never a trap", .serialized)
 struct BadInputMatrixTests {
     /// What an argument takes.
@@ -51,6 +53,10 @@ struct BadInputMatrixTests {
         "events": .number("10"), "appenders": .number("4"), "processes": .number("1"), "worker": .skip,
         "interval": .number("1"), "retry": .number("1"),
     ]
+
+    /// The arguments that name a ledger (or, for `witness serve`, a
+    /// witness's state): each is also given another program's SQLite file.
+    static let ledgerArguments: Set<String> = ["path", "source", "destination", "db"]
 
     struct Argument {
         let name: String
@@ -121,7 +127,7 @@ struct BadInputMatrixTests {
         return words
     }
 
-    @Test("folders, missing and empty files, negative and huge numbers: exit 1 or 2 with a message, never a trap, nothing written")
+    @Test("folders, missing, empty and foreign files, negative and huge numbers: exit 1 or 2 with a message, never a trap, nothing written")
     func matrix() async throws {
         let cli = try CLI()
         let initialised = try cli.run(["init", "l.sqlite", "--governance", "zhuji/dongsheng"])
@@ -138,6 +144,11 @@ struct BadInputMatrixTests {
         try #require(report.status == 0, "\(report.stderr)")
         try FileManager.default.createDirectory(atPath: cli.path("a-folder"), withIntermediateDirectories: false)
         FileManager.default.createFile(atPath: cli.path("empty-file"), contents: Data())
+        // Another program's SQLite database, in its own journal mode.
+        let other = try DatabaseQueue(path: cli.path("other.sqlite"))
+        try await other.write { try $0.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('mine')") }
+        try other.close()
+        let otherBytes = try Data(contentsOf: URL(fileURLWithPath: cli.path("other.sqlite")))
         let ledgerBefore = try cli.run(["log", "l.sqlite", "--json"]).stdout
 
         let commands = try Self.commands(cli)
@@ -147,9 +158,11 @@ struct BadInputMatrixTests {
         for command in commands {
             for argument in command.arguments {
                 let values: [(String, Bool)]  // the value, and whether it must be refused
+                // A ledger the command reads or makes may also be another program's database.
+                let ledger = Self.ledgerArguments.contains(argument.name)
                 switch argument.kind {
-                case .input: values = [("a-folder", true), ("no-such-file", true), ("empty-file", true)]
-                case .output: values = [("a-folder", true), ("no-such-file-\(serial)", false)]
+                case .input: values = [("a-folder", true), ("no-such-file", true), ("empty-file", true)] + (ledger ? [("other.sqlite", true)] : [])
+                case .output: values = [("a-folder", true), ("no-such-file-\(serial)", false)] + (ledger ? [("other.sqlite", true)] : [])
                 case .folder: values = [("empty-file", true), ("no-such-folder-\(serial)", false)]
                 case .number: values = [("-1", true), ("99999999999999999999999", true), ("9223372036854775807", false)]
                 case .text, .skip: continue
@@ -175,6 +188,8 @@ struct BadInputMatrixTests {
                     }
                     #expect(try FileManager.default.contentsOfDirectory(atPath: cli.path("a-folder")).isEmpty, "\(shown) wrote into a folder")
                     #expect(try Data(contentsOf: URL(fileURLWithPath: cli.path("empty-file"))).isEmpty, "\(shown) wrote into an empty file")
+                    #expect(try Data(contentsOf: URL(fileURLWithPath: cli.path("other.sqlite"))) == otherBytes, "\(shown) changed another program's database")
+                    #expect(!FileManager.default.fileExists(atPath: cli.path("other.sqlite-wal")), "\(shown) switched another program's database to WAL")
                 }
             }
         }

@@ -103,6 +103,59 @@ struct FileSafetyTests {
         #expect(try cli.run(["log", "l.sqlite", "--from", "-4"]).status == 2)
     }
 
+    @Test("repair from the command line: damaged index rows and head are rebuilt (exit 0); a missing or changed entry is refused (exit 1), writing nothing")
+    func repairDamaged() async throws {
+        let cli = try CLI()
+        let key = try cli.ledgerWithWorker()
+        for n in 1...3 {
+            let event = Self.event.replacingOccurrences(of: "case/1", with: "case/\(n)")
+            #expect(try cli.run(["append", "l.sqlite", "--key", key], stdin: event).status == 0)
+        }
+        #expect(try cli.run(["checkpoint", "l.sqlite"]).status == 0)
+        func database() throws -> DatabaseQueue { try DatabaseQueue(path: cli.path("l.sqlite")) }
+        /// Every row of every table, in order: what "nothing written" means.
+        func rows() async throws -> [String] {
+            try await database().read { db in
+                try ["entry", "head", "checkpoint", "snapshot"].flatMap { table in
+                    try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1").map { "\(table) \($0)" }
+                }
+            }
+        }
+        // Derived state damaged: an index row and the head.
+        try await database().write { db in
+            try db.execute(sql: "UPDATE entry SET stream = 'case/forged' WHERE position = 3")
+            try db.execute(sql: "UPDATE head SET size = size + 7")
+        }
+        let damaged = try cli.run(["verify", "l.sqlite"])
+        #expect(damaged.status == 1, "\(damaged.stdout)")
+        let repaired = try cli.run(["repair", "l.sqlite"])
+        #expect(repaired.status == 0, "\(repaired.stdout) \(repaired.stderr)")
+        #expect(repaired.stdout.contains("rewrote the index row of position 3"))
+        #expect(repaired.stdout.contains("rewrote the head"))
+        #expect(repaired.stdout.contains("verified clean"))
+        #expect(try cli.run(["verify", "l.sqlite"]).status == 0)
+
+        // An entry changed: refused, exit 1, the file as it was.
+        try await database().write { db in
+            var bytes = try #require(try Data.fetchOne(db, sql: "SELECT bytes FROM entry WHERE position = 4"))
+            bytes[bytes.count - 1] ^= 0x01
+            try db.execute(sql: "UPDATE entry SET bytes = ? WHERE position = 4", arguments: [bytes])
+        }
+        let changedBefore = try await rows()
+        let changed = try cli.run(["repair", "l.sqlite"])
+        #expect(changed.status == 1, "\(changed.stdout) \(changed.stderr)")
+        #expect(!changed.stderr.isEmpty || !changed.stdout.isEmpty)
+        #expect(try await rows() == changedBefore, "repair wrote to a ledger whose entries are not intact")
+
+        // An entry missing: refused, exit 1, nothing written.
+        try await database().write { db in try db.execute(sql: "DELETE FROM entry WHERE position = 2") }
+        let missingBefore = try await rows()
+        let missing = try cli.run(["repair", "l.sqlite"])
+        #expect(missing.status == 1, "\(missing.stdout) \(missing.stderr)")
+        #expect((missing.stdout + missing.stderr).contains("2"), "the message names the missing position: \(missing.stderr)")
+        #expect(try await rows() == missingBefore, "repair wrote to a ledger with an entry missing")
+    }
+
     @Test("repair on an intact ledger says there is nothing to repair and verifies clean")
     func repairIntact() throws {
         let cli = try CLI()
@@ -122,25 +175,40 @@ extension FileSafetyTests {
         return try cli.run(arguments, asUser: "nobody")
     }
 
-    @Test("verify, audit and log work on a read-only copy in a folder the reader cannot write")
+    @Test("every reading command works on a read-only copy (ledger and vault) in a folder the reader cannot write, and writes nothing there")
     func readOnlyCopy() throws {
         let cli = try CLI()
-        let key = try cli.ledgerWithWorker()
-        #expect(try cli.run(["append", "l.sqlite", "--key", key], stdin: Self.event).status == 0)
+        #expect(try cli.run(["demo", "--db", "l.sqlite", "--residents", "60", "--days", "20"]).status == 0)
         let copy = cli.path("copy")
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
-        try FileManager.default.copyItem(atPath: cli.path("l.sqlite"), toPath: copy + "/l.sqlite")
-        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: copy + "/l.sqlite")
+        for name in ["l.sqlite", "l.sqlite.vault"] {
+            try FileManager.default.copyItem(atPath: cli.path(name), toPath: copy + "/" + name)
+            try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: copy + "/" + name)
+        }
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: copy)
-        // Every folder above must be passable for the other user.
+        // Every folder above must be passable for the other user, and outputs go to a folder they may write.
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: cli.directory.path)
+        let out = cli.path("out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: out)
         defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy) }
-        for arguments in [["verify", copy + "/l.sqlite"], ["audit", copy + "/l.sqlite"], ["log", copy + "/l.sqlite"]] {
+        let ledger = copy + "/l.sqlite"
+        let commands: [[String]] = [
+            ["verify", ledger], ["audit", ledger], ["log", ledger, "--limit", "5"], ["cases", ledger], ["points", ledger, "--pseudonyms"],
+            ["resident", ledger, "r00002"], ["dossier", ledger, "2025-00001"], ["volunteers", ledger],
+            ["export", ledger, "--out", out + "/l.jsonl"], ["prove", "inclusion", ledger, "--index", "1"],
+            ["report", ledger, "--community", "zhuji/dongsheng", "--out", out + "/report.html"],
+        ]
+        // The eleven the documentation names, each one here.
+        #expect(Set(commands.map { $0[0] }).count == 11)
+        for arguments in commands {
             let result = try Self.runWithoutWriteAccess(cli, arguments)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(!result.stdout.isEmpty || arguments.contains("--out"), "\(arguments) printed nothing")
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: copy)
-        #expect(names == ["l.sqlite"], "nothing was written beside the copy: \(names)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: copy).sorted()
+        #expect(names == ["l.sqlite", "l.sqlite.vault"], "nothing was written beside the copy: \(names)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["l.jsonl", "report.html"])
     }
 }
 
