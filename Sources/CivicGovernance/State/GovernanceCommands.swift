@@ -285,7 +285,7 @@ public struct GovernanceCommands: Sendable {
     /// `evidence` is the log position of the entry the rule accepts as
     /// evidence (``GovernanceRules/Evidence``), and it also says who may
     /// earn: for `report`, the position of a `case.close` (its receipt's
-    /// ``AppendReceipt/position``), and the resident must be the case's
+    /// `AppendReceipt.position`), and the resident must be the case's
     /// reporter; for `patrol`, `care` and `recognition`, a
     /// `volunteer.confirm` of the resident's task; for `screening`, an
     /// `archive.visit` of the resident.
