@@ -26,7 +26,7 @@ import PostgresNIO
 ///   instance at a time signs checkpoints, and only of sizes it committed
 ///   or checked.
 /// - Ledgers in one database never share a row or a lock.
-public final class PostgresEventStore: EventStore {
+public final class PostgresEventStore: RepairableEventStore {
     /// The schema the ledger's tables live in.
     public let schema: String
     /// The server and ledger, without a password.

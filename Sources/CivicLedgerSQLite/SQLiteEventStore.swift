@@ -16,7 +16,7 @@ import Synchronization
 /// - Reads run on a pool of reader connections, concurrently with writes.
 ///
 /// The schema is in docs/format.md §8.
-public final class SQLiteEventStore: EventStore {
+public final class SQLiteEventStore: RepairableEventStore {
     /// How to open the file.
     public struct Options: Sendable {
         /// Create the file and schema when missing (`true`), or fail with

@@ -34,7 +34,7 @@ public struct LedgerFixture: Sendable {
     /// The ledger.
     public let ledger: Ledger
     /// The store under it.
-    public let store: any EventStore
+    public let store: any RepairableEventStore
     /// The authority's key.
     public let authority: SigningKey
     /// The log key.
@@ -54,7 +54,7 @@ public struct LedgerFixture: Sendable {
 
     /// Creates a ledger on `store` with fixed keys, enforcing `domain` when given.
     public static func make(
-        store: any EventStore = InMemoryEventStore(), permissions: PermissionTable = permissions,
+        store: any RepairableEventStore = InMemoryEventStore(), permissions: PermissionTable = permissions,
         domain: (any LedgerDomain)? = nil, configuration: LedgerConfiguration = LedgerConfiguration()
     ) async throws -> LedgerFixture {
         let clock = ManualClock()

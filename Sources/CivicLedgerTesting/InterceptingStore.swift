@@ -3,9 +3,9 @@ import CivicLedger
 /// A store that passes every call to `base`, but calls `onRead` first with
 /// the position and limit of each read by position: to see what a reader
 /// reads, to refuse reads (before a snapshot, say), or to fail now and then.
-public struct InterceptingStore: EventStore {
+public struct InterceptingStore: RepairableEventStore {
     /// The store underneath.
-    public let base: any EventStore
+    public let base: any RepairableEventStore
     /// Called before each ``entries(from:limit:)``; what it throws, the read throws.
     public let onRead: @Sendable (_ position: UInt64, _ limit: Int) throws -> Void
     /// How long each read by position takes first (a cancellable sleep).
@@ -14,7 +14,7 @@ public struct InterceptingStore: EventStore {
     public var onReadDone: (@Sendable (_ position: UInt64) -> Void)?
 
     /// A store over `base`.
-    public init(base: any EventStore, onRead: @escaping @Sendable (_ position: UInt64, _ limit: Int) throws -> Void) {
+    public init(base: any RepairableEventStore, onRead: @escaping @Sendable (_ position: UInt64, _ limit: Int) throws -> Void) {
         self.base = base
         self.onRead = onRead
     }

@@ -19,7 +19,7 @@ public enum ManyWriters {
     ///
     /// - Throws: ``ConformanceFailure`` naming what went wrong.
     public static func run(
-        instances: Int = 4, appendsPerInstance: Int = 40, tasksPerInstance: Int = 4, open: @escaping @Sendable () async throws -> any EventStore
+        instances: Int = 4, appendsPerInstance: Int = 40, tasksPerInstance: Int = 4, open: @escaping @Sendable () async throws -> any RepairableEventStore
     ) async throws {
         var configuration = LedgerConfiguration()
         configuration.checkpointInterval = 7

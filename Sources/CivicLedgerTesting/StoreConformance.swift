@@ -12,7 +12,7 @@ import Foundation
 /// ```
 public enum StoreConformance {
     /// Makes a new, empty store.
-    public typealias StoreFactory = @Sendable () async throws -> any EventStore
+    public typealias StoreFactory = @Sendable () async throws -> any RepairableEventStore
 
     /// One named requirement.
     public struct Check: Sendable, CustomStringConvertible {
@@ -306,7 +306,7 @@ public enum StoreConformance {
 
     /// Requires the store to refuse `commit` with `store-conflict` and to
     /// write none of it: the entries and the head stay as they were.
-    static func expectRefused(_ store: any EventStore, _ commit: StoreCommit, _ what: String) async throws {
+    static func expectRefused(_ store: any RepairableEventStore, _ commit: StoreCommit, _ what: String) async throws {
         let headBefore = try await store.head()
         let entriesBefore = try await store.entries(from: 0, limit: .max)
         do {

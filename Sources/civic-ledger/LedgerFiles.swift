@@ -34,7 +34,7 @@ struct LedgerFiles {
 
     /// Opens the store of an existing ledger: read-only for a SQLite file
     /// when asked (a server ledger is read through the same connections).
-    func openStore(readOnly: Bool = false) async throws -> any EventStore {
+    func openStore(readOnly: Bool = false) async throws -> any RepairableEventStore {
         if isServer { return try await ServerStore.open(path, create: false) }
         return try openFile(readOnly: readOnly)
     }
@@ -89,7 +89,7 @@ struct LedgerFiles {
 
     /// The domain rules a ledger enforces, as its genesis records it
     /// (`GovernanceLedger.domain(of:)`).
-    static func domain(of store: any EventStore) async throws -> (any LedgerDomain)? {
+    static func domain(of store: any EventStoreReader) async throws -> (any LedgerDomain)? {
         try await GovernanceLedger.domain(of: store)
     }
 }

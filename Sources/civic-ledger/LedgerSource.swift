@@ -8,7 +8,7 @@ import Foundation
 /// by the URL's scheme and the file's first bytes.
 struct LedgerSource {
     let path: String
-    let store: any EventStore
+    let store: any EventStoreReader
     let isExport: Bool
 
     static func open(_ path: String) async throws -> LedgerSource {

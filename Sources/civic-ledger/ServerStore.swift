@@ -38,7 +38,7 @@ enum ServerStore {
 
     /// Connects to the ledger at `url`; with `create`, makes its tables
     /// when missing, otherwise a ledger that does not exist is an error.
-    static func open(_ url: String, create: Bool) async throws -> any EventStore {
+    static func open(_ url: String, create: Bool) async throws -> any RepairableEventStore {
         #if PostgreSQL
             let location: PostgresLocation
             do {

@@ -25,7 +25,7 @@ struct StateSnapshotTests {
 
     /// Opens `store` and records the first position of every read of more
     /// than one entry (reads of one entry look up a checkpoint's time).
-    static func open(_ store: any EventStore) async throws -> (Ledger, [UInt64]) {
+    static func open(_ store: any RepairableEventStore) async throws -> (Ledger, [UInt64]) {
         let reads = Mutex<[UInt64]>([])
         let observed = InterceptingStore(base: store) { position, limit in
             if limit > 1 { reads.withLock { $0.append(position) } }
@@ -35,7 +35,7 @@ struct StateSnapshotTests {
     }
 
     /// The state a replay of the whole log builds.
-    static func replayed(_ store: any EventStore) async throws -> GovernanceState {
+    static func replayed(_ store: any EventStoreReader) async throws -> GovernanceState {
         var state = GovernanceState()
         _ = try await EntryPages(store: store).forEach { try state.fold($0) }
         return state

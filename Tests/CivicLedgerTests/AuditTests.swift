@@ -82,6 +82,14 @@ struct AuditTests {
         #expect(fromExport.isClean && fromStore.isClean)
         #expect(fromExport.root == fromStore.root)
         #expect(fromExport.checkpointsChecked == fromStore.checkpointsChecked)
+        // An export is a reader: nothing to commit, no repair; a live projection
+        // folds it without trying to save a snapshot into it.
+        #expect(!(exported as Any is any EventStore))
+        let projection = LiveProjection<StreamsSeen>(store: exported)
+        let follower = Task { try await projection.follow() }
+        #expect(try await projection.read(atLeast: 14) { $0.streams.count } == 15)
+        follower.cancel()
+        try await follower.value
 
         var lines = text.split(separator: "\n").map(String.init)
         let error = #expect(throws: LedgerError.self) {
@@ -111,4 +119,13 @@ struct AuditTests {
         #expect(report.findings.map(\.code) == [.snapshotMismatch])
         #expect(report.findings.first?.position == 8)
     }
+}
+
+/// The stream of every entry folded, in order.
+struct StreamsSeen: Projection, Codable, Equatable {
+    static let name = "streams-seen"
+    var lastPosition: UInt64?
+    var streams: [String] = []
+
+    mutating func apply(_ entry: LedgerEntry) throws { streams.append(entry.stream) }
 }

@@ -115,7 +115,7 @@ public enum GovernanceLedger {
     ///
     /// - Throws: `LedgerError` `.domainRule` for a domain this library does
     ///   not know; store errors.
-    public static func domain(of store: any EventStore) async throws -> (any LedgerDomain)? {
+    public static func domain(of store: any EventStoreReader) async throws -> (any LedgerDomain)? {
         switch try await Ledger.genesis(of: store).domain {
         case GovernanceState.name?:
             return GovernanceState()

@@ -49,7 +49,7 @@ extension GovernanceRules {
     /// whole log by default): the last `community.rules` on the community
     /// stream, read through the store's stream index; `nil` before the
     /// first. A few entries are read, never the log.
-    public static func inForce(in store: any EventStore, size: UInt64 = .max) async throws -> GovernanceRules? {
+    public static func inForce(in store: any EventStoreReader, size: UInt64 = .max) async throws -> GovernanceRules? {
         var rules: GovernanceRules?
         var version: UInt64 = 1
         while true {

@@ -244,7 +244,7 @@ public enum LogProver {
     ///
     /// - Throws: ``LedgerError`` `.invalidProof` when `index` is outside the
     ///   checkpoint or the store's entries do not have its root.
-    public static func inclusion(store: any EventStore, index: UInt64, checkpoint: SignedCheckpoint) async throws -> InclusionProof {
+    public static func inclusion(store: any EventStoreReader, index: UInt64, checkpoint: SignedCheckpoint) async throws -> InclusionProof {
         let size = checkpoint.checkpoint.size
         var collector = ProofCollector(plan: try .inclusion(index: index, size: size))
         var entry: [UInt8]?
@@ -260,7 +260,7 @@ public enum LogProver {
     ///
     /// - Throws: ``LedgerError`` `.invalidProof` when the sizes are not
     ///   `0 < old ≤ new` or the store's entries do not have both roots.
-    public static func consistency(store: any EventStore, old: SignedCheckpoint, new: SignedCheckpoint) async throws -> ConsistencyProof {
+    public static func consistency(store: any EventStoreReader, old: SignedCheckpoint, new: SignedCheckpoint) async throws -> ConsistencyProof {
         var collector = ProofCollector(plan: try .consistency(size1: old.checkpoint.size, size2: new.checkpoint.size))
         let roots = try await streamLeaves(store: store, size: new.checkpoint.size, earlier: old.checkpoint.size) { stored, leaf in
             collector.add(leaf, at: stored.position)
@@ -273,7 +273,7 @@ public enum LogProver {
     /// Feeds the first `size` leaves to `body`; returns the root of the
     /// `size` leaves and of the first `earlier` ones.
     static func streamLeaves(
-        store: any EventStore, size: UInt64, earlier: UInt64? = nil, _ body: (StoredEntry, Digest) -> Void
+        store: any EventStoreReader, size: UInt64, earlier: UInt64? = nil, _ body: (StoredEntry, Digest) -> Void
     ) async throws -> (root: Digest, earlier: Digest?) {
         var frontier = MerkleFrontier()
         var earlierRoot: Digest?
@@ -314,7 +314,7 @@ public enum LogProver {
 /// anything is proved to it.
 public actor CachedLogProver {
     /// The store whose log is proved.
-    public nonisolated let store: any EventStore
+    public nonisolated let store: any EventStoreReader
     private var tiles = MemoryTiles()
     /// Whether a call is reading entries into ``tiles``, and the calls
     /// waiting for it: one reads at a time (the actor is reentrant at each
@@ -323,7 +323,7 @@ public actor CachedLogProver {
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
     /// A prover for `store`'s log.
-    public init(store: any EventStore) { self.store = store }
+    public init(store: any EventStoreReader) { self.store = store }
 
     /// The tree of `checkpoint`, read from the tiles, once its root is
     /// checked against the store's entries.

@@ -126,7 +126,7 @@ extension Ledger {
             attempt += 1
             var plan: Plan?
             do {
-                if needsResync, lock == nil { lock = try await store.lockAppends() }
+                if needsResync, lock == nil { lock = try await writer.lockAppends() }
                 if needsResync { try await resync() }
                 var planned = try await self.plan(batch, thorough: thorough)
                 if !thorough, try await refusedRetriesStored(batch, planned.outcomes) {
@@ -141,7 +141,7 @@ extension Ledger {
                 plan = planned
                 if !planned.entries.isEmpty {
                     let writing = ContinuousClock.now
-                    try await store.commit(
+                    try await writer.commit(
                         StoreCommit(
                             expectedSize: frontier.size, entries: planned.entries,
                             head: StoreHead(
@@ -158,7 +158,7 @@ extension Ledger {
                     snapshotStateIfDue()
                 }
                 finish(batch, planned.outcomes)
-                if !planned.entries.isEmpty, store.signsCheckpointsUnderLock { await checkpointAfterCommit() }
+                if !planned.entries.isEmpty, writer.signsCheckpointsUnderLock { await checkpointAfterCommit() }
                 return
             } catch let error as LedgerError
                 where error.code == .storeConflict && attempt <= configuration.conflictRetries && !Task.isCancelled
@@ -366,7 +366,7 @@ extension Ledger {
         }
         plan.registry = registry ?? registryState
         let size = plan.frontier.size
-        if let logSigner, !plan.entries.isEmpty, !store.signsCheckpointsUnderLock, checkpointDue(size: size, at: now) {
+        if let logSigner, !plan.entries.isEmpty, !writer.signsCheckpointsUnderLock, checkpointDue(size: size, at: now) {
             let signed = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: plan.frontier.root), with: logSigner)
             plan.checkpoint = StoredCheckpoint(size: size, note: signed.serialized)
         }
@@ -410,12 +410,13 @@ extension Ledger {
         guard checkpointDue(size: size, at: max(clock.now(), lastRecordedAt)) else { return }
         let origin = self.origin
         let store = self.store
+        let writer = self.writer
         do {
-            let stored: StoredCheckpoint?? = try await store.withCheckpointLock {
+            let stored: StoredCheckpoint?? = try await writer.withCheckpointLock {
                 if let latest = try await store.latestCheckpoint(), latest.size >= size { return latest }
                 let signed = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: root), with: logSigner)
                 let checkpoint = StoredCheckpoint(size: size, note: signed.serialized)
-                try await store.saveCheckpoint(checkpoint)
+                try await writer.saveCheckpoint(checkpoint)
                 return checkpoint
             }
             guard case .some(.some(let checkpoint)) = stored else { return }

@@ -16,7 +16,7 @@ extension Ledger {
     ///   with the entries or checkpoints, `.gap` when an entry is missing:
     ///   the ledger does not open for appends until `civic-ledger repair`
     ///   rebuilt the head from the entries.
-    static func checkedHead(_ head: StoreHead, origin: String, logKey: PublicKey, store: any EventStore) async throws -> LedgerHeadState {
+    static func checkedHead(_ head: StoreHead, origin: String, logKey: PublicKey, store: any EventStoreReader) async throws -> LedgerHeadState {
         let state = try LedgerHeadState(decoding: head.state)
         guard state.frontier.size == head.size else {
             throw LedgerError(
@@ -88,7 +88,7 @@ extension Ledger {
     /// log has `checkpoint`'s root at its size, and, with `checkingIndex`,
     /// that the store's index rows of these entries match their bytes.
     static func extend(
-        _ frontier: inout MerkleFrontier, to size: UInt64, in store: any EventStore, checking checkpoint: SignedCheckpoint? = nil,
+        _ frontier: inout MerkleFrontier, to size: UInt64, in store: any EventStoreReader, checking checkpoint: SignedCheckpoint? = nil,
         checkingIndex: Bool = false
     ) async throws {
         while frontier.size < size {
@@ -115,7 +115,7 @@ extension Ledger {
     }
 
     /// Checks the store's index rows of `page` against the entries' bytes.
-    static func checkIndexRows(of page: [StoredEntry], in store: any EventStore) async throws {
+    static func checkIndexRows(of page: [StoredEntry], in store: any EventStoreReader) async throws {
         guard let first = page.first else { return }
         let rows = try await store.indexRows(from: first.position, limit: page.count)
         let expected = try page.map { (position: $0.position, row: Optional(StoredIndexRow(try decode($0)))) }

@@ -19,8 +19,11 @@ import Logging
 /// let checkpoint = try await ledger.checkpoint()
 /// ```
 public actor Ledger {
-    /// The store the ledger writes to.
-    public nonisolated let store: any EventStore
+    /// The store the ledger writes to, which only the ledger writes through.
+    nonisolated let writer: any EventStore
+    /// The store the ledger writes to, for reading: the feed, projections,
+    /// audits and proofs read through it; appends go through the ledger.
+    public nonisolated var store: any EventStoreReader { writer }
     /// The ledger's origin, the first line of its checkpoints.
     public nonisolated let origin: String
     /// The public key that signs checkpoints, named at genesis.
@@ -85,7 +88,7 @@ public actor Ledger {
     ) {
         self.domainCommitted = domain
         self.domainWorking = domain
-        self.store = store
+        self.writer = store
         self.origin = registry.origin
         self.logKey = registry.logKey
         self.registryState = registry
@@ -212,7 +215,7 @@ public actor Ledger {
     /// - Throws: ``LedgerError`` `.storeFailure` when the store holds no
     ///   genesis entry at position 0; `.malformed` or
     ///   `.invalidSystemEvent` when it does not decode.
-    public static func genesis(of store: any EventStore) async throws -> SystemEvent.Genesis {
+    public static func genesis(of store: any EventStoreReader) async throws -> SystemEvent.Genesis {
         guard let stored = try await store.entries(from: 0, limit: 1).first else {
             throw LedgerError(.storeFailure, "the store holds no genesis entry")
         }
@@ -226,7 +229,7 @@ public actor Ledger {
     /// The registry as of `size` entries: the system stream replayed from
     /// genesis, or from the position of a resumed state (the entries before
     /// it are counted, for the stream's versions, but not read).
-    static func replaySystemStream(of store: any EventStore, size: UInt64, from resumed: ResumedLedgerState?) async throws -> AuthorityRegistry {
+    static func replaySystemStream(of store: any EventStoreReader, size: UInt64, from resumed: ResumedLedgerState?) async throws -> AuthorityRegistry {
         var registry = resumed?.registry
         let start = resumed?.position ?? 0
         var streamHead: StreamHead?
@@ -275,7 +278,7 @@ public actor Ledger {
     /// The recorded time of the last entry a checkpoint of `size` covers:
     /// the checkpoint's age is counted from it (docs/format.md §5), so a
     /// process that opens the ledger and appends a minute later takes one.
-    static func coveredTime(of size: UInt64, in store: any EventStore) async throws -> Timestamp? {
+    static func coveredTime(of size: UInt64, in store: any EventStoreReader) async throws -> Timestamp? {
         guard size > 0, let stored = try await store.entries(from: size - 1, limit: 1).first, stored.position == size - 1 else {
             return nil
         }
@@ -345,7 +348,7 @@ public actor Ledger {
             throw LedgerError(.signingFailed, "the log has grown since the last checkpoint and no log key was given to sign a new one")
         }
         let signed = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: root), with: logSigner)
-        try await store.saveCheckpoint(StoredCheckpoint(size: size, note: signed.serialized))
+        try await writer.saveCheckpoint(StoredCheckpoint(size: size, note: signed.serialized))
         if size >= lastCheckpoint.size { lastCheckpoint = (size, clock.now()) }
         if size >= checkpointFrontier?.size ?? 0 { checkpointFrontier = frontier }
         logger.debug("checkpoint", metadata: ["size": "\(size)"])

@@ -138,6 +138,7 @@ extension Ledger {
         lastStateSnapshot = capture.frontier.size
         let origin = self.origin
         let store = self.store
+        let writer = self.writer
         // Encoded off the actor: appends go on meanwhile.
         try await Task.detached(priority: .utility) {
             var domain: (name: String, digest: Digest)?
@@ -145,7 +146,7 @@ extension Ledger {
                 let name = type(of: state).name
                 let data = try state.snapshotData()
                 let digest = SHA256.hash(data)
-                try await store.saveSnapshot(
+                try await writer.saveSnapshot(
                     ProjectionSnapshot(
                         name: LedgerStateSnapshot.domainSnapshotName(name), position: capture.frontier.size, digest: digest, data: data))
                 domain = (name, digest)
@@ -154,7 +155,7 @@ extension Ledger {
             let shared = capture.domain?.authorityRegistry == capture.registry
             let seal = LedgerStateSnapshot(
                 frontier: capture.frontier, registry: shared ? [] : try CompactCoder.encode(capture.registry), domain: domain)
-            try await store.saveSnapshot(try seal.sealed(origin: origin, logSigner: logSigner))
+            try await writer.saveSnapshot(try seal.sealed(origin: origin, logSigner: logSigner))
         }.value
         logger.debug("state snapshot saved", metadata: ["size": "\(capture.frontier.size)"])
     }
@@ -184,7 +185,7 @@ extension Ledger {
     /// against the signed checkpoint before). `nil`, logged, when there is
     /// no snapshot or it does not check; the caller then replays the log.
     static func resumeState(
-        head: LedgerHeadState, origin: String, logKey: PublicKey, domain: (any LedgerDomain)?, store: any EventStore,
+        head: LedgerHeadState, origin: String, logKey: PublicKey, domain: (any LedgerDomain)?, store: any EventStoreReader,
         configuration: LedgerConfiguration
     ) async -> ResumedLedgerState? {
         guard configuration.resumesFromStateSnapshot else { return nil }

@@ -16,14 +16,14 @@ import Dispatch
 public struct StoredPages: AsyncSequence, Sendable {
     public typealias Element = [StoredEntry]
 
-    let store: any EventStore
+    let store: any EventStoreReader
     let start: UInt64
     let end: UInt64?
     let pageSize: Int
 
     /// Entries of `store` from position `start` up to (not including)
     /// `end`, or to the end of the log.
-    public init(store: any EventStore, from start: UInt64 = 0, to end: UInt64? = nil, pageSize: Int = 4096) {
+    public init(store: any EventStoreReader, from start: UInt64 = 0, to end: UInt64? = nil, pageSize: Int = 4096) {
         self.store = store
         self.start = start
         self.end = end
@@ -75,13 +75,13 @@ enum CPUWork {
 
 /// Reads pages of stored entries one ahead of the caller.
 struct StoredPageReader: Sendable {
-    let store: any EventStore
+    let store: any EventStoreReader
     var next: UInt64
     let end: UInt64?
     let pageSize: Int
     var ahead: ReadAhead<[StoredEntry]>?
 
-    init(store: any EventStore, next: UInt64, end: UInt64?, pageSize: Int) {
+    init(store: any EventStoreReader, next: UInt64, end: UInt64?, pageSize: Int) {
         self.store = store
         self.next = next
         self.end = end
@@ -121,7 +121,7 @@ struct PageReader<Page: Sendable>: Sendable {
     var reader: StoredPageReader?
     var ahead: ReadAhead<Turned?>?
 
-    init(store: any EventStore, next: UInt64, end: UInt64?, pageSize: Int, transform: @escaping @Sendable ([StoredEntry]) throws -> Page) {
+    init(store: any EventStoreReader, next: UInt64, end: UInt64?, pageSize: Int, transform: @escaping @Sendable ([StoredEntry]) throws -> Page) {
         self.reader = StoredPageReader(store: store, next: next, end: end, pageSize: pageSize)
         self.transform = transform
     }
@@ -169,7 +169,7 @@ public struct EntryPages: AsyncSequence, Sendable {
 
     /// Entries of `store` from position `start` up to (not including)
     /// `end`, or to the end of the log.
-    public init(store: any EventStore, from start: UInt64 = 0, to end: UInt64? = nil, pageSize: Int = 4096) {
+    public init(store: any EventStoreReader, from start: UInt64 = 0, to end: UInt64? = nil, pageSize: Int = 4096) {
         pages = StoredPages(store: store, from: start, to: end, pageSize: pageSize)
     }
 

@@ -295,7 +295,7 @@ public enum TilePublisher {
     ///   have the checkpoints' roots, or `previous` is larger or of
     ///   another log; what the store and the sink throw.
     public static func publish(
-        store: any EventStore, checkpoint: SignedCheckpoint, previous: SignedCheckpoint?, to sink: any TileSink
+        store: any EventStoreReader, checkpoint: SignedCheckpoint, previous: SignedCheckpoint?, to sink: any TileSink
     ) async throws -> Summary {
         let size = checkpoint.checkpoint.size
         if let previous {

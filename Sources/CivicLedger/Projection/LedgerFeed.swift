@@ -19,7 +19,7 @@ public struct LedgerFeed: AsyncSequence, Sendable {
     public typealias Element = [LedgerEntry]
 
     /// The store read.
-    public let store: any EventStore
+    public let store: any EventStoreReader
     /// The first position.
     public let start: UInt64
     /// Stop before this position; `nil` to follow the log forever.
@@ -37,7 +37,7 @@ public struct LedgerFeed: AsyncSequence, Sendable {
 
     /// A feed of `store` from `position` on.
     public init(
-        store: any EventStore, from position: UInt64 = 0, to end: UInt64? = nil, pageSize: Int = 1024, recheckInterval: Duration = .seconds(1),
+        store: any EventStoreReader, from position: UInt64 = 0, to end: UInt64? = nil, pageSize: Int = 1024, recheckInterval: Duration = .seconds(1),
         yieldsIdlePages: Bool = false
     ) {
         self.store = store

@@ -79,8 +79,9 @@ public final class LiveProjection<P: Projection>: Sendable {
         var nextID = 0
     }
 
-    /// The store followed.
-    public let store: any EventStore
+    /// The store followed. Snapshots are saved to it when it is also an
+    /// ``EventStore`` and ``Options/savesSnapshots`` is on.
+    public let store: any EventStoreReader
     /// How it follows.
     public let options: Options
     let logger: Logger
@@ -89,7 +90,7 @@ public final class LiveProjection<P: Projection>: Sendable {
     /// A projection of `store`, starting from `initial` (empty by default;
     /// ``run()`` then resumes it from its snapshot).
     public init(
-        store: any EventStore, initial: P = P(), options: Options = Options(),
+        store: any EventStoreReader, initial: P = P(), options: Options = Options(),
         logger: Logger = Logger(label: "civic-ledger.projection")
     ) {
         self.store = store
@@ -202,7 +203,7 @@ public final class LiveProjection<P: Projection>: Sendable {
     ///   store that does not hold a ledger; store failures are retried.
     public func follow() async throws {
         var runner = ProjectionRunner<P>(store: store, logger: logger)
-        runner.savesSnapshots = options.savesSnapshots
+        runner.savesSnapshots = options.savesSnapshots && store is any EventStore
         if options.resumesFromSnapshot, nextPosition == 0 {
             do {
                 let resumed = try await runner.resume()
@@ -223,7 +224,7 @@ public final class LiveProjection<P: Projection>: Sendable {
                     try fold(page)
                     delay = options.retryDelay
                     let position = page[page.count - 1].position + 1
-                    if options.savesSnapshots,
+                    if runner.savesSnapshots,
                         position - saved.position >= options.snapshotInterval
                             || (position > saved.position && ContinuousClock.now - saved.at >= options.snapshotAge)
                     {
@@ -243,7 +244,7 @@ public final class LiveProjection<P: Projection>: Sendable {
                 throw error
             }
         }
-        if options.savesSnapshots, nextPosition > saved.position { await save(runner) }
+        if runner.savesSnapshots, nextPosition > saved.position { await save(runner) }
     }
 
     /// Folds a page, a few entries per hold of the lock so readers wait

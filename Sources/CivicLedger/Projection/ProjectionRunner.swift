@@ -12,8 +12,10 @@ import Logging
 /// bytes. On ``resume()`` a snapshot whose digest does not match is
 /// discarded (and logged) and the projection is rebuilt from position 0.
 public struct ProjectionRunner<P: Projection>: Sendable {
-    /// The store to read entries from and keep snapshots in.
-    public let store: any EventStore
+    /// The store to read entries from, and to keep snapshots in when it is
+    /// also an ``EventStore`` (a reader alone, such as an export, is never
+    /// written: its snapshots are read, not saved).
+    public let store: any EventStoreReader
     /// Save a snapshot after this many entries during a long catch-up.
     public var snapshotInterval: UInt64
     /// How many entries to read at a time.
@@ -26,7 +28,7 @@ public struct ProjectionRunner<P: Projection>: Sendable {
     public var savesSnapshots = true
 
     /// A runner over `store`.
-    public init(store: any EventStore, snapshotInterval: UInt64 = 100_000, pageSize: Int = 4096, logger: Logger = Logger(label: "civic-ledger.projection")) {
+    public init(store: any EventStoreReader, snapshotInterval: UInt64 = 100_000, pageSize: Int = 4096, logger: Logger = Logger(label: "civic-ledger.projection")) {
         self.store = store
         self.snapshotInterval = snapshotInterval
         self.pageSize = pageSize
@@ -80,14 +82,20 @@ public struct ProjectionRunner<P: Projection>: Sendable {
                 sinceSnapshot = 0
             }
         }
-        if savesSnapshots, folded > 0 { try await save(projection) }
+        if savesSnapshots, store is any EventStore, folded > 0 { try await save(projection) }
         return folded
     }
 
     /// Stores the projection's snapshot with its position and digest.
+    ///
+    /// - Throws: `LedgerError` `.storeFailure` when the store is a reader
+    ///   only; the store's errors.
     public func save(_ projection: P) async throws {
+        guard let writer = store as? any EventStore else {
+            throw LedgerError(.storeFailure, "the store is read-only here: the \(P.name) snapshot is not saved")
+        }
         let data = try projection.snapshotData()
-        try await store.saveSnapshot(
+        try await writer.saveSnapshot(
             ProjectionSnapshot(name: P.name, position: projection.nextPosition, digest: SHA256.hash(data), data: data))
     }
 }

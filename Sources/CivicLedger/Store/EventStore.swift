@@ -1,3 +1,71 @@
+/// What every reader of a ledger's store needs: the entries, the heads
+/// and index rows derived from them, checkpoints and projection snapshots,
+/// and a way to wait for the log to grow. The read side (``LedgerFeed``,
+/// ``EntryPages``, ``LiveProjection``), the verifiers (``LedgerVerifier``,
+/// ``Auditor``), the provers and exports take a reader, as GRDB's readers
+/// take a `DatabaseReader`: an export of a ledger is one, and has nothing
+/// to commit.
+///
+/// Entry bytes are returned exactly as committed; readers check them
+/// (signatures, positions, the Merkle tree) before relying on anything a
+/// store derived from them.
+public protocol EventStoreReader: Sendable {
+    /// The head written by the last commit, or `nil` when the store holds
+    /// no ledger yet.
+    func head() async throws -> StoreHead?
+
+    /// Up to `limit` entries from `position` on, in position order.
+    func entries(from position: UInt64, limit: Int) async throws -> [StoredEntry]
+
+    /// Up to `limit` entries of `stream` with stream version `fromVersion`
+    /// or later, in version order.
+    func entries(inStream stream: String, fromVersion: UInt64, limit: Int) async throws -> [StoredEntry]
+
+    /// The current head of each named stream that exists.
+    func streamHeads(_ streams: [String]) async throws -> [String: StreamHead]
+
+    /// The positions of the entries with these idempotency references.
+    func positions(for references: [IdempotencyReference]) async throws -> [IdempotencyReference: UInt64]
+
+    /// Up to `limit` checkpoints with size `fromSize` or more, by size.
+    func checkpoints(fromSize: UInt64, limit: Int) async throws -> [StoredCheckpoint]
+
+    /// The checkpoint with the largest size.
+    func latestCheckpoint() async throws -> StoredCheckpoint?
+
+    /// The snapshot stored under `name`.
+    func snapshot(named name: String) async throws -> ProjectionSnapshot?
+
+    /// Up to `limit` index rows from `position` on, in position order: the
+    /// columns the store derived from each entry at commit, which
+    /// ``streamHeads(_:)``, ``entries(inStream:fromVersion:limit:)`` and
+    /// ``positions(for:)`` read. Verifiers compare them with the entry
+    /// bytes (`index-mismatch`).
+    func indexRows(from position: UInt64, limit: Int) async throws -> [StoredIndexRow]
+
+    /// Returns once the log holds more than `size` entries, with the size
+    /// then seen; `nil` when `timeout` passes first or the calling task is
+    /// cancelled.
+    ///
+    /// What the read side waits on (``LedgerFeed``, ``LiveProjection``):
+    /// a store wakes waiters at once on commits made through it, and
+    /// within a few milliseconds on commits by other writers (other
+    /// processes on the same SQLite file, other instances on a server
+    /// database). A reader that returns with `nil` reads the store again,
+    /// so a missed wake-up costs at most `timeout`, never an entry. The
+    /// default reads ``head()`` every 10 milliseconds.
+    func waitForGrowth(beyond size: UInt64, timeout: Duration) async throws -> UInt64?
+
+    /// Lends the snapshot named `name` to `body` as a reader that fetches
+    /// its data a piece at a time, and returns what `body` returns; `nil`
+    /// when there is no such snapshot. What a large state is restored
+    /// through (``Projection/init(snapshotReader:)``), so that its data is
+    /// never held whole beside it. The default reads the data whole with
+    /// ``snapshot(named:)``.
+    func readSnapshot<R: Sendable>(named name: String, _ body: @escaping @Sendable (SnapshotReader) throws -> R) async throws -> R?
+
+}
+
 /// Where a ledger keeps its entries, checkpoints and projection snapshots.
 ///
 /// The protocol is small on purpose, so that an embedded database, a
@@ -20,11 +88,7 @@
 ///   `.storeConflict` and writes nothing. The ledger relies on this to
 ///   append without reading the store first.
 /// - Entry bytes are returned exactly as committed.
-public protocol EventStore: Sendable {
-    /// The head written by the last commit, or `nil` when the store holds
-    /// no ledger yet.
-    func head() async throws -> StoreHead?
-
+public protocol EventStore: EventStoreReader {
     /// Appends entries atomically and durably, with the new head and an
     /// optional checkpoint.
     ///
@@ -34,27 +98,8 @@ public protocol EventStore: Sendable {
     ///   and database errors.
     func commit(_ commit: StoreCommit) async throws
 
-    /// Up to `limit` entries from `position` on, in position order.
-    func entries(from position: UInt64, limit: Int) async throws -> [StoredEntry]
-
-    /// Up to `limit` entries of `stream` with stream version `fromVersion`
-    /// or later, in version order.
-    func entries(inStream stream: String, fromVersion: UInt64, limit: Int) async throws -> [StoredEntry]
-
-    /// The current head of each named stream that exists.
-    func streamHeads(_ streams: [String]) async throws -> [String: StreamHead]
-
-    /// The positions of the entries with these idempotency references.
-    func positions(for references: [IdempotencyReference]) async throws -> [IdempotencyReference: UInt64]
-
     /// Stores a checkpoint. Storing the same checkpoint again is a no-op.
     func saveCheckpoint(_ checkpoint: StoredCheckpoint) async throws
-
-    /// Up to `limit` checkpoints with size `fromSize` or more, by size.
-    func checkpoints(fromSize: UInt64, limit: Int) async throws -> [StoredCheckpoint]
-
-    /// The checkpoint with the largest size.
-    func latestCheckpoint() async throws -> StoredCheckpoint?
 
     /// Replaces the note of the stored checkpoint of `size` with `note` if
     /// it is still `expected`: how witnesses' cosignatures join a
@@ -67,25 +112,6 @@ public protocol EventStore: Sendable {
 
     /// Stores (replaces) a projection snapshot.
     func saveSnapshot(_ snapshot: ProjectionSnapshot) async throws
-
-    /// The snapshot stored under `name`.
-    func snapshot(named name: String) async throws -> ProjectionSnapshot?
-
-    /// Up to `limit` index rows from `position` on, in position order: the
-    /// columns the store derived from each entry at commit, which
-    /// ``streamHeads(_:)``, ``entries(inStream:fromVersion:limit:)`` and
-    /// ``positions(for:)`` read. Verifiers compare them with the entry
-    /// bytes (`index-mismatch`).
-    func indexRows(from position: UInt64, limit: Int) async throws -> [StoredIndexRow]
-
-    /// Rewrites the index rows at these rows' positions, all or none. For
-    /// ``LedgerRepair`` only, which computes them from the entry bytes;
-    /// entry bytes are never changed.
-    func repairIndex(_ rows: [StoredIndexRow]) async throws
-
-    /// Replaces the head. For ``LedgerRepair`` only, which computes it from
-    /// the entry bytes.
-    func repairHead(_ head: StoreHead) async throws
 
     /// Waits until no other writer (another process, or another store
     /// instance on the same database) is appending, and holds them off
@@ -114,27 +140,21 @@ public protocol EventStore: Sendable {
     /// returns; `nil`, without running `body`, when another ledger holds
     /// the lock (it is signing). The default runs `body` at once.
     func withCheckpointLock<R: Sendable>(_ body: @escaping @Sendable () async throws -> R) async throws -> R?
+}
 
-    /// Returns once the log holds more than `size` entries, with the size
-    /// then seen; `nil` when `timeout` passes first or the calling task is
-    /// cancelled.
-    ///
-    /// What the read side waits on (``LedgerFeed``, ``LiveProjection``):
-    /// a store wakes waiters at once on commits made through it, and
-    /// within a few milliseconds on commits by other writers (other
-    /// processes on the same SQLite file, other instances on a server
-    /// database). A reader that returns with `nil` reads the store again,
-    /// so a missed wake-up costs at most `timeout`, never an entry. The
-    /// default reads ``head()`` every 10 milliseconds.
-    func waitForGrowth(beyond size: UInt64, timeout: Duration) async throws -> UInt64?
+/// A store whose derived state can be rebuilt from its entries: what
+/// ``LedgerRepair`` takes, and nothing else calls. Kept apart from
+/// ``EventStore`` so that holding a store to append to it does not hand
+/// out the power to rewrite its index rows and head.
+public protocol RepairableEventStore: EventStore {
+    /// Rewrites the index rows at these rows' positions, all or none. For
+    /// ``LedgerRepair`` only, which computes them from the entry bytes;
+    /// entry bytes are never changed.
+    func repairIndex(_ rows: [StoredIndexRow]) async throws
 
-    /// Lends the snapshot named `name` to `body` as a reader that fetches
-    /// its data a piece at a time, and returns what `body` returns; `nil`
-    /// when there is no such snapshot. What a large state is restored
-    /// through (``Projection/init(snapshotReader:)``), so that its data is
-    /// never held whole beside it. The default reads the data whole with
-    /// ``snapshot(named:)``.
-    func readSnapshot<R: Sendable>(named name: String, _ body: @escaping @Sendable (SnapshotReader) throws -> R) async throws -> R?
+    /// Replaces the head. For ``LedgerRepair`` only, which computes it from
+    /// the entry bytes.
+    func repairHead(_ head: StoreHead) async throws
 }
 
 /// A held lock on appending to a store (``EventStore/lockAppends()``).
@@ -155,6 +175,9 @@ extension EventStore {
         try await body()
     }
 
+}
+
+extension EventStoreReader {
     /// Reads the snapshot whole, then lends it to `body`.
     public func readSnapshot<R: Sendable>(named name: String, _ body: @escaping @Sendable (SnapshotReader) throws -> R) async throws -> R? {
         guard let snapshot = try await snapshot(named: name) else { return nil }

@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// Nothing survives the process; "durable" here means "visible to every
 /// later call". It passes the same conformance suite as the SQLite store.
-public final class InMemoryEventStore: EventStore {
+public final class InMemoryEventStore: RepairableEventStore {
     private struct State {
         var head: StoreHead?
         var entries: [StoredEntry] = []

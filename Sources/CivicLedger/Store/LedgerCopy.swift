@@ -43,7 +43,7 @@ public enum LedgerCopy {
     ///   it is written); `.headMismatch` when the copy read back differs;
     ///   store errors.
     public static func copy(
-        from source: any EventStore, to destination: any EventStore, snapshotNames: [String] = [], domain: String? = nil,
+        from source: any EventStoreReader, to destination: any EventStore, snapshotNames: [String] = [], domain: String? = nil,
         pageSize: Int = 2048,
         progress: (@Sendable (_ done: UInt64, _ total: UInt64) -> Void)? = nil
     ) async throws -> Summary {

@@ -5,7 +5,7 @@ import Foundation
 /// and the store's head (docs/format.md §11).
 ///
 /// An auditor can work from an export alone: ``ExportedLedgerStore`` reads
-/// one back as a read-only ``EventStore``, and an ``Auditor`` over it checks
+/// one back as an ``EventStoreReader`` (it has nothing to commit), and an ``Auditor`` over it checks
 /// exactly what it would check over the original store. The views are for
 /// people; verifiers use the bytes.
 ///
@@ -39,7 +39,7 @@ public enum LedgerExport {
     ///     head's size.
     ///   - write: receives each line.
     public static func write(
-        store: any EventStore, snapshotNames: [String] = [], payloadView: (@Sendable (LedgerEntry) -> Any?)? = nil,
+        store: any EventStoreReader, snapshotNames: [String] = [], payloadView: (@Sendable (LedgerEntry) -> Any?)? = nil,
         progress: (@Sendable (UInt64, UInt64) -> Void)? = nil, to write: (String) throws -> Void
     ) async throws -> Summary {
         guard let head = try await store.head() else {
@@ -132,14 +132,14 @@ public enum LedgerExport {
     }
 }
 
-/// A ledger export read back as a read-only ``EventStore``, so that an
+/// A ledger export read back as an ``EventStoreReader``, so that an
 /// ``Auditor`` or a prover can work from the export alone.
 ///
 /// Reading checks only the file's syntax (every line a JSON object of a
 /// known type with well-formed fields, a header first and an end line
 /// last); what the entries, checkpoints and head say is left for the
 /// auditor to check. Everything is held in memory.
-public final class ExportedLedgerStore: EventStore {
+public final class ExportedLedgerStore: EventStoreReader {
     let stored: [StoredEntry]
     let storedHead: StoreHead?
     let storedCheckpoints: [StoredCheckpoint]
@@ -222,9 +222,6 @@ public final class ExportedLedgerStore: EventStore {
 
     public func head() async throws -> StoreHead? { storedHead }
 
-    public func commit(_ commit: StoreCommit) async throws {
-        throw LedgerError(.storeFailure, "an export is read-only")
-    }
 
     public func entries(from position: UInt64, limit: Int) async throws -> [StoredEntry] {
         guard limit > 0 else { return [] }
@@ -265,9 +262,6 @@ public final class ExportedLedgerStore: EventStore {
         return found
     }
 
-    public func saveCheckpoint(_ checkpoint: StoredCheckpoint) async throws {
-        throw LedgerError(.storeFailure, "an export is read-only")
-    }
 
     public func checkpoints(fromSize: UInt64, limit: Int) async throws -> [StoredCheckpoint] {
         Array(storedCheckpoints.filter { $0.size >= fromSize }.prefix(max(0, limit)))
@@ -275,13 +269,7 @@ public final class ExportedLedgerStore: EventStore {
 
     public func latestCheckpoint() async throws -> StoredCheckpoint? { storedCheckpoints.last }
 
-    public func replaceCheckpointNote(size: UInt64, expected: String, with note: String) async throws -> Bool {
-        throw LedgerError(.storeFailure, "an export is read-only")
-    }
 
-    public func saveSnapshot(_ snapshot: ProjectionSnapshot) async throws {
-        throw LedgerError(.storeFailure, "an export is read-only")
-    }
 
     public func snapshot(named name: String) async throws -> ProjectionSnapshot? { snapshots[name] }
 
@@ -297,13 +285,7 @@ public final class ExportedLedgerStore: EventStore {
         }
     }
 
-    public func repairIndex(_ rows: [StoredIndexRow]) async throws {
-        throw LedgerError(.storeFailure, "an export is read-only")
-    }
 
-    public func repairHead(_ head: StoreHead) async throws {
-        throw LedgerError(.storeFailure, "an export is read-only")
-    }
 }
 
 /// One parsed line of an export, with field readers that name the line.

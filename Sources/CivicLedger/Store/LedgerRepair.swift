@@ -28,12 +28,12 @@ public struct LedgerRepair: Sendable {
     }
 
     /// The store to repair.
-    public let store: any EventStore
+    public let store: any RepairableEventStore
     /// Entries read at a time.
     public var pageSize = 4096
 
     /// A repair of `store`.
-    public init(store: any EventStore) {
+    public init(store: any RepairableEventStore) {
         self.store = store
     }
 

@@ -22,7 +22,7 @@ struct SnapshotCheck {
     /// beside the state. Only a snapshot whose bytes differ (one written by
     /// an earlier encoder, or a wrong one) is read whole and compared as a
     /// value.
-    mutating func compare(store: any EventStore, domain: (any LedgerDomain)?, findings: inout Findings) async throws {
+    mutating func compare(store: any EventStoreReader, domain: (any LedgerDomain)?, findings: inout Findings) async throws {
         compared = true
         defer { state = nil }
         let at = position == 0 ? nil : position - 1

@@ -41,7 +41,7 @@ import Foundation
 /// ```
 public struct Auditor: Sendable {
     /// The store to audit.
-    public let store: any EventStore
+    public let store: any EventStoreReader
     /// The auditor's clock: entries recorded later than its time plus
     /// ``clockTolerance`` are reported.
     public var clock: any LedgerClock
@@ -69,7 +69,7 @@ public struct Auditor: Sendable {
     /// An auditor of `store`, with the domain rules of `domain` (an empty
     /// state) when one is given.
     public init(
-        store: any EventStore, clock: any LedgerClock = SystemClock(), domain: (any LedgerDomain)? = nil,
+        store: any EventStoreReader, clock: any LedgerClock = SystemClock(), domain: (any LedgerDomain)? = nil,
         projections: [any Projection.Type] = [], trustedCheckpoint: SignedCheckpoint? = nil
     ) {
         self.store = store

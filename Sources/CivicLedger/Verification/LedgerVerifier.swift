@@ -12,11 +12,11 @@ public struct LedgerVerifier: Sendable {
     public var auditor: Auditor
 
     /// The store to verify.
-    public var store: any EventStore { auditor.store }
+    public var store: any EventStoreReader { auditor.store }
 
     /// A verifier over `store`, checking the domain rules of `domain` (an
     /// empty state) when one is given.
-    public init(store: any EventStore, clock: any LedgerClock = SystemClock(), domain: (any LedgerDomain)? = nil) {
+    public init(store: any EventStoreReader, clock: any LedgerClock = SystemClock(), domain: (any LedgerDomain)? = nil) {
         auditor = Auditor(store: store, clock: clock, domain: domain)
     }
 

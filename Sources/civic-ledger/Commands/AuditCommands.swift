@@ -175,7 +175,7 @@ struct ProveCommand: AsyncParsableCommand {
 
     /// The stored checkpoint of exactly `size` entries, or the latest when
     /// `size` is nil.
-    static func checkpoint(_ store: any EventStore, size: UInt64?) async throws -> SignedCheckpoint {
+    static func checkpoint(_ store: any EventStoreReader, size: UInt64?) async throws -> SignedCheckpoint {
         guard let size else {
             guard let stored = try await store.latestCheckpoint() else {
                 throw CLIError.usage("the ledger has no checkpoint to prove against")

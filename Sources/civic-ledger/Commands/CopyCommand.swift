@@ -52,7 +52,7 @@ struct CopyCommand: AsyncParsableCommand {
         )
     }
 
-    func copy(_ source: any EventStore, to destination: any EventStore, progress: ProgressReporter) async throws -> LedgerCopy.Summary {
+    func copy(_ source: any EventStoreReader, to destination: any EventStore, progress: ProgressReporter) async throws -> LedgerCopy.Summary {
         do {
             return try await LedgerCopy.copy(
                 from: source, to: destination, snapshotNames: GovernanceProjections.all.map { $0.name }, domain: GovernanceState.name,
