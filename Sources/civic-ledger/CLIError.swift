@@ -21,14 +21,24 @@ struct CLIError: Error, CustomStringConvertible {
         case let error as CLIError:
             return error
         case let error as LedgerError:
+            let message = error.description + (error.remedy.map { "; " + advice($0) } ?? "")
             switch error.code {
             case .storeFailure, .notInitialised, .alreadyInitialised, .signingFailed, .malformed, .invalidField:
-                return CLIError(message: error.description, exitCode: 2)
+                return CLIError(message: message, exitCode: 2)
             default:
-                return CLIError(message: error.description, exitCode: 1)
+                return CLIError(message: message, exitCode: 1)
             }
         default:
             return CLIError(message: "\(error)", exitCode: 2)
+        }
+    }
+
+    /// A ledger error's remedy, in the tool's commands.
+    static func advice(_ remedy: LedgerError.Remedy) -> String {
+        switch remedy {
+        case .verify: "run civic-ledger verify"
+        case .repair: "run civic-ledger repair"
+        case .verifyThenRepair: "run civic-ledger verify, then repair"
         }
     }
 }

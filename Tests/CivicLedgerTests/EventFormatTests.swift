@@ -1,3 +1,4 @@
+import Foundation
 import CivicLedger
 import CivicLedgerTesting
 import PropertyBased
@@ -95,5 +96,30 @@ struct EventFormatTests {
         #expect(!(try Place(validating: "zhuji")).isWithin(grid))
         #expect(throws: LedgerError.self) { try Place(validating: "a//b") }
         #expect(throws: LedgerError.self) { try Place(validating: "a/*") }
+    }
+}
+
+@Suite("The libraries speak for themselves")
+struct LibraryWordingTests {
+    @Test("no library message tells its reader to run the command-line tool: a remedy says what to do, each program in its words")
+    func noToolInLibraryMessages() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sources = root.appendingPathComponent("Sources")
+        var offending: [String] = []
+        var files = 0
+        for module in try FileManager.default.contentsOfDirectory(atPath: sources.path) where module != "civic-ledger" {
+            let folder = sources.appendingPathComponent(module)
+            guard let walker = FileManager.default.enumerator(atPath: folder.path) else { continue }
+            for case let file as String in walker where file.hasSuffix(".swift") {
+                files += 1
+                let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+                for (number, line) in text.components(separatedBy: "\n").enumerated()
+                where !line.trimmingCharacters(in: .whitespaces).hasPrefix("///") && line.range(of: #"civic-ledger (verify|repair|checkpoint|init)"#, options: .regularExpression) != nil {
+                    offending.append("\(module)/\(file):\(number + 1)")
+                }
+            }
+        }
+        #expect(files > 50)
+        #expect(offending.isEmpty, "\(offending)")
     }
 }

@@ -77,14 +77,32 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, Equatable {
     public var stream: String?
     /// The actor key involved, if any.
     public var key: PublicKey?
+    /// What an operator can do about it, when the store rather than the
+    /// request is at fault; each program says it in its own words (the
+    /// tool names its commands, a service logs it and answers 500).
+    public var remedy: Remedy?
+
+    /// What an operator can do about a store that is not as the ledger
+    /// left it.
+    public enum Remedy: String, Sendable, Equatable {
+        /// Verify the store (``LedgerVerifier``) to find what is wrong.
+        case verify
+        /// Rebuild the derived state from the entries (``LedgerRepair``).
+        case repair
+        /// Verify, then repair what the verification names.
+        case verifyThenRepair = "verify-then-repair"
+    }
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, position: UInt64? = nil, stream: String? = nil, key: PublicKey? = nil) {
+    public init(
+        _ code: Code, _ message: String, position: UInt64? = nil, stream: String? = nil, key: PublicKey? = nil, remedy: Remedy? = nil
+    ) {
         self.code = code
         self.message = message
         self.position = position
         self.stream = stream
         self.key = key
+        self.remedy = remedy
     }
 
     public var description: String {

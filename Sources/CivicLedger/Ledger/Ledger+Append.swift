@@ -257,8 +257,8 @@ extension Ledger {
             guard last.count == 1 else {
                 throw LedgerError(
                     .indexMismatch,
-                    "the store's index gives \(stream) version \(head.version) as its last, but holds \(last.count) entries from that version; run civic-ledger verify, then repair"
-                )
+                    "the store's index gives \(stream) version \(head.version) as its last, but holds \(last.count) entries from that version"
+                , remedy: .verifyThenRepair)
             }
             try Self.checkIndexed(try Self.decode(last[0]), stream: stream, version: head.version)
         }
@@ -281,8 +281,8 @@ extension Ledger {
             guard original.idempotencyReference == reference else {
                 throw LedgerError(
                     .indexMismatch,
-                    "the store's idempotency index points at position \(position), whose entry has another actor or idempotency key; run civic-ledger verify, then repair",
-                    position: position)
+                    "the store's idempotency index points at position \(position), whose entry has another actor or idempotency key",
+                    position: position, remedy: .verifyThenRepair)
             }
             originals[reference] = original
         }
@@ -470,7 +470,7 @@ extension Ledger {
         guard storedHead.frontier == newFrontier else {
             throw LedgerError(
                 .headMismatch,
-                "the entries the store holds do not hash to the head it recorded at size \(head.size); run civic-ledger verify, then repair")
+                "the entries the store holds do not hash to the head it recorded at size \(head.size)", remedy: .verifyThenRepair)
         }
         // The other writer's checkpoint frontier, when this ledger computed the same.
         if let passedCheckpoint, passedCheckpoint == storedHead.checkpointFrontier { checkpointFrontier = passedCheckpoint }

@@ -21,20 +21,20 @@ extension Ledger {
         guard state.frontier.size == head.size else {
             throw LedgerError(
                 .headMismatch,
-                "the store's head says \(head.size) entries but its frontier covers \(state.frontier.size); run civic-ledger repair")
+                "the store's head says \(head.size) entries but its frontier covers \(state.frontier.size)", remedy: .repair)
         }
         var frontier = MerkleFrontier()
         if let start = state.checkpointFrontier {
             guard let stored = try await store.checkpoints(fromSize: start.size, limit: 1).first, stored.size == start.size else {
                 throw LedgerError(
                     .headMismatch,
-                    "the store's head names a checkpoint at size \(start.size), which the store does not hold; run civic-ledger repair")
+                    "the store's head names a checkpoint at size \(start.size), which the store does not hold", remedy: .repair)
             }
             let signed = try verifiedCheckpoint(stored, origin: origin, logKey: logKey)
             guard signed.checkpoint.root == start.root else {
                 throw LedgerError(
                     .headMismatch,
-                    "the store's head does not have the signed root of the checkpoint at size \(start.size); run civic-ledger repair")
+                    "the store's head does not have the signed root of the checkpoint at size \(start.size)", remedy: .repair)
             }
             frontier = start
         }
@@ -48,8 +48,8 @@ extension Ledger {
             guard beyond.size <= now else {
                 throw LedgerError(
                     .gap,
-                    "the checkpoint at size \(beyond.size) covers more than the \(now) entries the head records; run civic-ledger verify",
-                    position: now)
+                    "the checkpoint at size \(beyond.size) covers more than the \(now) entries the head records",
+                    position: now, remedy: .verify)
             }
         }
         let latest = try later.last { $0.size <= head.size }.map { try verifiedCheckpoint($0, origin: origin, logKey: logKey) }
@@ -57,8 +57,8 @@ extension Ledger {
         guard frontier == state.frontier else {
             throw LedgerError(
                 .headMismatch,
-                "the entries after position \(state.checkpointFrontier?.size ?? 0) do not hash to the store's head at size \(head.size): the head or an entry was changed; run civic-ledger verify, then repair"
-            )
+                "the entries after position \(state.checkpointFrontier?.size ?? 0) do not hash to the store's head at size \(head.size): the head or an entry was changed"
+            , remedy: .verifyThenRepair)
         }
         return state
     }
@@ -72,8 +72,8 @@ extension Ledger {
             try signed.verify(logKey: logKey)
         } catch {
             throw LedgerError(
-                .invalidCheckpoint, "the checkpoint at size \(stored.size) is not the log key's: \(error.message); run civic-ledger verify",
-                position: stored.size)
+                .invalidCheckpoint, "the checkpoint at size \(stored.size) is not the log key's: \(error.message)",
+                position: stored.size, remedy: .verify)
         }
         guard signed.checkpoint.origin == origin, signed.checkpoint.size == stored.size else {
             throw LedgerError(
@@ -96,19 +96,19 @@ extension Ledger {
             if checkingIndex { try await checkIndexRows(of: page, in: store) }
             guard !page.isEmpty else {
                 throw LedgerError(
-                    .gap, "the store's head says \(size) entries but the log ends at \(frontier.size); run civic-ledger verify",
-                    position: frontier.size)
+                    .gap, "the store's head says \(size) entries but the log ends at \(frontier.size)",
+                    position: frontier.size, remedy: .verify)
             }
             for stored in page {
                 guard stored.position == frontier.size else {
-                    throw LedgerError(.gap, "entry \(frontier.size) is missing from the log; run civic-ledger verify", position: frontier.size)
+                    throw LedgerError(.gap, "entry \(frontier.size) is missing from the log", position: frontier.size, remedy: .verify)
                 }
                 frontier.append(MerkleHash.leaf(stored.bytes))
                 if let checkpoint, frontier.size == checkpoint.checkpoint.size, frontier.root != checkpoint.checkpoint.root {
                     throw LedgerError(
                         .checkpointMismatch,
-                        "the entries before position \(frontier.size) do not have the root the log key signed at that size: an entry was changed after it was checkpointed; run civic-ledger verify",
-                        position: frontier.size)
+                        "the entries before position \(frontier.size) do not have the root the log key signed at that size: an entry was changed after it was checkpointed",
+                        position: frontier.size, remedy: .verify)
                 }
             }
         }
@@ -122,8 +122,8 @@ extension Ledger {
         if let mismatch = StoredIndexRow.mismatches(expected, stored: rows).first {
             throw LedgerError(
                 .indexMismatch,
-                "the store's index row for position \(mismatch.position) differs from the entry's bytes in \(mismatch.columns.joined(separator: ", ")); run civic-ledger repair",
-                position: mismatch.position)
+                "the store's index row for position \(mismatch.position) differs from the entry's bytes in \(mismatch.columns.joined(separator: ", "))",
+                position: mismatch.position, remedy: .repair)
         }
     }
 
@@ -133,8 +133,8 @@ extension Ledger {
         guard entry.stream == stream, entry.streamVersion == version else {
             throw LedgerError(
                 .indexMismatch,
-                "the store's index gives the entry at position \(entry.position) as \(stream) version \(version); its bytes say \(entry.stream) version \(entry.streamVersion). Run civic-ledger verify, then repair",
-                position: entry.position)
+                "the store's index gives the entry at position \(entry.position) as \(stream) version \(version); its bytes say \(entry.stream) version \(entry.streamVersion)",
+                position: entry.position, remedy: .verifyThenRepair)
         }
     }
 }

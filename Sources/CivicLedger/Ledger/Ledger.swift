@@ -248,8 +248,8 @@ public actor Ledger {
                 if entry.stream == SystemEvent.stream, entry.streamVersion > expected {
                     throw LedgerError(
                         .gap,
-                        "the ledger's system stream lacks version \(expected) (its next entry, at position \(entry.position), is version \(entry.streamVersion)): an entry was removed; run civic-ledger verify",
-                        position: entry.position)
+                        "the ledger's system stream lacks version \(expected) (its next entry, at position \(entry.position), is version \(entry.streamVersion)): an entry was removed",
+                        position: entry.position, remedy: .verify)
                 }
                 try checkIndexed(entry, stream: SystemEvent.stream, version: expected)
                 do {

@@ -125,13 +125,13 @@ struct LedgerHeadState: Equatable {
                 return (frontier, time, checkpoint)
             }
         } catch {
-            throw LedgerError(.headMismatch, "the store's head state does not decode (\(error.message)); run civic-ledger repair")
+            throw LedgerError(.headMismatch, "the store's head state does not decode (\(error.message))", remedy: .repair)
         }
         if let checkpointFrontier, checkpointFrontier.size > frontier.size {
             throw LedgerError(
                 .headMismatch,
-                "the store's head names a checkpoint at size \(checkpointFrontier.size), past its \(frontier.size) entries; run civic-ledger repair"
-            )
+                "the store's head names a checkpoint at size \(checkpointFrontier.size), past its \(frontier.size) entries"
+            , remedy: .repair)
         }
     }
 }

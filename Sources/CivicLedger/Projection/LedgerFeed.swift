@@ -85,8 +85,8 @@ public struct LedgerFeed: AsyncSequence, Sendable {
                     let expected = next + UInt64(offset)
                     guard entry.position == expected else {
                         throw LedgerError(
-                            .gap, "the store returned position \(entry.position) where position \(expected) belongs; run civic-ledger verify",
-                            position: expected)
+                            .gap, "the store returned position \(entry.position) where position \(expected) belongs",
+                            position: expected, remedy: .verify)
                     }
                     page.append(try Ledger.decode(entry))
                 }

@@ -92,8 +92,8 @@ public enum LedgerCopy {
                     guard signed[nextCheckpoint].checkpoint.root == frontier.root else {
                         throw LedgerError(
                             .invalidCheckpoint,
-                            "the source's entries do not give the root its checkpoint at size \(frontier.size) signs; run civic-ledger verify on it",
-                            position: frontier.size - 1)
+                            "the source's entries do not give the root its checkpoint at size \(frontier.size) signs",
+                            position: frontier.size - 1, remedy: .verify)
                     }
                     try await flush(checkpoints[nextCheckpoint])
                     nextCheckpoint += 1

@@ -348,7 +348,7 @@ extension Auditor {
             let message =
                 mismatch.columns == ["all"]
                 ? "the store has no index row for the entry at position \(position)"
-                : "the store's index row for position \(position) differs from the entry's bytes in \(mismatch.columns.joined(separator: ", ")); run civic-ledger repair"
+                : "the store's index row for position \(position) differs from the entry's bytes in \(mismatch.columns.joined(separator: ", "))"
             findings.add(AuditFinding(code: .indexMismatch, message: message, position: position, stream: mismatch.expected.stream))
         }
     }

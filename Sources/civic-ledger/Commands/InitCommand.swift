@@ -44,7 +44,8 @@ struct InitCommand: AsyncParsableCommand {
         } else if communityName != nil {
             throw CLIError.usage("--community-name goes with --governance")
         }
-        let table = try permissions.map(Self.readPermissions) ?? (rules == nil ? StarterPermissions.table : GovernancePermissions.defaults)
+        // One default table, the domain's roles (docs/roles.md), for every ledger.
+        let table = try permissions.map(Self.readPermissions) ?? GovernancePermissions.defaults
         let created = try await LedgerSetup.create(files, origin: origin, permissions: table, rules: rules)
         print("created ledger \(files.isServer ? "\(name) at \(ServerStore.shown(files.path))" : files.path)")
         print("  origin:        \(origin)")

@@ -55,6 +55,9 @@ struct VerifyCommand: AsyncParsableCommand {
                 say("\(label) \(first.position.map(String.init) ?? "-"): [\(first.code)] \(first.message)")
             }
             say("in \(report.entriesChecked) entries and \(report.checkpointsChecked) checkpoints")
+            if report.findings.contains(where: { $0.code == .indexMismatch || $0.code == .headMismatch }) {
+                say("the store's derived state (index rows, head) differs from its entries: run civic-ledger repair")
+            }
             if all { for finding in report.findings { say("  \(finding)") } }
         }
         if report.fails(at: failOn.severity) { throw ExitCode(1) }

@@ -21,6 +21,10 @@ struct NotFound: Error {
 func respond(_ handler: () async throws -> Response) async -> Response {
     do {
         return try await handler()
+    } catch let error as LedgerError where error.remedy != nil {
+        // The store is not as the ledger left it: the operator's to fix, not the client's.
+        print("the ledger's store needs attention (\(error.remedy?.rawValue ?? "")): \(error)")
+        return problem(.serviceUnavailable, code: error.code.rawValue, detail: "the ledger's store needs its operator's attention")
     } catch let error as LedgerError {
         return problem(status(of: error.code), code: error.code.rawValue, detail: error.description, position: error.position, stream: error.stream)
     } catch let error as BadRequest {
