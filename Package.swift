@@ -79,6 +79,8 @@ let package = Package(
             name: "CivicLedgerPostgres",
             dependencies: [
                 "CivicLedger",
+                "CivicLedgerSQLite",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
             ]
         ),

@@ -72,3 +72,35 @@ public enum PersonalFieldReaders {
         return shown
     }
 }
+
+extension PersonalFieldReaders {
+    /// A resident's personal fields, opened for `reader`: the one way the
+    /// library reveals them. The reader's entitlement is checked first
+    /// (``check(_:in:resident:)``), so nothing is opened, nor a key fetched
+    /// from the vault, for a reader who may not see it.
+    ///
+    /// - Parameters:
+    ///   - resident: the resident's actor id.
+    ///   - sealed: the resident's sealed fields (from ``ResidentArchive``).
+    ///   - origin: the ledger's origin, part of each field's context.
+    /// - Returns: `name`, `phone` and `address`, each `nil` when it does not
+    ///   open with the vault's key.
+    /// - Throws: what ``check(_:in:resident:)`` throws; `LedgerError`
+    ///   `.erased` when the vault holds no key for the resident (erased, or
+    ///   never sealed with this vault).
+    public static func reveal(
+        _ resident: String, sealed: SealedContact, origin: String, to reader: PublicKey, in registry: AuthorityRegistry?,
+        vault: any KeyVault
+    ) async throws -> [String: String?] {
+        _ = try check(reader, in: registry, resident: resident)
+        guard let key = try await vault.existingKey(for: resident) else {
+            throw LedgerError(.erased, "the key vault holds no key for \(resident): erased, or sealed with another vault")
+        }
+        var fields: [String: String?] = [:]
+        for (field, bytes) in [("name", sealed.name), ("phone", sealed.phone), ("address", sealed.address)] {
+            fields[field] = try? SealedField(bytes: bytes).open(
+                with: key, context: SealedContact.context(origin: origin, resident: resident, field: field))
+        }
+        return fields
+    }
+}

@@ -100,6 +100,24 @@ public struct TransparencyReportBuilder: Sendable {
         self.names = names
     }
 
+    /// Shows residents by name to the reader whose key is `reader`: checks
+    /// the reader first (``nameReader(_:)``), then opens each resident's
+    /// sealed name with the key `vault` holds for them (a resident whose key
+    /// is gone, erased, stays under a pseudonym). Call after folding.
+    ///
+    /// - Throws: what ``nameReader(_:)`` throws, before any key is fetched;
+    ///   the vault's errors.
+    public mutating func revealNames(to reader: PublicKey, vault: any KeyVault) async throws {
+        _ = try nameReader(reader)
+        var names: [String: String] = [:]
+        for (resident, record) in state.archive.residents {
+            guard let sealed = record.sealed, let key = try await vault.existingKey(for: resident) else { continue }
+            names[resident] = try? SealedField(bytes: sealed.name).open(
+                with: key, context: SealedContact.context(origin: origin, resident: resident, field: "name"))
+        }
+        try showNames(names, to: reader)
+    }
+
     /// The report, tied to `checkpoint` (which must cover exactly the
     /// entries folded); with a witness `policy`, it names the policy's
     /// witnesses whose cosignatures the checkpoint carries.

@@ -1,6 +1,8 @@
 import CivicGovernance
 import CivicLedger
 import CivicLedgerTesting
+import CivicReporting
+import Synchronization
 import Testing
 
 @Suite("Points, archives, volunteer tasks and supplies")
@@ -133,6 +135,33 @@ struct PointsArchiveTests {
         }
     }
 
+    @Test("personal fields are revealed by one library call that checks the reader first: no key is fetched for a reader who may not see them")
+    func revealChecksFirst() async throws {
+        let f = try await GovernanceFixture.make()
+        let key = try await f.vault.key(for: "r1")
+        try await f.run {
+            try $0.register(
+                "r1", household: "hh-7-301", in: GovernanceFixture.home, level: .orange, tags: [], name: "王秀英",
+                phone: "13800000000", address: "7-301", key: key, by: f.key("worker"), state: $1, at: $2)
+        }
+        let state = try await f.state
+        let sealed = try #require(state.archive["r1"]?.sealed)
+        let vault = CountingVault(base: f.vault)
+        // A volunteer may not: refused before the vault is asked for a key.
+        await #expect(throws: LedgerError.self) {
+            _ = try await PersonalFieldReaders.reveal(
+                "r1", sealed: sealed, origin: GovernanceFixture.origin, to: f.key("committee").publicKey, in: state.registry, vault: vault)
+        }
+        #expect(vault.fetched.withLock { $0 } == 0)
+        // A grid worker may, and so may the resident.
+        for reader in ["worker", "r1"] {
+            let fields = try await PersonalFieldReaders.reveal(
+                "r1", sealed: sealed, origin: GovernanceFixture.origin, to: f.key(reader).publicKey, in: state.registry, vault: vault)
+            #expect(fields["name"] == "王秀英" && fields["phone"] == "13800000000" && fields["address"] == "7-301")
+        }
+        #expect(vault.fetched.withLock { $0 } == 2)
+    }
+
     @Test("personal fields are sealed before signing; erasure destroys the key, the log still verifies, and the resident shows as erased")
     func archivesAndErasure() async throws {
         let f = try await GovernanceFixture.make()
@@ -254,4 +283,23 @@ extension Array where Element == UInt8 {
         guard subsequence.count <= count else { return false }
         return (0...(count - subsequence.count)).contains { Array(self[$0..<$0 + subsequence.count]) == subsequence }
     }
+}
+
+/// A vault that counts the keys fetched from it.
+final class CountingVault: KeyVault {
+    let base: any KeyVault
+    let fetched = Mutex(0)
+
+    init(base: any KeyVault) { self.base = base }
+
+    func key(for subject: String) async throws -> FieldKey {
+        fetched.withLock { $0 += 1 }
+        return try await base.key(for: subject)
+    }
+    func existingKey(for subject: String) async throws -> FieldKey? {
+        fetched.withLock { $0 += 1 }
+        return try await base.existingKey(for: subject)
+    }
+    func destroy(subject: String) async throws { try await base.destroy(subject: subject) }
+    func isErased(_ subject: String) async throws -> Bool { try await base.isErased(subject) }
 }

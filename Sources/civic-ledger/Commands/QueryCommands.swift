@@ -200,7 +200,8 @@ struct ResidentCommand: AsyncParsableCommand {
     func run() async throws {
         let reader = try revealFor.map { try KeyFile.read($0) }
         let context = try await QueryContext.open(ledger.files)
-        // Entitlement first: no field is opened for a reader who may not read it.
+        // Refused before anything is read for a reader who may not see it
+        // (PersonalFieldReaders.reveal checks again before it opens a field).
         if let reader {
             do { _ = try PersonalFieldReaders.check(reader.publicKey, in: context.registry, resident: id) } catch {
                 throw CLIError.usage(error.message)
@@ -217,17 +218,15 @@ struct ResidentCommand: AsyncParsableCommand {
         ]
         if let last = record.lastVisit { object["lastVisit"] = last.description }
         if let erasedAt = record.erasedAt { object["erasedAt"] = erasedAt.description }
-        if reader != nil, let sealed = record.sealed {
-            guard let key = try await ledger.files.openVault().existingKey(for: id) else {
-                throw CLIError.io("the vault holds no key for \(id)")
+        if let reader, let sealed = record.sealed {
+            let opened: [String: String?]
+            do {
+                opened = try await PersonalFieldReaders.reveal(
+                    id, sealed: sealed, origin: context.origin, to: reader.publicKey, in: context.registry, vault: try await ledger.files.openVault())
+            } catch let error as LedgerError where error.code == .erased {
+                throw CLIError.io(error.message)
             }
-            var personal: [String: String] = [:]
-            for (field, bytes) in [("name", sealed.name), ("phone", sealed.phone), ("address", sealed.address)] {
-                personal[field] =
-                    try SealedField(bytes: bytes).open(
-                        with: key, context: SealedContact.context(origin: context.origin, resident: id, field: field)) ?? "<does not open>"
-            }
-            object["personal"] = personal
+            object["personal"] = opened.mapValues { $0 ?? "<does not open>" }
         }
         if json {
             print(jsonString(object))

@@ -82,15 +82,10 @@ struct ReportCommand: AsyncParsableCommand {
         }
         if let namesFor {
             let reader = try KeyFile.read(namesFor)
-            // Entitlement first: no name is opened for a reader who may not see it.
-            do { _ = try builder.nameReader(reader.publicKey) } catch { throw CLIError.usage(error.message) }
-            var names: [String: String] = [:]
-            for (resident, record) in builder.state.archive.residents {
-                guard let sealed = record.sealed, let key = try await keys.existingKey(for: resident) else { continue }
-                names[resident] = try? SealedField(bytes: sealed.name).open(
-                    with: key, context: SealedContact.context(origin: builder.origin, resident: resident, field: "name"))
+            // The library checks the reader before it opens a name.
+            do { try await builder.revealNames(to: reader.publicKey, vault: keys) } catch let error as LedgerError {
+                throw CLIError.usage(error.message)
             }
-            do { try builder.showNames(names, to: reader.publicKey) } catch { throw CLIError.usage(error.message) }
         }
         let report = try builder.report(checkpoint: checkpoint, policy: policy)
         switch format {

@@ -29,20 +29,8 @@ struct CivicServer: AsyncParsableCommand {
     /// Where the log key and the vault are.
     var keys: String { keyPrefix ?? db }
 
-    /// The key vault `vault` names: on PostgreSQL for a URL, otherwise a
-    /// SQLite file (by default beside the key files).
-    static func vault(_ vault: String) async throws -> any KeyVault {
-        PostgresLocation.isURL(vault) ? try await PostgresKeyVault(url: vault) : try SQLiteKeyVault(path: vault)
-    }
-
     func validate() throws {
-        if PostgresLocation.isURL(db), keyPrefix == nil { throw ValidationError("a PostgreSQL ledger needs --keys PREFIX") }
-    }
-
-    /// The store `db` names: a PostgreSQL ledger for a postgres:// URL,
-    /// otherwise a SQLite file.
-    static func store(_ db: String) async throws -> any EventStore {
-        PostgresLocation.isURL(db) ? try await PostgresEventStore(url: db, create: false) : try SQLiteEventStore(path: db)
+        if StoreLocation.isServer(db), keyPrefix == nil { throw ValidationError("a PostgreSQL ledger needs --keys PREFIX") }
     }
 
     @Option(help: "A witness policy (C2SP tlog-policy) whose witnesses have URLs: checkpoints go to them and receipts carry their cosignatures.")
@@ -66,14 +54,14 @@ struct CivicServer: AsyncParsableCommand {
 
     func run() async throws {
         // README service begin
-        let store = try await Self.store(db)
+        let store = try await StoreLocation.openStore(db)
         let logKey = try LocalKeyFiles.readSecretKey(at: keys + ".log.key")
         let ledger = try await GovernanceLedger.open(store: store, logSigner: logKey)
         let cases = LiveProjection<CaseBoard>(store: store)
         let points = LiveProjection<PointsBalances>(store: store)
         let witnesses = try witnesses(ledger, store: store)
         let api = CivicAPI(
-            ledger: ledger, cases: cases, points: points, witnesses: witnesses, vault: try await Self.vault(vault ?? keys + ".vault"))
+            ledger: ledger, cases: cases, points: points, witnesses: witnesses, vault: try await StoreLocation.openVault(vault ?? keys + ".vault"))
         let router = Router()
         api.register(on: router)
         var app = Application(
