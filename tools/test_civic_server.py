@@ -232,6 +232,13 @@ def serve(ledger_binary, server_binary, folder, database, keys, vault=None):
             print(f"the second server's feed showed the event {max(0.0, latency) * 1000:.1f} ms after the first acknowledged it (0: before its answer arrived)")
         status, _, body = request(port_b, f"/cases/e2e-1?after={position}")
         check(status == 200 and json.loads(body)["state"] == "reported", f"GET /cases/e2e-1?after= on the second server: {status} {body}")
+        # The library's CaseView, as `civic-ledger cases --json` shows it.
+        shown = json.loads(body) if status == 200 else {}
+        check(shown.get("case") == "case/e2e-1" and shown.get("id") == "e2e-1" and shown.get("reporter") == "worker-li",
+              f"the case view: {body}")
+        listed = json.loads(run(ledger_binary, "cases", database, "--keys", keys, "--json"))["cases"]
+        check(any(c == shown for c in listed) or any(c["case"] == "case/e2e-1" and set(c) == set(shown) for c in listed),
+              "the tool's cases --json and the service's /cases/ID differ in form")
 
         def size():
             return int(request(port_a, "/checkpoint")[2].split("\n")[1])

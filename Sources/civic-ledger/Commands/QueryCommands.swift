@@ -89,20 +89,9 @@ struct CasesCommand: AsyncParsableCommand {
         }
         let counts = Dictionary(uniqueKeysWithValues: CaseState.allCases.map { ($0.rawValue, board.count($0)) })
         if json {
-            let cases: [[String: Any]] = rows.prefix(limit).map { row in
-                var object: [String: Any] = [
-                    "case": row.stream, "state": row.record.state.rawValue, "urgency": row.record.urgency.rawValue,
-                    "category": row.record.category,
-                    "place": row.record.place.path, "reporter": context.actor(row.record.reporter),
-                    "reportedAt": row.record.reportedAt.description,
-                    "overdue": row.record.isOverdue(at: time), "reminders": row.record.reminders, "extensions": row.record.extensions,
-                    "reopenings": row.record.reopenings, "delivery": row.record.delivery.rawValue,
-                ]
-                if let department = row.record.department { object["department"] = department }
-                if let deadline = row.record.deadline { object["deadline"] = deadline.description }
-                if let onTime = row.record.resolvedOnTime { object["resolvedOnTime"] = onTime }
-                if let rating = row.record.rating { object["rating"] = rating.rawValue }
-                return object
+            let cases = try rows.prefix(limit).map { row in
+                try JSONSerialization.jsonObject(
+                    with: CaseView(stream: row.stream, record: row.record, at: time, registry: context.registry).json())
             }
             print(
                 jsonString(["at": time.description, "counts": counts, "total": board.cases.count, "matching": rows.count, "cases": cases]))

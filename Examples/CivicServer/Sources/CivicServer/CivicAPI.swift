@@ -115,14 +115,15 @@ struct CivicAPI: Sendable {
         let (position, list) = cases.read { board in
             (board.lastPosition, zip(board.index.names, board.records).filter { wanted == nil || $0.1.state.rawValue == wanted })
         }
-        return try json(["position": position.map { $0 as Any } ?? NSNull(), "cases": list.map { Self.view($0, $1) }])
+        let registry = await ledger.registry
+        return try json(["position": position.map { $0 as Any } ?? NSNull(), "cases": try list.map { try view($0, $1, registry: registry) }])
     }
 
     func oneCase(_ request: Request, id: String) async throws -> Response {
         try await caughtUp(cases, request)
         let stream = GovernanceStream.case(id)
         guard let record = cases.read({ board in board[stream] }) else { throw NotFound("no case \(id)") }
-        return try json(Self.view(stream, record))
+        return try json(try view(stream, record, registry: await ledger.registry))
     }
 
     func balance(_ request: Request, resident: String) async throws -> Response {
@@ -134,18 +135,10 @@ struct CivicAPI: Sendable {
         ])
     }
 
-    /// A case as the API shows it.
-    static func view(_ stream: String, _ record: CaseRecord) -> [String: Any] {
-        var view: [String: Any] = [
-            "id": String(stream.dropFirst("case/".count)), "state": record.state.rawValue, "urgency": record.urgency.rawValue,
-            "category": record.category, "place": record.place.path, "reporter": record.reporter.base64,
-            "reportedAt": record.reportedAt.description, "version": record.version, "reminders": record.reminders,
-        ]
-        if let department = record.department { view["department"] = department }
-        if let deadline = record.deadline { view["deadline"] = deadline.description }
-        if let resolvedAt = record.resolvedAt { view["resolvedAt"] = resolvedAt.description }
-        if let closedAt = record.closedAt { view["closedAt"] = closedAt.description }
-        return view
+    /// A case as the API shows it: the library's ``CaseView``, as the tool's
+    /// `cases --json` shows it too.
+    func view(_ stream: String, _ record: CaseRecord, registry: AuthorityRegistry) throws -> Any {
+        try JSONSerialization.jsonObject(with: CaseView(stream: stream, record: record, at: Timestamp(Date()), registry: registry).json())
     }
 
     /// Server-Sent Events from `?from=` (or the `Last-Event-ID` a client
