@@ -239,3 +239,29 @@ struct TransparencyReportTests {
         #expect(named.html().contains("not for publication"))
     }
 }
+
+@Suite("The audit report rendered by the library")
+struct AuditRenderingTests {
+    @Test("text, JSON and HTML of an audit: the verdict, the facts, the findings escaped in HTML")
+    func renderings() async throws {
+        let f = try await GovernanceFixture.make()
+        try await f.caseThrough("c<1>", until: .dispatched)
+        // Overdue and unreminded once a later entry is recorded: a warning finding to render.
+        f.clock.advance(milliseconds: 40 * 24 * 3_600_000)
+        try await f.caseThrough("c2", until: .reported)
+        let report = try await Auditor(store: f.store, clock: f.clock, domain: GovernanceState(), projections: GovernanceProjections.all).audit()
+        #expect(!report.isClean)
+        let text = AuditRendering.text(report, source: "ledger.sqlite", failOn: .error)
+        #expect(text.hasPrefix("Audit of ledger.sqlite\n"))
+        #expect(text.contains("PASSED with"))
+        #expect(text.contains("overdue-unreminded"))
+        #expect(AuditRendering.verdict(report, failOn: .warning).hasPrefix("FAILED"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try AuditRendering.json(report).utf8)) as? [String: Any])
+        #expect(json["clean"] as? Bool == false)
+        #expect((json["findings"] as? [Any])?.isEmpty == false)
+        let html = AuditRendering.html(report, source: "<ledger>")
+        #expect(html.contains("&lt;ledger&gt;") && !html.contains("<ledger>"))
+        #expect(html.contains("case/c&lt;1&gt;") && !html.contains("case/c<1>"))
+        #expect(!html.contains("<script"))
+    }
+}

@@ -49,7 +49,7 @@ struct VerifyCommand: AsyncParsableCommand {
             )
             print(String(format: "verified in %.2f s (%.0f entries/s)", elapsed, Double(report.entriesChecked) / max(elapsed, 0.001)))
         } else {
-            say(AuditText.verdict(report, failOn: failOn.severity))
+            say(AuditRendering.verdict(report, failOn: failOn.severity))
             if let first = report.firstFinding {
                 let label = report.fails(at: failOn.severity) ? "first bad position" : "first finding at position"
                 say("\(label) \(first.position.map(String.init) ?? "-"): [\(first.code)] \(first.message)")
