@@ -32,14 +32,13 @@ public enum LedgerExport {
     /// - Parameters:
     ///   - store: the ledger to export.
     ///   - snapshotNames: the projection snapshots to include, by name.
-    ///   - payloadView: a JSON value (made of dictionaries, arrays, strings,
-    ///     numbers, booleans) for an entry's payload, or `nil` to show the
-    ///     payload as JSON when it is JSON and as base64 otherwise.
+    ///   - payloadView: the JSON form of an entry's payload, or `nil` to show
+    ///     the payload as JSON when it is JSON and as base64 otherwise.
     ///   - progress: called after each page with the entries written and the
     ///     head's size.
     ///   - write: receives each line.
     public static func write(
-        store: any EventStoreReader, snapshotNames: [String] = [], payloadView: (@Sendable (LedgerEntry) -> Any?)? = nil,
+        store: any EventStoreReader, snapshotNames: [String] = [], payloadView: (@Sendable (LedgerEntry) -> StrictJSON.Value?)? = nil,
         progress: (@Sendable (UInt64, UInt64) -> Void)? = nil, to write: (String) throws -> Void
     ) async throws -> Summary {
         guard let head = try await store.head() else {
@@ -58,7 +57,7 @@ public enum LedgerExport {
                     "leafHash": MerkleHash.leaf(stored.bytes).base64,
                 ]
                 if let entry = try? LedgerEntry(bytes: stored.bytes) {
-                    object["view"] = view(of: entry, payload: payloadView?(entry))
+                    object["view"] = viewObject(of: entry, payload: payloadView?(entry))
                 } else {
                     object["view"] = NSNull()
                 }
@@ -91,10 +90,17 @@ public enum LedgerExport {
         return summary
     }
 
-    /// A decoded view of an entry: every field of the entry and its event,
-    /// the payload as `payload` (a JSON value) when one is given or the
-    /// payload is JSON, and as `payloadBase64` otherwise.
-    public static func view(of entry: LedgerEntry, payload: Any? = nil) -> [String: Any] {
+    /// A decoded view of an entry as one line of JSON with sorted keys
+    /// (docs/format.md §11, the `view` of an export's entry line): every
+    /// field of the entry and its event, the payload as `payload` (the JSON
+    /// form given, or the payload itself when it is JSON) and as
+    /// `payloadBase64` otherwise.
+    public static func view(of entry: LedgerEntry, payload: StrictJSON.Value? = nil) -> String {
+        (try? line(viewObject(of: entry, payload: payload)).dropLast().description) ?? "{}"
+    }
+
+    /// ``view(of:payload:)`` as Foundation objects, for the writers here.
+    static func viewObject(of entry: LedgerEntry, payload: StrictJSON.Value? = nil) -> [String: Any] {
         let content = entry.content
         var object: [String: Any] = [
             "position": entry.position,
@@ -114,7 +120,7 @@ public enum LedgerExport {
         ]
         if case .exactly(let version) = content.expectedVersion { object["expectedVersion"] = version }
         if let payload {
-            object["payload"] = payload
+            object["payload"] = payload.foundationObject
         } else if let json = try? StrictJSON.parse(content.payload, what: "payload") {
             // Read by the one strict reader the ledger uses, so a payload
             // with a duplicate member is shown as bytes, not as one reading.

@@ -139,7 +139,7 @@ struct LogCommand: AsyncParsableCommand {
 
     func show(_ entry: LedgerEntry) {
         if json {
-            print(jsonString(LedgerExport.view(of: entry, payload: GovernancePayloadView.view(of: entry))))
+            print(LedgerExport.view(of: entry, payload: GovernancePayloadView.view(of: entry)))
         } else {
             let content = entry.content
             say(

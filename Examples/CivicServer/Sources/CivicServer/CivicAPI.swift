@@ -185,8 +185,7 @@ struct CivicAPI: Sendable {
         var text = ""
         for entry in page {
             let view = LedgerExport.view(of: entry, payload: GovernancePayloadView.view(of: entry))
-            let data = try JSONSerialization.data(withJSONObject: view, options: [.sortedKeys, .withoutEscapingSlashes])
-            text += "id: \(entry.position)\nevent: entry\ndata: \(String(decoding: data, as: UTF8.self))\n\n"
+            text += "id: \(entry.position)\nevent: entry\ndata: \(view)\n\n"
         }
         return text
     }
