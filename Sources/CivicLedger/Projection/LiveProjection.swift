@@ -53,30 +53,8 @@ public final class LiveProjection<P: Projection>: Sendable {
         public init() {}
     }
 
-    private struct Waiter {
-        var position: UInt64
-        var continuation: CheckedContinuation<Void, any Error>
-    }
-
-    /// A read waiting for a position: registered before it suspends, so
-    /// that a timeout or cancellation that comes first is not lost.
-    private enum Slot {
-        case pending
-        case waiting(Waiter)
-        case ended(any Error)
-    }
-
-    private enum Registration {
-        case ready
-        case failed(any Error)
-        case waiting
-    }
-
     private struct State {
         var projection: P
-        var failure: (any Error)?
-        var slots: [Int: Slot] = [:]
-        var nextID = 0
     }
 
     /// The store followed. Snapshots are saved to it when it is also an
@@ -86,6 +64,8 @@ public final class LiveProjection<P: Projection>: Sendable {
     public let options: Options
     let logger: Logger
     private let state: Mutex<State>
+    /// The projection's next position as it folds: what readers wait on.
+    private let progress = GrowthSignal()
 
     /// A projection of `store`, starting from `initial` (empty by default;
     /// ``run()`` then resumes it from its snapshot).
@@ -97,6 +77,7 @@ public final class LiveProjection<P: Projection>: Sendable {
         self.options = options
         self.logger = logger
         self.state = Mutex(State(projection: initial))
+        progress.publish(initial.nextPosition)
     }
 
     // MARK: Reading
@@ -132,63 +113,14 @@ public final class LiveProjection<P: Projection>: Sendable {
     ///
     /// - Throws: as ``read(atLeast:timeout:_:)``.
     public func reach(_ position: UInt64, timeout: Duration = .seconds(30)) async throws {
-        let id: Int? = try state.withLock { state in
-            if let failure = state.failure { throw failure }
-            if state.projection.nextPosition > position { return nil }
-            state.nextID += 1
-            state.slots[state.nextID] = .pending
-            return state.nextID
+        switch await progress.outcome(beyond: position, timeout: timeout) {
+        case .reached: return
+        case .failed(let error): throw error
+        case .cancelled: throw CancellationError()
+        case .timedOut:
+            throw LedgerError(
+                .timedOut, "\(P.name) did not reach position \(position) within \(timeout) (it is at \(nextPosition))", position: position)
         }
-        guard let id else { return }
-        let timer = Task {
-            do {
-                try await Task.sleep(for: timeout)
-                self.end(
-                    id,
-                    with: LedgerError(
-                        .timedOut, "\(P.name) did not reach position \(position) within \(timeout) (it is at \(self.nextPosition))",
-                        position: position))
-            } catch {}
-        }
-        defer {
-            timer.cancel()
-            state.withLock { _ = $0.slots.removeValue(forKey: id) }
-        }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let registration: Registration = state.withLock { state in
-                    if let failure = state.failure { return .failed(failure) }
-                    if state.projection.nextPosition > position { return .ready }
-                    if Task.isCancelled { return .failed(CancellationError()) }
-                    if case .ended(let error)? = state.slots[id] { return .failed(error) }
-                    state.slots[id] = .waiting(Waiter(position: position, continuation: continuation))
-                    return .waiting
-                }
-                switch registration {
-                case .ready: continuation.resume()
-                case .failed(let error): continuation.resume(throwing: error)
-                case .waiting: break
-                }
-            }
-        } onCancel: {
-            end(id, with: CancellationError())
-        }
-    }
-
-    private func end(_ id: Int, with error: any Error) {
-        let waiter: Waiter? = state.withLock { state in
-            switch state.slots[id] {
-            case .waiting(let waiter)?:
-                state.slots[id] = nil
-                return waiter
-            case .pending?:
-                state.slots[id] = .ended(error)
-                return nil
-            case .ended?, nil:
-                return nil
-            }
-        }
-        waiter?.continuation.resume(throwing: error)
     }
 
     // MARK: Following
@@ -210,6 +142,7 @@ public final class LiveProjection<P: Projection>: Sendable {
                 state.withLock { state in
                     if state.projection.nextPosition == 0 { state.projection = resumed }
                 }
+                progress.publish(nextPosition)
             } catch let error as LedgerError where error.code == .storeFailure {
                 // Slower, never wrong: the log is folded from the start.
                 logger.warning("snapshot not read; folding the log", metadata: ["projection": "\(P.name)", "error": "\(error)"])
@@ -253,36 +186,17 @@ public final class LiveProjection<P: Projection>: Sendable {
         var start = 0
         while start < page.count {
             let end = min(page.count, start + 256)
-            let woken: [Waiter] = try state.withLock { state in
+            let next = try state.withLock { state in
                 for index in start..<end { try state.projection.fold(page[index]) }
-                let next = state.projection.nextPosition
-                var woken: [Waiter] = []
-                for (id, slot) in state.slots {
-                    if case .waiting(let waiter) = slot, waiter.position < next {
-                        state.slots[id] = nil
-                        woken.append(waiter)
-                    }
-                }
-                return woken
+                return state.projection.nextPosition
             }
-            for waiter in woken { waiter.continuation.resume() }
+            progress.publish(next)
             start = end
         }
     }
 
     private func fail(_ error: any Error) {
-        let waiters: [Waiter] = state.withLock { state in
-            state.failure = error
-            var waiters: [Waiter] = []
-            for (id, slot) in state.slots {
-                if case .waiting(let waiter) = slot {
-                    state.slots[id] = nil
-                    waiters.append(waiter)
-                }
-            }
-            return waiters
-        }
-        for waiter in waiters { waiter.continuation.resume(throwing: error) }
+        progress.fail(error)
     }
 
     /// Saves a snapshot: the value is copied under the lock and encoded

@@ -13,15 +13,32 @@ import Synchronization
 /// Thread-safe; waiting is cancellable and bounded by a timeout, so a
 /// reader that missed a publication (a watcher that was not running, a
 /// dropped notification) reads the store again instead of waiting forever.
+///
+/// It is the library's one waiter for a count that only grows: a
+/// ``LiveProjection`` waits on one for its next position
+/// (``LiveProjection/reach(_:timeout:)``), and may ``fail(_:)`` it.
 public final class GrowthSignal: Sendable {
+    /// How a wait ended.
+    public enum Outcome: Sendable {
+        /// A size greater than the threshold was published: this one.
+        case reached(UInt64)
+        /// The timeout passed first.
+        case timedOut
+        /// The waiting task was cancelled.
+        case cancelled
+        /// The signal failed (``fail(_:)``): nothing more will be published.
+        case failed(any Error)
+    }
+
     private enum Slot {
         case pending
-        case waiting(threshold: UInt64, continuation: CheckedContinuation<UInt64?, Never>)
-        case expired
+        case waiting(threshold: UInt64, continuation: CheckedContinuation<Outcome, Never>)
+        case ended(Outcome)
     }
 
     private struct State {
         var size: UInt64 = 0
+        var failure: (any Error)?
         var slots: [Int: Slot] = [:]
         var waiting = 0
         var nextID = 0
@@ -41,10 +58,10 @@ public final class GrowthSignal: Sendable {
     /// Publishes that the log holds `size` entries, waking every reader
     /// waiting for less.
     public func publish(_ size: UInt64) {
-        let woken: [(CheckedContinuation<UInt64?, Never>)] = state.withLock { state in
+        let woken: [CheckedContinuation<Outcome, Never>] = state.withLock { state in
             guard size > state.size else { return [] }
             state.size = size
-            var woken: [CheckedContinuation<UInt64?, Never>] = []
+            var woken: [CheckedContinuation<Outcome, Never>] = []
             for (id, slot) in state.slots {
                 if case .waiting(let threshold, let continuation) = slot, threshold < size {
                     state.slots[id] = nil
@@ -54,25 +71,53 @@ public final class GrowthSignal: Sendable {
             }
             return woken
         }
-        for continuation in woken { continuation.resume(returning: size) }
+        for continuation in woken { continuation.resume(returning: .reached(size)) }
+    }
+
+    /// Fails the signal: every waiter now, and every later wait, ends with
+    /// `.failed(error)`. The first failure stays.
+    public func fail(_ error: any Error) {
+        let woken: [CheckedContinuation<Outcome, Never>] = state.withLock { state in
+            if state.failure == nil { state.failure = error }
+            var woken: [CheckedContinuation<Outcome, Never>] = []
+            for (id, slot) in state.slots {
+                if case .waiting(_, let continuation) = slot {
+                    state.slots[id] = nil
+                    state.waiting -= 1
+                    woken.append(continuation)
+                }
+            }
+            return woken
+        }
+        let failure = state.withLock { $0.failure } ?? error
+        for continuation in woken { continuation.resume(returning: .failed(failure)) }
     }
 
     /// Waits until a size greater than `size` is published.
     ///
-    /// - Returns: the size published, or `nil` when `timeout` passed first
-    ///   or the calling task was cancelled.
+    /// - Returns: the size published, or `nil` when `timeout` passed first,
+    ///   the calling task was cancelled, or the signal failed.
     public func wait(beyond size: UInt64, timeout: Duration) async -> UInt64? {
-        let id: Int? = state.withLock { state in
-            if state.size > size { return nil }
+        if case .reached(let now) = await outcome(beyond: size, timeout: timeout) { return now }
+        return nil
+    }
+
+    /// Waits until a size greater than `size` is published, and says how
+    /// the wait ended.
+    public func outcome(beyond size: UInt64, timeout: Duration) async -> Outcome {
+        let registered: (id: Int?, done: Outcome?) = state.withLock { state in
+            if let failure = state.failure { return (nil, .failed(failure)) }
+            if state.size > size { return (nil, .reached(state.size)) }
             state.nextID += 1
             state.slots[state.nextID] = .pending
-            return state.nextID
+            return (state.nextID, nil)
         }
-        guard let id else { return self.size }
+        if let done = registered.done { return done }
+        guard let id = registered.id else { return .cancelled }
         let timer = Task {
             do {
                 try await Task.sleep(for: timeout)
-                self.end(id)
+                self.end(id, .timedOut)
             } catch {}
         }
         defer {
@@ -80,39 +125,40 @@ public final class GrowthSignal: Sendable {
             state.withLock { _ = $0.slots.removeValue(forKey: id) }
         }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<UInt64?, Never>) in
-                let ready: UInt64?? = state.withLock { state in
-                    if state.size > size { return .some(state.size) }
-                    if Task.isCancelled { return .some(nil) }
-                    if case .expired? = state.slots[id] { return .some(nil) }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+                let ready: Outcome? = state.withLock { state in
+                    if let failure = state.failure { return .failed(failure) }
+                    if state.size > size { return .reached(state.size) }
+                    if Task.isCancelled { return .cancelled }
+                    if case .ended(let outcome)? = state.slots[id] { return outcome }
                     state.slots[id] = .waiting(threshold: size, continuation: continuation)
                     state.waiting += 1
-                    return .none
+                    return nil
                 }
-                if case .some(let result) = ready { continuation.resume(returning: result) }
+                if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
-            end(id)
+            end(id, .cancelled)
         }
     }
 
     /// Ends one wait without a size: its timeout passed or its task was
     /// cancelled. A wait not registered yet is marked, and returns at once
     /// when it registers.
-    private func end(_ id: Int) {
-        let continuation: CheckedContinuation<UInt64?, Never>? = state.withLock { state in
+    private func end(_ id: Int, _ outcome: Outcome) {
+        let continuation: CheckedContinuation<Outcome, Never>? = state.withLock { state in
             switch state.slots[id] {
             case .waiting(_, let continuation)?:
                 state.slots[id] = nil
                 state.waiting -= 1
                 return continuation
             case .pending?:
-                state.slots[id] = .expired
+                state.slots[id] = .ended(outcome)
                 return nil
-            case .expired?, nil:
+            case .ended?, nil:
                 return nil
             }
         }
-        continuation?.resume(returning: nil)
+        continuation?.resume(returning: outcome)
     }
 }
