@@ -171,7 +171,9 @@ struct WitnessProcessTests {
         let forged = try SignedCheckpoint(
             signing: Checkpoint(origin: real.checkpoint.origin, size: real.checkpoint.size, root: SHA256.hash([1, 2, 3])), with: logSigner)
         for (witness, key) in [(street, streetKey), (bureau, bureauKey)] {
-            let client = try HTTPWitnessClient(url: "http://127.0.0.1:\(witness.port)", cosigner: try CosignerKey(verifierKey: key))
+            // A generous timeout: other suites start hundreds of processes beside this one.
+            let client = try HTTPWitnessClient(
+                url: "http://127.0.0.1:\(witness.port)", cosigner: try CosignerKey(verifierKey: key), timeout: .seconds(60))
             let reply = try await client.addCheckpoint(
                 WitnessReply.request(oldSize: real.checkpoint.size, proof: [], checkpoint: forged.serialized))
             guard case .refused(let status, _) = reply else {
