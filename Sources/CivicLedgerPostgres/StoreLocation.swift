@@ -2,6 +2,7 @@ import CivicLedger
 import CivicLedgerSQLite
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Where a ledger is, as a program's users name it: a SQLite file, or a
 /// PostgreSQL ledger as `postgres://USER@HOST:PORT/DATABASE?ledger=NAME`
@@ -17,7 +18,8 @@ public enum StoreLocation {
         location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
     }
 
-    /// The store at `location`.
+    /// The store at `location`: a `Service` as well, which a service group
+    /// runs first and stops last (its database closed then).
     ///
     /// - Parameters:
     ///   - create: make the ledger's file or tables when missing; otherwise
@@ -31,7 +33,7 @@ public enum StoreLocation {
     public static func openStore(
         _ location: String, create: Bool = false, readOnly: Bool = false,
         logger: Logger = Logger(label: "civic-ledger.store")
-    ) async throws -> any RepairableEventStore {
+    ) async throws -> any RepairableEventStore & Service {
         guard isServer(location) else {
             var options = SQLiteEventStore.Options()
             options.createIfMissing = create

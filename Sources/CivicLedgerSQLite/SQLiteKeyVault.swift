@@ -1,6 +1,7 @@
 import CivicLedger
 import Foundation
 import GRDB
+import Synchronization
 
 /// A `KeyVault` in its own SQLite file, kept apart from the ledger so
 /// that the ledger can be copied to an auditor without the keys.
@@ -17,7 +18,21 @@ public final class SQLiteKeyVault: KeyVault {
 
     /// Closes the vault file; the vault is unusable after.
     public func close() throws {
+        // GRDB traps on a queue used after it closed: refuse every call from now on first.
+        guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
         do { try queue.close() } catch { throw LedgerError(.storeFailure, "closing the key vault \(path) failed: \(error)") }
+    }
+
+    /// Set by ``close()``: every call after it is refused, never handed to
+    /// the closed queue.
+    private let closed = Mutex(false)
+
+    /// The queue, unless the vault was closed.
+    private var openQueue: DatabaseQueue {
+        get throws {
+            if closed.withLock({ $0 }) { throw LedgerError(.closed, "the key vault \(path) is closed") }
+            return queue
+        }
     }
 
     /// Opens or creates the vault at `path`. A vault this process may not
@@ -77,19 +92,19 @@ public final class SQLiteKeyVault: KeyVault {
     public let readOnly: Bool
 
     public func key(for subject: String) async throws -> FieldKey {
-        if readOnly { return try await queue.read { db in try self.held(subject, in: db) } }
-        return try await queue.write { db in try Self.key(for: subject, in: db) }
+        if readOnly { return try await openQueue.read { db in try self.held(subject, in: db) } }
+        return try await openQueue.write { db in try Self.key(for: subject, in: db) }
     }
 
     public func keys(for subjects: [String]) async throws -> [String: FieldKey] {
         if readOnly {
-            return try await queue.read { db in
+            return try await openQueue.read { db in
                 var keys: [String: FieldKey] = [:]
                 for subject in subjects { keys[subject] = try self.held(subject, in: db) }
                 return keys
             }
         }
-        return try await queue.write { db in
+        return try await openQueue.write { db in
             var keys: [String: FieldKey] = [:]
             for subject in subjects { keys[subject] = try Self.key(for: subject, in: db) }
             return keys
@@ -120,20 +135,20 @@ public final class SQLiteKeyVault: KeyVault {
     }
 
     public func existingKey(for subject: String) async throws -> FieldKey? {
-        try await queue.read { db in
+        try await openQueue.read { db in
             try Data.fetchOne(db, sql: "SELECT key FROM field_key WHERE subject = ?", arguments: [subject]).map(Self.key)
         }
     }
 
     public func destroy(subject: String) async throws {
-        try await queue.write { db in
+        try await openQueue.write { db in
             try db.execute(sql: "DELETE FROM field_key WHERE subject = ?", arguments: [subject])
             try db.execute(sql: "INSERT OR IGNORE INTO erased (subject) VALUES (?)", arguments: [subject])
         }
     }
 
     public func isErased(_ subject: String) async throws -> Bool {
-        try await queue.read { db in
+        try await openQueue.read { db in
             try Bool.fetchOne(db, sql: "SELECT 1 FROM erased WHERE subject = ?", arguments: [subject]) == true
         }
     }

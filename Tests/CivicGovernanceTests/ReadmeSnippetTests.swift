@@ -106,9 +106,9 @@ struct ReadmeSnippetTests {
             store: store, origin: "ledger.example/dongsheng", authority: authority, logSigner: logKey,
             rules: .defaults(community: "zhuji/dongsheng", name: "东盛村"))
 
-        // The read side, a live case board, and the ledger, run by a service group.
+        // The store, the ledger and a live case board, run by a service group.
         let board = LiveProjection<CaseBoard>(store: store)
-        let group = ServiceGroup(services: [ledger, board], logger: Logger(label: "civic"))
+        let group = ServiceGroup(services: [store, ledger, board], logger: Logger(label: "civic"))
         let running = Task { try await group.run() }
 
         // Enrol the actors not enrolled yet: a role (docs/roles.md) in a place.
@@ -134,11 +134,10 @@ struct ReadmeSnippetTests {
         // Read your writes: the board's answer once it has folded the accept.
         let state = try await board.read(atLeast: accepted.position) { $0["case/\(id)"]?.state }
 
-        // Shut down: the board saves its snapshot, the ledger drains and seals its
-        // state; the store belongs to the caller, who closes it last.
+        // Shut down in reverse order: the board saves its snapshot, the ledger
+        // drains and seals its state, then the store closes.
         await group.triggerGracefulShutdown()
         try await running.value
-        try store.close()
         return state
     }
     // README snippet 3 end

@@ -1,6 +1,9 @@
 import CivicLedger
 import CivicLedgerSQLite
+import CivicLedgerTesting
 import Foundation
+import Logging
+import ServiceLifecycle
 import Testing
 
 @Suite("Key files written by the library: 0600, both or neither, never overwritten")
@@ -55,5 +58,30 @@ struct KeyFileTests {
         let inTheWay = folder.appendingPathComponent("folder.key").path
         try FileManager.default.createDirectory(atPath: inTheWay, withIntermediateDirectories: false)
         #expect(throws: LedgerError.self) { _ = try LocalKeyFiles.readOrCreate(at: inTheWay) }
+    }
+}
+
+@Suite("Stores owned by a service group")
+struct StoreServiceTests {
+    @Test("a store and a vault in a service group stay open while it runs and close when it shuts down")
+    func closedByTheGroup() async throws {
+        let folder = try KeyFileTests.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteEventStore(path: folder.appendingPathComponent("l.sqlite").path)
+        let vault = try SQLiteKeyVault(path: folder.appendingPathComponent("l.vault").path)
+        let fixture = try await LedgerFixture.make(store: store)
+        let group = ServiceGroup(services: [store, vault, fixture.ledger], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        _ = try await fixture.enrol("w1", role: "worker", scope: "town")
+        #expect(try await store.head()?.size == 2)
+        _ = try await vault.key(for: "r1")
+        await group.triggerGracefulShutdown()
+        try await running.value
+        // Closed: the store and the vault refuse, and the file is whole (no write-ahead log left).
+        await #expect(throws: (any Error).self) { _ = try await store.head() }
+        await #expect(throws: (any Error).self) { _ = try await vault.existingKey(for: "r1") }
+        let log = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("l.sqlite-wal").path)[.size] as? NSNumber)?.intValue ?? 0
+        #expect(log == 0, "the write-ahead log was checkpointed into the file")
+        #expect(try await SQLiteEventStore(path: folder.appendingPathComponent("l.sqlite").path).head()?.size == 2)
     }
 }

@@ -70,8 +70,8 @@ struct CivicServer: AsyncParsableCommand {
                 print("listening on \(channel.localAddress?.description ?? "?")")
                 fflush(nil)
             })
-        // Stopped in reverse order: the server first, the ledger, drained, last.
-        app.addServices(ledger, cases, points)
+        // Stopped in reverse order: the server first, the ledger drained, the store last.
+        app.addServices(store, ledger, cases, points)
         if let witnesses { app.addServices(witnesses) }
         try await app.runService()
         // README service end
