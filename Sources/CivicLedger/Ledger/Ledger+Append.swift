@@ -94,24 +94,8 @@ extension Ledger {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// What planning a batch decided for each request.
-    enum Outcome {
-        case accepted([AppendReceipt])
-        case rejected(LedgerError)
-    }
-
-    /// A planned commit: the entries to write and the state after them.
-    struct Plan {
-        var outcomes: [Outcome] = []
-        var entries: [LedgerEntry] = []
-        /// The recent-reference key of each entry, computed once while planning.
-        var referenceKeys: [UInt128] = []
-        var registry: AuthorityRegistry
-        var heads: [String: StreamHead] = [:]
-        var frontier: MerkleFrontier
-        var recordedAt: Timestamp
-        var checkpoint: StoredCheckpoint?
-    }
+    typealias Outcome = AppendPlanner.Outcome
+    typealias Plan = AppendPlanner.Plan
 
     private func commit(_ batch: [PendingAppend]) async {
         var attempt = 0
@@ -288,83 +272,14 @@ extension Ledger {
         }
 
         let now = max(clock.now(), lastRecordedAt)
-        var plan = Plan(registry: registryState, frontier: frontier, recordedAt: now)
-        var registry: AuthorityRegistry? = registryState
-        var eventIndex = 0
-        for request in batch {
-            let firstEvent = eventIndex
-            eventIndex += request.events.count
-            let hasSystemEvent = request.events.contains { $0.content.kind.hasPrefix("ledger.") }
-            let saved = (
-                registry: hasSystemEvent ? registry : nil, heads: request.events.count > 1 ? plan.heads : nil,
-                frontier: plan.frontier, entries: plan.entries.count, originals: request.events.count > 1 ? originals : nil
-            )
-            do {
-                var receipts: [AppendReceipt] = []
-                receipts.reserveCapacity(request.events.count)
-                for (index, event) in request.events.enumerated() {
-                    let content = event.content
-                    let reference = references[firstEvent + index]
-                    if let original = originals[reference] {
-                        guard original.body == event.body else {
-                            throw LedgerError(
-                                .idempotencyConflict,
-                                "\(Self.describe(index, of: request.events.count))reuses idempotency key \"\(content.idempotencyKey)\" of the entry at position \(original.position) with different content",
-                                position: original.position, stream: content.stream, key: content.actorKey)
-                        }
-                        receipts.append(AppendReceipt(original, isDuplicate: true))
-                        continue
-                    }
-                    let position = plan.frontier.size
-                    let head = plan.heads[content.stream] ?? streamCache[content.stream] ?? fetched[content.stream]
-                    let newHead: StreamHead
-                    do {
-                        newHead = try LedgerRules.admit(content, at: position, registry: &registry, head: head)
-                    } catch {
-                        // Nothing was written: the position the event would
-                        // have had means nothing to the caller.
-                        var described = error
-                        described.position = nil
-                        if request.events.count > 1 { described.message = "event \(index) of the batch: " + error.message }
-                        throw described
-                    }
-                    let entry = LedgerEntry(position: position, recordedAt: now, streamVersion: newHead.version, event: event)
-                    if domainWorking != nil {
-                        do {
-                            try domainWorking!.check(entry)
-                        } catch {
-                            var described = error
-                            described.position = nil
-                            if request.events.count > 1 { described.message = "event \(index) of the batch: " + error.message }
-                            throw described
-                        }
-                        try domainWorking!.fold(entry)
-                    }
-                    plan.frontier.append(entry.leafHash)
-                    plan.heads[content.stream] = newHead
-                    plan.entries.append(entry)
-                    plan.referenceKeys.append(keys[firstEvent + index])
-                    originals[reference] = entry
-                    receipts.append(AppendReceipt(entry, isDuplicate: false))
-                }
-                plan.outcomes.append(.accepted(receipts))
-            } catch {
-                if hasSystemEvent { registry = saved.registry }
-                if let heads = saved.heads { plan.heads = heads }
-                if let kept = saved.originals { originals = kept }
-                if domainWorking != nil, domainWorking!.nextPosition != saved.frontier.size {
-                    // Part of this request was folded: start again from the
-                    // committed state and refold the requests accepted so far.
-                    domainWorking = domainCommitted
-                    for entry in plan.entries[..<saved.entries] { try? domainWorking!.fold(entry) }
-                }
-                plan.frontier = saved.frontier
-                plan.entries.removeLast(plan.entries.count - saved.entries)
-                plan.referenceKeys.removeLast(plan.referenceKeys.count - saved.entries)
-                plan.outcomes.append(.rejected(error as? LedgerError ?? LedgerError(.storeFailure, "\(error)")))
-            }
-        }
-        plan.registry = registry ?? registryState
+        // The working domain state is moved into the planner, so that folding
+        // does not copy it, and taken back after.
+        var planner = AppendPlanner(
+            registry: registryState, frontier: frontier, recordedAt: now, cachedHeads: streamCache, fetchedHeads: fetched,
+            originals: originals, committedDomain: domainCommitted, workingDomain: domainWorking)
+        domainWorking = nil
+        var plan = planner.plan(batch.map(\.events), references: references, keys: keys)
+        domainWorking = planner.domain
         let size = plan.frontier.size
         if let logSigner, !plan.entries.isEmpty, !writer.signsCheckpointsUnderLock, checkpointDue(size: size, at: now) {
             let signed = try SignedCheckpoint(signing: Checkpoint(origin: origin, size: size, root: plan.frontier.root), with: logSigner)
