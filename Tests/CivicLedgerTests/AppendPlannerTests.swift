@@ -147,3 +147,52 @@ struct AppendPlannerTests {
         #expect(Self.accepted(accepted.outcomes[1]) != nil, "the newcomer signs in the same batch, after its enrolment")
     }
 }
+
+/// A domain whose fold always fails: the committed state falls back to the planner's.
+struct FailingFold: LedgerDomain, Codable, Equatable {
+    static let name = "failing-fold"
+    var lastPosition: UInt64?
+    var folded = 0
+    func check(_ entry: LedgerEntry) throws(LedgerError) {}
+    mutating func apply(_ entry: LedgerEntry) throws { throw LedgerError(.storeFailure, "cannot fold") }
+}
+
+@Suite("CommittedLedgerState: a plan adopted after its commit")
+struct CommittedLedgerStateTests {
+    @Test("adopting a plan: registry, frontier, time, stream heads, idempotency keys, checkpoint and domain all move to it")
+    func adopts() async throws {
+        let start = try await AppendPlannerTests.start(domain: NoteRules())
+        let f = start.fixture
+        let domain = try #require(await f.ledger.domain as? NoteRules)
+        var state = CommittedLedgerState(
+            registry: start.registry, frontier: start.frontier, lastRecordedAt: Timestamp(millisecondsSinceEpoch: 0),
+            lastCheckpoint: (1, Timestamp(millisecondsSinceEpoch: 0)), checkpointFrontier: nil, domain: domain)
+        var planner = AppendPlannerTests.planner(start, domain: domain)
+        let event = try f.event(by: start.worker, stream: "n/1", kind: "note", payload: Array("ok".utf8))
+        var plan = AppendPlannerTests.plan(&planner, [[event]])
+        plan.checkpoint = StoredCheckpoint(size: plan.frontier.size, note: "a note")
+        #expect(state.adopt(plan, streamCacheLimit: 10, plannedDomain: planner.domain) == nil)
+        #expect(state.frontier == plan.frontier && state.lastRecordedAt == plan.recordedAt)
+        #expect(state.streamCache["n/1"]?.version == 1)
+        #expect(state.recentReferences.position(of: RecentReferences.key(event.idempotencyReference)) == plan.entries[0].position)
+        #expect(state.lastCheckpoint.size == plan.frontier.size && state.checkpointFrontier == plan.frontier)
+        #expect((state.domain as? NoteRules)?.notes == ["n/1": 1])
+    }
+
+    @Test("the stream cache is emptied before it would pass its limit; a domain that fails to fold gives way to the planned state")
+    func limitsAndFallback() async throws {
+        let start = try await AppendPlannerTests.start()
+        let f = start.fixture
+        var state = CommittedLedgerState(
+            registry: start.registry, frontier: start.frontier, lastRecordedAt: Timestamp(millisecondsSinceEpoch: 0),
+            lastCheckpoint: (1, Timestamp(millisecondsSinceEpoch: 0)), checkpointFrontier: nil, domain: FailingFold())
+        state.streamCache = ["old/1": StreamHead(version: 1, place: "town"), "old/2": StreamHead(version: 1, place: "town")]
+        var planner = AppendPlannerTests.planner(start)
+        let plan = AppendPlannerTests.plan(&planner, [[try f.event(by: start.worker, stream: "new/1")]])
+        let planned = FailingFold(lastPosition: 99, folded: 7)
+        let error = state.adopt(plan, streamCacheLimit: 2, plannedDomain: planned)
+        #expect(error != nil)
+        #expect(state.domain as? FailingFold == planned)
+        #expect(Set(state.streamCache.keys) == ["new/1"], "emptied, then the plan's heads")
+    }
+}

@@ -188,26 +188,9 @@ extension Ledger {
 
     /// Makes the planned state the committed state.
     private func adopt(_ plan: Plan) {
-        registryState = plan.registry
-        frontier = plan.frontier
-        lastRecordedAt = plan.recordedAt
-        if streamCache.count + plan.heads.count > configuration.streamCacheLimit {
-            streamCache.removeAll(keepingCapacity: true)
-        }
-        streamCache.merge(plan.heads) { _, new in new }
-        for (entry, key) in zip(plan.entries, plan.referenceKeys) { recentReferences.insert(key, at: entry.position) }
-        if domainCommitted != nil {
-            do {
-                for entry in plan.entries { try domainCommitted!.fold(entry) }
-            } catch {
-                // apply(_:) must not throw; if it did, the planned state is the truth.
-                logger.error("the domain failed to fold a committed entry; taking the planned state", metadata: ["error": "\(error)"])
-                domainCommitted = domainWorking
-            }
-        }
-        if let checkpoint = plan.checkpoint {
-            lastCheckpoint = (checkpoint.size, plan.recordedAt)
-            checkpointFrontier = plan.frontier
+        if let error = committed.adopt(plan, streamCacheLimit: configuration.streamCacheLimit, plannedDomain: domainWorking) {
+            // apply(_:) must not throw; if it did, the planned state is the truth.
+            logger.error("the domain failed to fold a committed entry; taking the planned state", metadata: ["error": "\(error)"])
         }
         logger.trace("committed", metadata: ["entries": "\(plan.entries.count)", "size": "\(frontier.size)"])
     }

@@ -35,22 +35,47 @@ public actor Ledger {
     let configuration: LedgerConfiguration
     var logger: Logger { configuration.logger }
 
-    // The committed state: what the store holds after the last commit.
-    var registryState: AuthorityRegistry
-    var frontier: MerkleFrontier
-    var lastRecordedAt: Timestamp
-    var streamCache: [String: StreamHead] = [:]
-    var recentReferences = RecentReferences(capacity: 65_536)
-    var lastCheckpoint: (size: UInt64, time: Timestamp)
-    /// The frontier at the size of a stored checkpoint, written with every
-    /// head so the next open can check the head cheaply.
-    var checkpointFrontier: MerkleFrontier?
+    /// The committed state: what the store holds after the last commit.
+    var committed: CommittedLedgerState
+    // Its parts, by name (read and changed in place, never copied).
+    var registryState: AuthorityRegistry {
+        _read { yield committed.registry }
+        _modify { yield &committed.registry }
+    }
+    var frontier: MerkleFrontier {
+        _read { yield committed.frontier }
+        _modify { yield &committed.frontier }
+    }
+    var lastRecordedAt: Timestamp {
+        _read { yield committed.lastRecordedAt }
+        _modify { yield &committed.lastRecordedAt }
+    }
+    var streamCache: [String: StreamHead] {
+        _read { yield committed.streamCache }
+        _modify { yield &committed.streamCache }
+    }
+    var recentReferences: RecentReferences {
+        _read { yield committed.recentReferences }
+        _modify { yield &committed.recentReferences }
+    }
+    var lastCheckpoint: (size: UInt64, time: Timestamp) {
+        _read { yield committed.lastCheckpoint }
+        _modify { yield &committed.lastCheckpoint }
+    }
+    var checkpointFrontier: MerkleFrontier? {
+        _read { yield committed.checkpointFrontier }
+        _modify { yield &committed.checkpointFrontier }
+    }
+    var domainCommitted: (any LedgerDomain)? {
+        _read { yield committed.domain }
+        _modify { yield &committed.domain }
+    }
     var needsResync = false
     /// The log size at the last state snapshot, and the one being saved.
     var lastStateSnapshot: UInt64 = 0
     var stateSnapshotTask: Task<Void, Never>?
-    /// The domain state as of the last commit, and the copy plans fold into.
-    var domainCommitted: (any LedgerDomain)?
+    /// The domain's state that plans fold into (the committed one is in
+    /// ``committed``): moved into the planner for each batch.
     var domainWorking: (any LedgerDomain)?
 
     var queue = AppendQueue<PendingAppend>()
@@ -86,16 +111,13 @@ public actor Ledger {
         store: any EventStore, registry: AuthorityRegistry, head: LedgerHeadState, lastCheckpoint: (UInt64, Timestamp),
         logSigner: (any Signer)?, clock: any LedgerClock, configuration: LedgerConfiguration, domain: (any LedgerDomain)?
     ) {
-        self.domainCommitted = domain
+        self.committed = CommittedLedgerState(
+            registry: registry, frontier: head.frontier, lastRecordedAt: head.lastRecordedAt, lastCheckpoint: lastCheckpoint,
+            checkpointFrontier: head.checkpointFrontier, domain: domain)
         self.domainWorking = domain
         self.writer = store
         self.origin = registry.origin
         self.logKey = registry.logKey
-        self.registryState = registry
-        self.frontier = head.frontier
-        self.lastRecordedAt = head.lastRecordedAt
-        self.lastCheckpoint = lastCheckpoint
-        self.checkpointFrontier = head.checkpointFrontier
         self.logSigner = logSigner
         self.clock = clock
         self.configuration = configuration
