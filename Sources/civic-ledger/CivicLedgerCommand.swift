@@ -11,12 +11,27 @@ struct CivicLedgerCommand: AsyncParsableCommand {
             Exit codes: 0 success; 1 the ledger refused an event, or verification \
             found a problem; 2 usage or I/O errors.
             """,
-        subcommands: [
-            InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self, SignCommand.self,
-            VerifyCommand.self, RepairCommand.self, CheckpointCommand.self, LogCommand.self, CopyCommand.self, DemoCommand.self,
-            AuditCommand.self, ProveCommand.self, VerifyProofCommand.self, TilesCommand.self, ExportCommand.self, ReportCommand.self, VerifyReportCommand.self,
-            CasesCommand.self, PointsCommand.self, ResidentCommand.self, DossierCommand.self, VolunteersCommand.self, BenchCommand.self,
-        ] + witnessCommands)
+        // Grouped in the help by what a reader comes to do; the names stay
+        // as they are (scripts and docs use them).
+        groupedSubcommands: [
+            CommandGroup(
+                name: "Making and writing",
+                subcommands: [
+                    InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self, SignCommand.self, CopyCommand.self,
+                ]),
+            CommandGroup(
+                name: "Reading",
+                subcommands: [
+                    LogCommand.self, CasesCommand.self, PointsCommand.self, ResidentCommand.self, DossierCommand.self, VolunteersCommand.self,
+                ]),
+            CommandGroup(
+                name: "Checking, proving and publishing",
+                subcommands: [
+                    VerifyCommand.self, RepairCommand.self, AuditCommand.self, CheckpointCommand.self, ProveCommand.self,
+                    VerifyProofCommand.self, TilesCommand.self, ExportCommand.self, ReportCommand.self, VerifyReportCommand.self,
+                ] + witnessCommands),
+            CommandGroup(name: "Trying it", subcommands: [DemoCommand.self, BenchCommand.self]),
+        ])
 
     /// Runs the tool with the exit codes of the discussion above (argument
     /// errors exit 2, not ArgumentParser's 64).

@@ -239,3 +239,20 @@ extension CLI {
             timedOut: timedOut, stderr: stderr)
     }
 }
+
+@Suite("The tool's help")
+struct HelpTests {
+    @Test("the help groups every subcommand under what a reader comes to do, each once")
+    func grouped() throws {
+        let cli = try CLI()
+        let help = try cli.run(["--help"])
+        #expect(help.status == 0)
+        let groups = ["MAKING AND WRITING", "READING", "CHECKING, PROVING AND PUBLISHING", "TRYING IT"]
+        for group in groups { #expect(help.stdout.contains(group + " SUBCOMMANDS:"), "\(group)") }
+        let commands = try BadInputMatrixTests.commands(cli).map { $0.path[0] }
+        for name in Set(commands) {
+            let lines = help.stdout.split(separator: "\n").filter { $0.hasPrefix("  \(name) ") || $0 == "  \(name)" }
+            #expect(lines.count == 1, "\(name) is listed \(lines.count) times")
+        }
+    }
+}
