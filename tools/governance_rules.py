@@ -99,6 +99,11 @@ def case_next(state, step):
     return TRANSITIONS.get((state, step))
 
 
+DOMAIN_PREFIXES = ("case.", "points.", "archive.", "health.", "volunteer.", "supplies.", "community.", "deliberation.")
+# The declared schema versions by kind (§10.0); a kind not named here has version 1 only.
+SCHEMA_VERSIONS = {}
+
+
 class Governance:
     """Replays the entries of a governance ledger (its entry 1 sets the
     community's rules) and collects problems."""
@@ -120,6 +125,10 @@ class Governance:
 
     def fold(self, entry):
         position, kind, stream, payload = entry["position"], entry["kind"], entry["stream"], entry["payload"]
+        # §10.0: every governance kind declares its schema versions; each has version 1 only.
+        if kind == "community.rules" or kind.startswith(DOMAIN_PREFIXES):
+            if entry.get("schema_version", 1) not in SCHEMA_VERSIONS.get(kind, (1,)):
+                self.problem(position, f"{kind} has no schema version {entry.get('schema_version')} (unknown-version)")
         try:
             if kind == "community.rules":
                 self.rules = json.loads(payload)

@@ -51,6 +51,11 @@ def cases():
     yield "a step out of order is reported", any(
         "not a legal step" in p for p in replay([("case.report", "case/1", b""), ("case.close", "case/1", b"")]))
     yield "a failed verification reopens", case_next("resolved", "verify-failed") == "reopened"
+    governance = Governance()
+    governance.fold({"position": 1, "kind": "community.rules", "stream": "community", "payload": RULES, "schema_version": 1})
+    governance.fold({"position": 2, "kind": "case.report", "stream": "case/1", "schema_version": 2,
+                     "payload": bytes([2]) + text("drain") + bytes([1]) + text("s")})
+    yield "a schema version the domain does not declare is reported", any("unknown-version" in p for p in governance.problems)
     yield "shelving needs an open case", case_next("closed", "shelve") is None and case_next("accepted", "shelve") == "shelved"
     yield "points issued, awarded, redeemed are conserved", replay([
         ("points.issue", "community", amount(100)), ("points.award", "points/r1", movement(0, 5, "patrol")),

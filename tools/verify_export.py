@@ -101,7 +101,8 @@ def decode_entry(data):
     if tag not in (0, 1) or (tag == 0 and expected != 0):
         raise Malformed("expected version tag/value")
     entry["kind"] = b.text("kind", 1, 128)
-    if b.u32("schema version") < 1:
+    entry["schema_version"] = b.u32("schema version")
+    if entry["schema_version"] < 1:
         raise Malformed("schema version is 0")
     payload = b.bytes_("payload")
     if len(payload) > 1 << 20:

@@ -180,6 +180,32 @@ struct HostileInputTests {
         }
     }
 
+    @Test("a payload version the domain does not declare is refused at append, and reported by the audit in a log that holds one")
+    func unknownVersion() async throws {
+        let f = try await GovernanceFixture.make()
+        let report = CaseReport(urgency: .general, category: "drainage", source: .patrol, summary: "blocked drain")
+        func event(version: UInt32, key: String) throws -> SignedEvent {
+            try SignedEvent(
+                signing: EventContent(
+                    origin: GovernanceFixture.origin, stream: "case/v\(version)", place: GovernanceFixture.home, expectedVersion: .exactly(0),
+                    kind: GovernanceKind.report, schemaVersion: version, payload: report.encoded, actorKey: f.key("worker").publicKey,
+                    clientTime: f.clock.now(), idempotencyKey: key),
+                with: f.key("worker"))
+        }
+        let size = await f.ledger.size
+        let refused = await #expect(throws: LedgerError.self) { _ = try await f.ledger.append(try event(version: 2, key: "v2")) }
+        #expect(refused?.code == .unknownVersion)
+        #expect(refused?.message.contains("case.report has no schema version 2") == true, "\(refused?.message ?? "")")
+        #expect(await f.ledger.size == size, "nothing was written")
+        // Version 1 is taken.
+        _ = try await f.ledger.append(try event(version: 1, key: "v1"))
+        // A log written before the rule (forged here) holds one: the audit reports it at its position.
+        let position = await f.ledger.size
+        try await Self.forge([try event(version: 7, key: "v7")], into: f.store)
+        let audit = try await Auditor(store: f.store, domain: GovernanceState(), projections: GovernanceProjections.all).audit()
+        #expect(audit.findings.contains { $0.code == .unknownVersion && $0.position == position }, "\(audit.findings)")
+    }
+
     @Test("a forged log of hostile events folds into every projection and audits to findings, never a trap")
     func forgedLog() async throws {
         await propertyCheck(count: 15, input: Self.input) { events in

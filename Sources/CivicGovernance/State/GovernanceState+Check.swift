@@ -16,6 +16,16 @@ extension GovernanceState {
         }
         let signer = registry.keys[entry.actorKey]?.actor ?? "?"
         var context = Context(entry: entry, signer: signer, state: self)
+        if kind == GovernanceKind.rules || Self.domainPrefixes.contains(where: kind.hasPrefix) {
+            let version = entry.content.schemaVersion
+            let declared = GovernanceKind.versions(of: kind)
+            guard declared.contains(version) else {
+                throw context.error(
+                    .unknownVersion,
+                    "\(kind) has no schema version \(version): this domain declares \(declared.lowerBound == declared.upperBound ? "version \(declared.lowerBound)" : "versions \(declared.lowerBound) to \(declared.upperBound)") (docs/format.md §10)"
+                )
+            }
+        }
         if kind == GovernanceKind.rules { return try checkRules(&context) }
         guard Self.domainPrefixes.contains(where: kind.hasPrefix) else { return }
         guard let rules else {

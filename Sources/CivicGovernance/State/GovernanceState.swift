@@ -3,6 +3,10 @@ import CivicLedger
 extension LedgerError.Code {
     /// A case step that is not legal from the case's state.
     public static let illegalTransition = LedgerError.Code(rawValue: "illegal-transition")
+    /// An event of a governance kind whose schema version the domain does
+    /// not declare for that kind (``GovernanceKind/versions(of:)``): its
+    /// payload could be read as another version's.
+    public static let unknownVersion = LedgerError.Code(rawValue: "unknown-version")
     /// The actor may sign the kind, but is not the one this step needs
     /// (the department's staff, the reporter, the organiser, the account
     /// holder), or is the one it must not be (the resolver verifying).
