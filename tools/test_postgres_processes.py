@@ -208,7 +208,9 @@ def main():
                 if len(writer.acknowledged) < args.events:
                     done = False
                 if writer.process.poll() is not None and len(writer.acknowledged) < args.events:
-                    problems.append(f"phase 2, process {p} exited ({writer.process.returncode}) instead of carrying on")
+                    # Its standard error, so that a trap says where it was.
+                    said = writer.process.stderr.read()[-2000:] if writer.process.stderr else "(see its log)"
+                    problems.append(f"phase 2, process {p} exited ({writer.process.returncode}) instead of carrying on: {said}")
                     deadline = 0
             if done:
                 break

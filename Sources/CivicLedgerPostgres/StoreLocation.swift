@@ -22,10 +22,12 @@ public enum StoreLocation {
     /// runs first and stops last (its database closed then).
     ///
     /// - Parameters:
+    ///   - location: a SQLite file's path or a `postgres://` URL.
     ///   - create: make the ledger's file or tables when missing; otherwise
     ///     a ledger that does not exist is `.notInitialised`.
     ///   - readOnly: for a SQLite file, open it read-only (a server ledger is
     ///     read through the same connections).
+    ///   - logger: where a server store logs.
     /// - Throws: `LedgerError` `.notInitialised` for a missing ledger;
     ///   `.invalidField` for a URL that does not parse, or one this build
     ///   cannot open; `.storeFailure` for a file that is not a ledger, or a

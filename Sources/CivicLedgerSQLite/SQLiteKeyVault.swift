@@ -19,7 +19,12 @@ public final class SQLiteKeyVault: KeyVault {
     /// Closes the vault file; the vault is unusable after.
     public func close() throws {
         // GRDB traps on a queue used after it closed: refuse every call from now on first.
-        guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
+        let wasClosed = closed.withLock { closed in
+            let was = closed
+            closed = true
+            return was
+        }
+        guard !wasClosed else { return }
         do { try queue.close() } catch { throw LedgerError(.storeFailure, "closing the key vault \(path) failed: \(error)") }
     }
 

@@ -1,7 +1,7 @@
 import CivicLedger
 import Foundation
 
-/// The supervisor's audit report (``AuditReport``) in its three forms: text
+/// The supervisor's audit report (`AuditReport`) in its three forms: text
 /// for a terminal, JSON for programs, and one self-contained HTML page (no
 /// scripts, nothing fetched). `civic-ledger audit` and `verify` print these.
 public enum AuditRendering {

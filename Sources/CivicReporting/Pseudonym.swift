@@ -81,8 +81,11 @@ extension PersonalFieldReaders {
     ///
     /// - Parameters:
     ///   - resident: the resident's actor id.
-    ///   - sealed: the resident's sealed fields (from ``ResidentArchive``).
+    ///   - sealed: the resident's sealed fields (from `ResidentArchive`).
     ///   - origin: the ledger's origin, part of each field's context.
+    ///   - reader: the public key of whoever asks to read them.
+    ///   - registry: the ledger's registry, which says the reader's roles.
+    ///   - vault: the key vault holding the resident's key.
     /// - Returns: `name`, `phone` and `address`, each `nil` when it does not
     ///   open with the vault's key.
     /// - Throws: what ``check(_:in:resident:)`` throws; `LedgerError`

@@ -19,9 +19,13 @@ struct OutputFile {
     let path: String
     private let temporary: String
     private let fd: Int32
+    /// Whether ``commit()`` flushes the file to disk before the rename.
+    private let durable: Bool
 
-    /// Starts writing `path` (mode `mode`).
-    init(_ path: String, mode: mode_t = 0o644) throws {
+    /// Starts writing `path` (mode `mode`); `durable: false` skips the
+    /// flush, for files that are derived and written again when missing
+    /// (tiles), where thousands of flushes would cost more than they save.
+    init(_ path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
         switch LocalFile.kind(of: path) {
         case .missing, .regular: break
         case .directory: throw CLIError.io("cannot write \(path): it is a folder; give a file name")
@@ -33,6 +37,7 @@ struct OutputFile {
         fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode)
         guard fd >= 0 else { throw CLIError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
         self.path = path
+        self.durable = durable
         _ = fchmod(fd, mode)
     }
 
@@ -54,7 +59,7 @@ struct OutputFile {
     /// Flushes the file and renames it over the target.
     func commit() throws {
         defer { close(fd) }
-        guard fsync(fd) == 0 else {
+        guard !durable || fsync(fd) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw CLIError.io("cannot write \(path): \(reason)")
@@ -86,8 +91,8 @@ struct OutputFile {
     }
 
     /// Writes `bytes` to the file `path`, all or nothing.
-    static func write<Bytes: DataProtocol>(_ path: String, contents bytes: Bytes, mode: mode_t = 0o644) throws {
-        let file = try OutputFile(path, mode: mode)
+    static func write<Bytes: DataProtocol>(_ path: String, contents bytes: Bytes, mode: mode_t = 0o644, durable: Bool = true) throws {
+        let file = try OutputFile(path, mode: mode, durable: durable)
         do {
             try file.write(bytes)
             try file.commit()

@@ -137,7 +137,6 @@ extension Ledger {
         let capture = (frontier: frontier, registry: registryState, domain: domainCommitted)
         lastStateSnapshot = capture.frontier.size
         let origin = self.origin
-        let store = self.store
         let writer = self.writer
         // Encoded off the actor: appends go on meanwhile.
         try await Task.detached(priority: .utility) {

@@ -12,7 +12,7 @@
 /// The feed never skips a position: each page starts where the last one
 /// ended, and a page that does not (a store that returned a gap) throws
 /// `.gap` rather than pass it over. It never stalls on a missed wake-up:
-/// it waits on ``EventStore/waitForGrowth(beyond:timeout:)`` for at most
+/// it waits on ``EventStoreReader/waitForGrowth(beyond:timeout:)`` for at most
 /// ``recheckInterval`` before it reads the store again. It ends when the
 /// task is cancelled, or at ``end`` when one is given.
 public struct LedgerFeed: AsyncSequence, Sendable {

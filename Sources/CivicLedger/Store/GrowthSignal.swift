@@ -2,7 +2,7 @@ import Synchronization
 
 /// The size of a store's log as its writers publish it, and the readers
 /// waiting for it to grow: what a store uses to implement
-/// ``EventStore/waitForGrowth(beyond:timeout:)``.
+/// ``EventStoreReader/waitForGrowth(beyond:timeout:)``.
 ///
 /// A store publishes the new size after each commit it makes, and after
 /// it learns of another writer's commit (the SQLite store watches
@@ -77,8 +77,9 @@ public final class GrowthSignal: Sendable {
     /// Fails the signal: every waiter now, and every later wait, ends with
     /// `.failed(error)`. The first failure stays.
     public func fail(_ error: any Error) {
-        let woken: [CheckedContinuation<Outcome, Never>] = state.withLock { state in
-            if state.failure == nil { state.failure = error }
+        let (woken, failure): ([CheckedContinuation<Outcome, Never>], any Error) = state.withLock { state in
+            let failure = state.failure ?? error
+            state.failure = failure
             var woken: [CheckedContinuation<Outcome, Never>] = []
             for (id, slot) in state.slots {
                 if case .waiting(_, let continuation) = slot {
@@ -87,9 +88,8 @@ public final class GrowthSignal: Sendable {
                     woken.append(continuation)
                 }
             }
-            return woken
+            return (woken, failure)
         }
-        let failure = state.withLock { $0.failure } ?? error
         for continuation in woken { continuation.resume(returning: .failed(failure)) }
     }
 

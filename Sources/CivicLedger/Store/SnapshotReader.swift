@@ -1,5 +1,5 @@
 /// A stored snapshot's data, read a piece at a time: what
-/// ``EventStore/readSnapshot(named:_:)`` lends, so that a large state
+/// ``EventStoreReader/readSnapshot(named:_:)`` lends, so that a large state
 /// (a domain's, tens of megabytes at a million entries) is decoded as it
 /// is read and never held whole beside the value it becomes.
 ///

@@ -82,7 +82,8 @@ struct TileFolder: TileSink {
         let folder = (target as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try OutputFile.write(target, contents: bytes)
+            // As before: renamed into place whole, not flushed one by one.
+            try OutputFile.write(target, contents: bytes, durable: false)
         } catch let error as CLIError {
             throw error
         } catch {
