@@ -100,8 +100,51 @@ def case_next(state, step):
 
 
 DOMAIN_PREFIXES = ("case.", "points.", "archive.", "health.", "volunteer.", "supplies.", "community.", "deliberation.")
-# The declared schema versions by kind (§10.0); a kind not named here has version 1 only.
-SCHEMA_VERSIONS = {}
+# The declared schema versions by kind (§10); a kind not named here has version 1 only.
+SCHEMA_VERSIONS = {"archive.register": (1, 2), "archive.update": (1, 2)}
+LEVELS = ("green", "yellow", "orange", "red")
+
+
+def sealed(reader):
+    """A sealed field: nonce (24) ‖ ciphertext ‖ tag (16), as bytes."""
+    data = reader.take(reader.u32())
+    if len(data) < 40:
+        raise ValueError("a sealed field is at least 40 bytes")
+    return data
+
+
+def archive_payload(kind, version, payload):
+    """§10: archive.register and archive.update in the version written:
+    version 1 carries level and tags in the clear, version 2 the stated
+    visit interval and the sealed profile. Returns the stated interval
+    (None for version 1)."""
+    reader = Bytes(payload)
+    interval = None
+    if version == 1:
+        level = reader.u8()
+        if level >= len(LEVELS):
+            raise ValueError(f"level {level} is not one of {', '.join(LEVELS)}")
+        if kind == "archive.register":
+            reader.text()                      # household
+        count = reader.u32()
+        if count > 64:
+            raise ValueError(f"{count} tags, more than 64")
+        for _ in range(count):
+            reader.text()
+        if kind == "archive.register":
+            for _ in range(3):
+                sealed(reader)                 # name, phone, address
+    else:
+        interval = reader.u32()
+        if kind == "archive.register":
+            reader.text()                      # household
+            for _ in range(4):
+                sealed(reader)                 # profile, name, phone, address
+        else:
+            sealed(reader)                     # profile
+    if reader.at != len(payload):
+        raise ValueError("bytes follow the last field")
+    return interval
 
 
 class Governance:
@@ -125,7 +168,7 @@ class Governance:
 
     def fold(self, entry):
         position, kind, stream, payload = entry["position"], entry["kind"], entry["stream"], entry["payload"]
-        # §10.0: every governance kind declares its schema versions; each has version 1 only.
+        # §10: every governance kind declares its schema versions.
         if kind == "community.rules" or kind.startswith(DOMAIN_PREFIXES):
             if entry.get("schema_version", 1) not in SCHEMA_VERSIONS.get(kind, (1,)):
                 self.problem(position, f"{kind} has no schema version {entry.get('schema_version')} (unknown-version)")
@@ -136,6 +179,8 @@ class Governance:
                 self.case(position, kind, stream, payload)
             elif kind.startswith("points."):
                 self.points(position, kind, stream, payload)
+            elif kind in ("archive.register", "archive.update") and entry.get("schema_version", 1) in (1, 2):
+                self.archive(position, kind, entry.get("schema_version", 1), payload)
         except (ValueError, KeyError, UnicodeDecodeError) as error:
             self.problem(position, f"{kind} payload does not decode: {error}")
         self.by_position.append((self.pool, dict(self.totals)))
@@ -148,6 +193,16 @@ class Governance:
             self.problem(position, f"{stream} is {state or 'not reported'}; {kind} is not a legal step from there")
             return
         self.cases[stream] = after
+
+    def archive(self, position, kind, version, payload):
+        interval = archive_payload(kind, version, payload)
+        if interval is None or self.rules is None:
+            return
+        default = self.rules["visitIntervalDays"]
+        shorter = list(self.rules.get("visitIntervalDaysByTag", {}).values()) + list(self.rules.get("visitIntervalDaysByLevel", {}).values())
+        possible = {default} | {days for days in shorter if days < default}
+        if interval not in possible:
+            self.problem(position, f"visitIntervalDays {interval} is not an interval the rules in force give any resident")
 
     def account(self, stream):
         return self.balances.setdefault(stream, {"contribution": 0, "reputation": 0})

@@ -16,7 +16,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from governance_rules import Governance, case_next  # noqa: E402
 
 RULES = json.dumps({"pointRules": {"patrol": {"amount": 5, "account": "contribution"},
-                                   "littering": {"amount": -10, "account": "reputation"}}}).encode()
+                                   "littering": {"amount": -10, "account": "reputation"}},
+                    "visitIntervalDays": 365, "visitIntervalDaysByTag": {"disability": 30},
+                    "visitIntervalDaysByLevel": {"red": 30, "orange": 90}}).encode()
 
 
 def text(value):
@@ -70,6 +72,17 @@ def cases():
     yield "an award not following its rule is reported", any(
         "does not follow rule" in p
         for p in replay([("points.issue", "community", amount(100)), ("points.award", "points/r1", movement(0, 7, "patrol"))]))
+    seal = text("x" * 40)
+    register_v1 = bytes([3]) + text("hh-1") + struct.pack(">I", 1) + text("disability") + seal * 3
+    register_v2 = struct.pack(">I", 30) + text("hh-1") + seal * 4
+    governance = Governance()
+    for position, (kind, version, payload) in enumerate([
+            ("community.rules", 1, RULES), ("archive.register", 1, register_v1), ("archive.register", 2, register_v2),
+            ("archive.update", 2, struct.pack(">I", 400) + seal), ("archive.update", 2, struct.pack(">I", 30) + seal + b"!")]):
+        governance.fold({"position": position, "kind": kind, "stream": "resident/r1", "schema_version": version, "payload": payload})
+    yield "both versions of archive.register read; an interval the rules give nobody and trailing bytes are reported", (
+        len(governance.problems) == 2 and "visitIntervalDays 400" in governance.problems[0]
+        and "bytes follow the last field" in governance.problems[1]), governance.problems
     snapshot = json.dumps({"pool": 99, "totals": {"issued": 100}}).encode()
     yield "a points snapshot that is not the recomputed points is reported", any(
         "snapshot" in p for p in replay([("points.issue", "community", amount(100))], [("points-balances", 2, snapshot)]))
@@ -77,12 +90,12 @@ def cases():
 
 def main():
     passed = failed = 0
-    for name, ok in cases():
+    for name, ok, *detail in cases():
         if ok:
             passed += 1
         else:
             failed += 1
-            print(f"FAILED: {name}")
+            print(f"FAILED: {name}", *detail)
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

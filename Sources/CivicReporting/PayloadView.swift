@@ -10,10 +10,11 @@ public enum GovernancePayloadView {
     /// (`community.rules` is JSON and needs none).
     public static func payloadType(of kind: String) -> (any GovernancePayload.Type)? { GovernancePayloadForms.payloadType(of: kind) }
 
-    /// The JSON form of `entry`'s payload (docs/format.md §10.0), or `nil`
+    /// The JSON form of `entry`'s payload, in the version it was written
+    /// in (docs/format.md §10.0), or `nil`
     /// when its kind has no binary payload type or the payload does not
     /// decode.
     public static func view(of entry: LedgerEntry) -> StrictJSON.Value? {
-        GovernancePayloadForms().json(kind: entry.kind, payload: entry.payload)
+        GovernancePayloadForms().json(kind: entry.kind, version: entry.schemaVersion, payload: entry.payload)
     }
 }

@@ -107,3 +107,23 @@ extension PersonalFieldReaders {
         return fields
     }
 }
+
+extension PersonalFieldReaders {
+    /// A resident's sealed level and tags (``ResidentProfile``), opened for
+    /// `reader` after the same check as ``reveal(_:sealed:origin:to:in:vault:)``.
+    ///
+    /// - Returns: the profile, or `nil` when it does not open with the
+    ///   vault's key.
+    /// - Throws: what ``check(_:in:resident:)`` throws; `LedgerError`
+    ///   `.erased` when the vault holds no key for the resident.
+    public static func revealProfile(
+        _ resident: String, sealed: [UInt8], origin: String, to reader: PublicKey, in registry: AuthorityRegistry?, vault: any KeyVault
+    ) async throws -> ResidentProfile? {
+        _ = try check(reader, in: registry, resident: resident)
+        guard let key = try await vault.existingKey(for: resident) else {
+            throw LedgerError(.erased, "the key vault holds no key for \(resident): erased, or sealed with another vault")
+        }
+        guard let field = try? SealedField(bytes: sealed) else { return nil }
+        return ResidentProfile.open(field, profileKey: ResidentProfile.key(from: key), origin: origin, resident: resident)
+    }
+}

@@ -54,10 +54,10 @@ public struct TransparencyReportBuilder: Sendable {
         let month = CivilMonth(entry.recordedAt, offsetMinutes: state.rules?.utcOffsetMinutes ?? 480)
         var figures = months[month] ?? .init(month: String(format: "%04d-%02d", month.year, month.month))
         switch code {
-        case .issue: figures.issued.addClamped((try? PointsAmount(payload: entry.payload))?.amount ?? 0)
-        case .redeem: figures.redeemed.addClamped((try? PointsAmount(payload: entry.payload))?.amount ?? 0)
-        case .award: figures.awarded.addClamped((try? PointsMovement(payload: entry.payload))?.amount ?? 0)
-        case .deduct: figures.deducted.addClamped((try? PointsMovement(payload: entry.payload))?.amount ?? 0)
+        case .issue: figures.issued.addClamped((try? PointsAmount(entry: entry))?.amount ?? 0)
+        case .redeem: figures.redeemed.addClamped((try? PointsAmount(entry: entry))?.amount ?? 0)
+        case .award: figures.awarded.addClamped((try? PointsMovement(entry: entry))?.amount ?? 0)
+        case .deduct: figures.deducted.addClamped((try? PointsMovement(entry: entry))?.amount ?? 0)
         default: return
         }
         months[month] = figures

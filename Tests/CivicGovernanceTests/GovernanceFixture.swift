@@ -90,10 +90,14 @@ struct GovernanceFixture {
     }
 
     /// Signs an event directly, with no command check, for append-time refusals.
-    func raw(_ actor: String, kind: String, stream: String, place: Place, expected: ExpectedVersion = .any, payload: some GovernancePayload) throws -> SignedEvent {
+    func raw(
+        _ actor: String, kind: String, stream: String, place: Place, expected: ExpectedVersion = .any, version: UInt32? = nil,
+        payload: some GovernancePayload
+    ) throws -> SignedEvent {
         try SignedEvent(
             signing: EventContent(
-                origin: Self.origin, stream: stream, place: place, expectedVersion: expected, kind: kind, payload: payload.encoded,
+                origin: Self.origin, stream: stream, place: place, expectedVersion: expected, kind: kind,
+                schemaVersion: version ?? GovernancePayloadForms.newestVersion(of: kind), payload: payload.encoded,
                 actorKey: key(actor).publicKey, clientTime: clock.now(), idempotencyKey: UUID().uuidString),
             with: key(actor))
     }

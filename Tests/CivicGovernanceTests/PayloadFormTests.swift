@@ -16,13 +16,13 @@ struct PayloadFormTests {
         let (store, _) = try await GovernancePropertyTests.simulated.value
         var types = Set<String>()
         _ = try await EntryPages(store: store).forEach { entry in
-            guard let type = GovernancePayloadForms.payloadType(of: entry.kind) else { return }
+            guard let type = GovernancePayloadForms.payloadType(of: entry.kind, version: entry.schemaVersion) else { return }
             types.insert("\(type)")
-            let json = try #require(Self.forms.json(kind: entry.kind, payload: entry.payload), "\(entry.kind) at \(entry.position)")
+            let json = try #require(Self.forms.json(kind: entry.kind, version: entry.schemaVersion, payload: entry.payload), "\(entry.kind) at \(entry.position)")
             // Through text, as a client would send it.
             let text = StrictJSON.canonical(json)
             let node = try StrictJSON.parse(text)
-            let bytes = try #require(try Self.forms.payload(kind: entry.kind, json: node, path: "payload"))
+            let bytes = try #require(try Self.forms.payload(kind: entry.kind, version: entry.schemaVersion, json: node, path: "payload"))
             #expect(bytes == entry.payload, "\(entry.kind) at \(entry.position): \(String(decoding: text, as: UTF8.self))")
         }
         let declared: [any GovernancePayload.Type] = [
@@ -33,25 +33,29 @@ struct PayloadFormTests {
         ]
         let missing = Set(declared.map { "\($0)" }).subtracting(types)
         // The few the simulation never writes are checked on made-up values below.
-        #expect(missing.isSubset(of: ["CaseExtension", "DeliberationProgress", "ResidentUpdate", "StockMovement", "PeriodClose"]), "\(missing.sorted())")
+        #expect(missing.isSubset(of: ["CaseExtension", "DeliberationProgress", "ResidentUpdate", "StockMovement", "PeriodClose", "ResidentRegistrationV1", "ResidentUpdateV1"]), "\(missing.sorted())")
     }
 
     @Test("made-up values of every type read back through JSON and binary, and the hot-path heads read the leading fields")
     func madeUpValues() throws {
         let sealed = try SealedField(bytes: Array(repeating: 7, count: 60))
-        let values: [(String, any GovernancePayload)] = [
-            (GovernanceKind.extend, CaseExtension(minutes: 90, reason: "rain")),
-            (GovernanceKind.implementationProgress, DeliberationProgress(milestone: 2, percent: 40, note: "half")),
-            (GovernanceKind.update, ResidentUpdate(level: .orange, tags: ["elderly-alone", "disabled"])),
-            (GovernanceKind.stockOut, StockMovement(item: "sandbag", quantity: 12, note: "gate 3")),
-            (GovernanceKind.periodClose, PeriodClose(year: -3, expiresContribution: true)),
-            (GovernanceKind.register, ResidentRegistration(household: "h-1", level: .red, tags: [], name: sealed, phone: sealed, address: sealed)),
-            (GovernanceKind.award, PointsMovement(account: .reputation, amount: 5, rule: "patrol", evidence: nil, reason: "no evidence")),
-            (GovernanceKind.vote, DeliberationMeeting(entitled: ["a", "b", "c"], present: ["a", "b"], yes: 2, no: 0, abstain: 0)),
+        let values: [(String, UInt32, any GovernancePayload)] = [
+            (GovernanceKind.extend, 1, CaseExtension(minutes: 90, reason: "rain")),
+            (GovernanceKind.implementationProgress, 1, DeliberationProgress(milestone: 2, percent: 40, note: "half")),
+            (GovernanceKind.update, 1, ResidentUpdateV1(level: .orange, tags: ["elderly-alone", "disabled"])),
+            (GovernanceKind.update, 2, ResidentUpdate(visitIntervalDays: 30, profile: sealed)),
+            (GovernanceKind.stockOut, 1, StockMovement(item: "sandbag", quantity: 12, note: "gate 3")),
+            (GovernanceKind.periodClose, 1, PeriodClose(year: -3, expiresContribution: true)),
+            (GovernanceKind.register, 1, ResidentRegistrationV1(household: "h-1", level: .red, tags: [], name: sealed, phone: sealed, address: sealed)),
+            (GovernanceKind.register, 2, ResidentRegistration(household: "h-1", visitIntervalDays: 30, profile: sealed, name: sealed, phone: sealed, address: sealed)),
+            (GovernanceKind.award, 1, PointsMovement(account: .reputation, amount: 5, rule: "patrol", evidence: nil, reason: "no evidence")),
+            (GovernanceKind.vote, 1, DeliberationMeeting(entitled: ["a", "b", "c"], present: ["a", "b"], yes: 2, no: 0, abstain: 0)),
         ]
-        for (kind, value) in values {
-            let json = try #require(Self.forms.json(kind: kind, payload: value.encoded))
-            #expect(try Self.forms.payload(kind: kind, json: StrictJSON.Node(value: json), path: "payload") == value.encoded, "\(kind)")
+        for (kind, version, value) in values {
+            let json = try #require(Self.forms.json(kind: kind, version: version, payload: value.encoded))
+            #expect(
+                try Self.forms.payload(kind: kind, version: version, json: StrictJSON.Node(value: json), path: "payload") == value.encoded,
+                "\(kind) version \(version)")
         }
         let report = CaseReport(urgency: .utilities, category: "water", source: .hotline, summary: "burst")
         #expect(try CaseReport.head(report.encoded) == (.utilities, "water"))
@@ -65,14 +69,14 @@ struct PayloadFormTests {
     @Test("a deduction's JSON shows the change to the account, negative, and must be written so")
     func deductionSign() throws {
         let deduction = PointsMovement(account: .contribution, amount: 10, rule: "littering", evidence: nil, reason: "bags left out")
-        let json = try #require(Self.forms.json(kind: GovernanceKind.deduct, payload: deduction.encoded))
+        let json = try #require(Self.forms.json(kind: GovernanceKind.deduct, version: 1, payload: deduction.encoded))
         #expect(json["amount"]?.value == .integer(-10))
-        #expect(try Self.forms.payload(kind: GovernanceKind.deduct, json: StrictJSON.Node(value: json), path: "payload") == deduction.encoded)
+        #expect(try Self.forms.payload(kind: GovernanceKind.deduct, version: 1, json: StrictJSON.Node(value: json), path: "payload") == deduction.encoded)
         let positive = try StrictJSON.parse(Array(#"{"account":"contribution","amount":10,"rule":"littering","reason":"x"}"#.utf8))
-        #expect(throws: LedgerError.self) { try Self.forms.payload(kind: GovernanceKind.deduct, json: positive, path: "payload") }
+        #expect(throws: LedgerError.self) { try Self.forms.payload(kind: GovernanceKind.deduct, version: 1, json: positive, path: "payload") }
         // An award is written as it is stored.
         let award = try StrictJSON.parse(Array(#"{"account":"contribution","amount":10,"rule":"patrol","evidence":5,"reason":"x"}"#.utf8))
-        let bytes = try #require(try Self.forms.payload(kind: GovernanceKind.award, json: award, path: "payload"))
+        let bytes = try #require(try Self.forms.payload(kind: GovernanceKind.award, version: 1, json: award, path: "payload"))
         #expect(try PointsMovement(payload: bytes).amount == 10)
     }
 
@@ -91,7 +95,7 @@ struct PayloadFormTests {
     func fieldErrors(kind: String, json: String, expected: String) throws {
         let node = try StrictJSON.parse(Array(json.utf8))
         do {
-            _ = try Self.forms.payload(kind: kind, json: node, path: "payload")
+            _ = try Self.forms.payload(kind: kind, version: 1, json: node, path: "payload")
             Issue.record("\(json) was read")
         } catch {
             #expect(error.code == .invalidField)
@@ -102,8 +106,8 @@ struct PayloadFormTests {
     @Test("kinds outside the domain keep their JSON as the payload")
     func otherKinds() throws {
         let node = try StrictJSON.parse(Array(#"{"anything": [1, 2]}"#.utf8))
-        #expect(try Self.forms.payload(kind: "note", json: node, path: "payload") == nil)
-        #expect(try Self.forms.payload(kind: GovernanceKind.rules, json: node, path: "payload") == nil)
+        #expect(try Self.forms.payload(kind: "note", version: 1, json: node, path: "payload") == nil)
+        #expect(try Self.forms.payload(kind: GovernanceKind.rules, version: 1, json: node, path: "payload") == nil)
     }
 }
 

@@ -43,7 +43,7 @@ struct BadInputMatrixTests {
         "fail-on": .text("error"), "format": .text("text"), "export/format": .text("jsonl"), "report/format": .text("html"),
         "start": .text("2025-01-01"), "trusted-checkpoint": .input("cp.txt"), "checkpoint": .input("cp.txt"),
         "old-checkpoint": .input("cp.txt"), "policy": .input("policy.txt"), "log-key": .text("VKEY"), "log": .text("VKEY"),
-        "log-key-file": .input("l.sqlite.log.key"), "names-for": .input("w.key"), "reveal-for": .input("w.key"),
+        "log-key-file": .input("l.sqlite.log.key"), "names-for": .input("w.key"), "reveal-for": .input("w.key"), "profiles-for": .input("w.key"),
         "vault": .input("l.sqlite.vault"), "community": .text("zhuji/dongsheng"), "report/from": .text("2025-01-01"),
         "to": .text("2099-01-01"), "state": .text("reported"), "at": .text("2026-01-01T00:00:00Z"), "store": .skip,
         "name": .text("w.example/w1"), "listen": .text("127.0.0.1:0"),

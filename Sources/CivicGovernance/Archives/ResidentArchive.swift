@@ -8,10 +8,15 @@ public struct ResidentRecord: Codable, Hashable, Sendable {
     public var household: String
     /// The resident's place (the archive stream's place).
     public var place: Place
-    /// The four-colour level.
-    public var level: RiskLevel
-    /// The tags.
-    public var tags: [String]
+    /// The level and tags as a version 1 entry wrote them, in the clear;
+    /// `nil` when they are sealed (``sealedProfile``) or erased.
+    public var clearProfile: ResidentProfile?
+    /// The sealed level and tags (``ResidentProfile``) of a version 2
+    /// entry; `nil` for version 1 and once erased.
+    public var sealedProfile: [UInt8]?
+    /// Days between visits as the last entry stated them; `0` when the
+    /// rules derive them from ``clearProfile`` (a version 1 entry).
+    public var visitIntervalDays: UInt32
     /// Sealed name, phone and address; `nil` once erased.
     public var sealed: SealedContact?
     /// When the archive was opened.
@@ -122,15 +127,18 @@ public struct ResidentArchive: Projection, Codable, Hashable {
         let resident = String(subject)
         switch code {
         case .register:
-            guard residents[resident] == nil, let registration = try? ResidentRegistration(payload: entry.payload) else { return }
+            guard residents[resident] == nil, let registration = try? ResidentRegistration(entry: entry) else { return }
             residents[resident] = ResidentRecord(
-                household: registration.household, place: entry.place, level: registration.level, tags: registration.tags,
+                household: registration.household, place: entry.place, clearProfile: registration.clearProfile,
+                sealedProfile: registration.clearProfile == nil ? registration.profile.bytes : nil,
+                visitIntervalDays: registration.visitIntervalDays,
                 sealed: SealedContact(name: registration.name.bytes, phone: registration.phone.bytes, address: registration.address.bytes),
                 registeredAt: entry.recordedAt)
         case .update:
-            guard let update = try? ResidentUpdate(payload: entry.payload), residents[resident]?.isErased == false else { return }
-            residents[resident]!.level = update.level
-            residents[resident]!.tags = update.tags
+            guard let update = try? ResidentUpdate(entry: entry), residents[resident]?.isErased == false else { return }
+            residents[resident]!.clearProfile = update.clearProfile
+            residents[resident]!.sealedProfile = update.clearProfile == nil ? update.profile.bytes : nil
+            residents[resident]!.visitIntervalDays = update.visitIntervalDays
         case .visit:
             guard residents[resident] != nil else { return }
             residents[resident]!.visits += 1
@@ -139,7 +147,8 @@ public struct ResidentArchive: Projection, Codable, Hashable {
             guard residents[resident] != nil else { return }
             residents[resident]!.erasedAt = entry.recordedAt
             residents[resident]!.sealed = nil
-            residents[resident]!.tags = []
+            residents[resident]!.sealedProfile = nil
+            residents[resident]!.clearProfile = nil
         }
     }
 }
@@ -165,9 +174,16 @@ public struct VisitSchedule: Projection, Codable, Hashable {
 
     /// Due dates by resident id (erased residents are dropped).
     public private(set) var schedule: [String: Due] = [:]
-    private var tags: [String: [String]] = [:]
-    private var levels: [String: RiskLevel] = [:]
+    /// What each resident's interval comes from: the interval an entry
+    /// stated (version 2), or the clear level and tags the rules in force
+    /// derive it from (version 1).
+    private var basis: [String: IntervalBasis] = [:]
     private var rules: GovernanceRules?
+
+    enum IntervalBasis: Codable, Hashable {
+        case stated(UInt32)
+        case derived(ResidentProfile)
+    }
 
     /// The intervals used before the log sets its rules.
     static let defaultRules = GovernanceRules.defaults(community: .everywhere, name: "")
@@ -191,18 +207,16 @@ public struct VisitSchedule: Projection, Codable, Hashable {
             for resident in schedule.keys { reschedule(resident) }
         case .register:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init),
-                schedule[resident] == nil, let registration = try? ResidentRegistration(payload: entry.payload)
+                schedule[resident] == nil, let registration = try? ResidentRegistration(entry: entry)
             else { return }
-            tags[resident] = registration.tags
-            levels[resident] = registration.level
+            basis[resident] = Self.basis(registration.visitIntervalDays, registration.clearProfile)
             schedule[resident] = Due(place: entry.place, since: entry.recordedAt, intervalDays: 365)
             reschedule(resident)
         case .update:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init),
-                schedule[resident] != nil, let update = try? ResidentUpdate(payload: entry.payload)
+                schedule[resident] != nil, let update = try? ResidentUpdate(entry: entry)
             else { return }
-            tags[resident] = update.tags
-            levels[resident] = update.level
+            basis[resident] = Self.basis(update.visitIntervalDays, update.clearProfile)
             reschedule(resident)
         case .visit:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init), schedule[resident] != nil
@@ -211,15 +225,25 @@ public struct VisitSchedule: Projection, Codable, Hashable {
         case .erase:
             guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "resident").map(String.init) else { return }
             schedule[resident] = nil
-            tags[resident] = nil
-            levels[resident] = nil
+            basis[resident] = nil
         default:
             return
         }
     }
 
+    static func basis(_ stated: UInt32, _ clear: ResidentProfile?) -> IntervalBasis {
+        clear.map(IntervalBasis.derived) ?? .stated(stated)
+    }
+
+    /// A stated interval stands as signed (the rules in force when it was
+    /// written derived it from the sealed profile; an `archive.update`
+    /// restates it); a version 1 profile is derived again under new rules.
     private mutating func reschedule(_ resident: String) {
-        let rules = self.rules ?? Self.defaultRules
-        schedule[resident]?.intervalDays = rules.visitInterval(tags: tags[resident] ?? [], level: levels[resident] ?? .green)
+        switch basis[resident] {
+        case .stated(let days)?: schedule[resident]?.intervalDays = Int(days)
+        case .derived(let profile)?:
+            schedule[resident]?.intervalDays = (rules ?? Self.defaultRules).visitInterval(tags: profile.tags, level: profile.level)
+        case nil: break
+        }
     }
 }

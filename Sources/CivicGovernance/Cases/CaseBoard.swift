@@ -142,7 +142,7 @@ public struct CaseBoard: Projection, Codable, Hashable {
         record.updatedAt = time
         switch step {
         case .dispatch:
-            if let dispatch = entry.withPayloadBytes({ try? CaseDispatch(payload: $0) }) {
+            if let dispatch = try? CaseDispatch(entry: entry) {
                 record.department = dispatch.department
                 record.deadline = time.adding(milliseconds: Int64(dispatch.deadlineMinutes) * 60_000)
             }

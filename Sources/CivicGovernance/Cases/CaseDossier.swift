@@ -203,28 +203,27 @@ public struct CaseDossier: Projection, Codable, Hashable {
 
     /// A readable summary of a case step's payload.
     public static func note(of entry: LedgerEntry) -> String {
-        let payload = entry.payload
         switch entry.kind {
         case GovernanceKind.report:
-            return (try? CaseReport(payload: payload)).map {
+            return (try? CaseReport(entry: entry)).map {
                 "\($0.urgency.rawValue) \($0.category) (\($0.source.rawValue)): \($0.summary)"
             } ?? ""
         case GovernanceKind.dispatch:
-            return (try? CaseDispatch(payload: payload)).map { "to \($0.department), \($0.deadlineMinutes) minutes" } ?? ""
+            return (try? CaseDispatch(entry: entry)).map { "to \($0.department), \($0.deadlineMinutes) minutes" } ?? ""
         case GovernanceKind.approve:
-            return (try? CaseApproval(payload: payload)).map { ($0.skipsReview ? "emergency: no second review. " : "") + $0.note } ?? ""
+            return (try? CaseApproval(entry: entry)).map { ($0.skipsReview ? "emergency: no second review. " : "") + $0.note } ?? ""
         case GovernanceKind.progress:
-            return (try? CaseProgress(payload: payload)).map { "\($0.percent)%: \($0.note)" } ?? ""
+            return (try? CaseProgress(entry: entry)).map { "\($0.percent)%: \($0.note)" } ?? ""
         case GovernanceKind.extend:
-            return (try? CaseExtension(payload: payload)).map { "+\($0.minutes) minutes: \($0.reason)" } ?? ""
+            return (try? CaseExtension(entry: entry)).map { "+\($0.minutes) minutes: \($0.reason)" } ?? ""
         case GovernanceKind.verify:
-            return (try? CaseVerification(payload: payload)).map { ($0.passed ? "passed: " : "failed: ") + $0.note } ?? ""
+            return (try? CaseVerification(entry: entry)).map { ($0.passed ? "passed: " : "failed: ") + $0.note } ?? ""
         case GovernanceKind.rate:
-            return (try? CaseRating(payload: payload)).map {
+            return (try? CaseRating(entry: entry)).map {
                 "\($0.rating.rawValue)\($0.controllable ? " (controllable)" : ""): \($0.comment)"
             } ?? ""
         default:
-            return (try? CaseNote(payload: payload))?.note ?? ""
+            return (try? CaseNote(entry: entry))?.note ?? ""
         }
     }
 }

@@ -48,7 +48,7 @@ public struct CaseReport: GovernancePayload {
     public var summary = ""
 
     public static let fields: [PayloadField<Self>] = [
-        .code("urgency", \.urgency), .text("category", \.category, maxLength: 64), .code("source", \.source), .text("summary", \.summary),
+        .code(.public, "urgency", \.urgency), .text(.public, "category", \.category, maxLength: 64), .code(.public, "source", \.source), .text(.internal, "summary", \.summary),
     ]
 
     /// An empty report: what the decoders fill in.
@@ -70,7 +70,7 @@ public struct CaseNote: GovernancePayload {
     /// The note or reason.
     public var note: String
 
-    public static let fields: [PayloadField<Self>] = [.text("note", \.note)]
+    public static let fields: [PayloadField<Self>] = [.text(.internal, "note", \.note)]
 
     /// A note.
     public init(_ note: String = "") { self.note = note }
@@ -87,7 +87,7 @@ public struct CaseDispatch: GovernancePayload {
     public var deadlineMinutes: UInt32 = 0
 
     public static let fields: [PayloadField<Self>] = [
-        .u32("deadlineMinutes", \.deadlineMinutes), .text("department", \.department, maxLength: 64),
+        .u32(.public, "deadlineMinutes", \.deadlineMinutes), .text(.public, "department", \.department, maxLength: 64),
     ]
 
     /// An empty dispatch: what the decoders fill in.
@@ -107,7 +107,7 @@ public struct CaseProgress: GovernancePayload {
     /// What was done.
     public var note = ""
 
-    public static let fields: [PayloadField<Self>] = [.u8("percent", \.percent), .text("note", \.note)]
+    public static let fields: [PayloadField<Self>] = [.u8(.public, "percent", \.percent), .text(.internal, "note", \.note)]
 
     /// No progress: what the decoders fill in.
     public init() {}
@@ -126,7 +126,7 @@ public struct CaseExtension: GovernancePayload {
     /// Why.
     public var reason = ""
 
-    public static let fields: [PayloadField<Self>] = [.u32("minutes", \.minutes), .text("reason", \.reason)]
+    public static let fields: [PayloadField<Self>] = [.u32(.public, "minutes", \.minutes), .text(.internal, "reason", \.reason)]
 
     /// No extension: what the decoders fill in.
     public init() {}
@@ -145,7 +145,7 @@ public struct CaseVerification: GovernancePayload {
     /// What the verifier saw.
     public var note = ""
 
-    public static let fields: [PayloadField<Self>] = [.bool("passed", \.passed), .text("note", \.note)]
+    public static let fields: [PayloadField<Self>] = [.bool(.public, "passed", \.passed), .text(.internal, "note", \.note)]
 
     /// An empty verification: what the decoders fill in.
     public init() {}
@@ -165,7 +165,7 @@ public struct CaseApproval: GovernancePayload {
     /// A note.
     public var note = ""
 
-    public static let fields: [PayloadField<Self>] = [.bool("skipsReview", \.skipsReview), .text("note", \.note)]
+    public static let fields: [PayloadField<Self>] = [.bool(.public, "skipsReview", \.skipsReview), .text(.internal, "note", \.note)]
 
     /// An empty approval: what the decoders fill in.
     public init() {}
@@ -188,7 +188,7 @@ public struct CaseRating: GovernancePayload {
     public var comment = ""
 
     public static let fields: [PayloadField<Self>] = [
-        .code("rating", \.rating), .bool("controllable", \.controllable), .text("comment", \.comment),
+        .code(.public, "rating", \.rating), .bool(.internal, "controllable", \.controllable), .text(.internal, "comment", \.comment),
     ]
 
     /// An empty rating: what the decoders fill in.

@@ -29,7 +29,7 @@ public struct ModeChange: GovernancePayload {
     /// Why.
     public var reason = ""
 
-    public static let fields: [PayloadField<Self>] = [.code("mode", \.mode), .code("phase", \.phase), .text("reason", \.reason)]
+    public static let fields: [PayloadField<Self>] = [.code(.public, "mode", \.mode), .code(.public, "phase", \.phase), .text(.public, "reason", \.reason)]
 
     /// No change yet: what the decoders fill in.
     public init() {}

@@ -123,6 +123,12 @@ public struct GovernanceRules: Codable, Hashable, Sendable {
         return days
     }
 
+    /// Every interval ``visitInterval(tags:level:)`` can give: the default,
+    /// and each shorter interval by tag or level.
+    public var possibleVisitIntervals: Set<Int> {
+        Set([visitIntervalDays] + (Array(visitIntervalDaysByTag.values) + Array(visitIntervalDaysByLevel.values)).filter { $0 < visitIntervalDays })
+    }
+
     /// The rules of docs/domain.md for `community`, with no departments.
     public static func defaults(community: Place, name: String) -> GovernanceRules {
         let deadlines: [Urgency: UInt32] = [.emergency: 120, .utilities: 24 * 60, .general: 7 * 24 * 60, .complex: 15 * 24 * 60]

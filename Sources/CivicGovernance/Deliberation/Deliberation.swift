@@ -59,8 +59,22 @@ public enum DeliberationStep: Sendable, Equatable {
     /// `deliberation.evaluate`: how it went (公开 3).
     case evaluate(DeliberationText)
 
-    /// The step of an entry of kind `kind` with `payload`; `nil` when
-    /// `kind` is not a deliberation kind.
+    /// The step `entry` records, in the newest shape of its kind; `nil`
+    /// when it is not a deliberation kind.
+    ///
+    /// - Throws: ``LedgerError`` `.unknownVersion` for a version not
+    ///   declared (every deliberation kind has version 1 only), or what
+    ///   ``decode(kind:payload:)`` throws.
+    public static func decode(entry: LedgerEntry) throws(LedgerError) -> DeliberationStep? {
+        let kind = entry.kind
+        guard entry.schemaVersion == GovernancePayloadForms.newestVersion(of: kind) else {
+            throw LedgerError(.unknownVersion, "\(kind) has no schema version \(entry.schemaVersion) this step reads")
+        }
+        return try decode(kind: kind, payload: entry.payload)
+    }
+
+    /// The step of an entry of kind `kind` with `payload`, written in the
+    /// kind's newest version; `nil` when `kind` is not a deliberation kind.
     public static func decode(kind: String, payload: some ContiguousBytesCollection) throws(LedgerError) -> DeliberationStep? {
         switch kind {
         case GovernanceKind.deliberationOpen: .open(try DeliberationOpen(payload: payload))

@@ -19,7 +19,7 @@ public struct DeliberationBoard: Projection, Codable, Hashable {
     public mutating func apply(_ entry: LedgerEntry) throws {
         let kind = entry.kind
         guard kind.hasPrefix("deliberation."), let decision = GovernanceStream.decision(of: entry.stream),
-            let step = try? DeliberationStep.decode(kind: kind, payload: entry.payload)
+            let step = try? DeliberationStep.decode(entry: entry)
         else { return }
         if let next = try? Deliberation.next(decisions[decision.stream], step, by: entry.actorKey, at: entry.recordedAt) {
             decisions[decision.stream] = next

@@ -8,7 +8,7 @@ public struct DeliberationOpen: GovernancePayload {
     /// What is to be decided and why.
     public var summary = ""
 
-    public static let fields: [PayloadField<Self>] = [.text("title", \.title), .text("summary", \.summary)]
+    public static let fields: [PayloadField<Self>] = [.text(.public, "title", \.title), .text(.public, "summary", \.summary)]
 
     /// An empty opening: what the decoders fill in.
     public init() {}
@@ -25,7 +25,7 @@ public struct DeliberationText: GovernancePayload {
     /// The text.
     public var text: String
 
-    public static let fields: [PayloadField<Self>] = [.text("text", \.text)]
+    public static let fields: [PayloadField<Self>] = [.text(.public, "text", \.text)]
 
     /// A text.
     public init(_ text: String) { self.text = text }
@@ -40,7 +40,7 @@ public struct DeliberationShortlist: GovernancePayload {
     /// The topic taken forward.
     public var chosen = ""
 
-    public static let fields: [PayloadField<Self>] = [.strings("topics", \.topics), .text("chosen", \.chosen, maxLength: 128)]
+    public static let fields: [PayloadField<Self>] = [.strings(.public, "topics", \.topics), .text(.public, "chosen", \.chosen, maxLength: 128)]
 
     /// An empty shortlist: what the decoders fill in.
     public init() {}
@@ -60,7 +60,7 @@ public struct DeliberationPlan: GovernancePayload {
     /// Its milestones.
     public var milestones: [String]
 
-    public static let fields: [PayloadField<Self>] = [.text("text", \.text), .strings("milestones", \.milestones)]
+    public static let fields: [PayloadField<Self>] = [.text(.public, "text", \.text), .strings(.public, "milestones", \.milestones)]
 
     /// A plan.
     public init(_ text: String, milestones: [String] = []) {
@@ -80,7 +80,7 @@ public struct DeliberationProgress: GovernancePayload {
     /// What was done.
     public var note: String
 
-    public static let fields: [PayloadField<Self>] = [.u32("milestone", \.milestone), .u8("percent", \.percent), .text("note", \.note)]
+    public static let fields: [PayloadField<Self>] = [.u32(.public, "milestone", \.milestone), .u8(.public, "percent", \.percent), .text(.public, "note", \.note)]
 
     /// Progress on a milestone.
     public init(milestone: UInt32, percent: UInt8, note: String = "") {
@@ -128,8 +128,8 @@ public struct DeliberationMeeting: GovernancePayload {
     public var abstain: UInt32 = 0
 
     public static let fields: [PayloadField<Self>] = [
-        .strings("entitled", \.entitled, maxCount: 512), .strings("present", \.present, maxCount: 512), .bool("secret", \.secret),
-        .votes("votes", \.votes), .u32("yes", \.yes), .u32("no", \.no), .u32("abstain", \.abstain),
+        .strings(.public, "entitled", \.entitled, maxCount: 512), .strings(.public, "present", \.present, maxCount: 512), .bool(.public, "secret", \.secret),
+        .votes("votes", \.votes), .u32(.public, "yes", \.yes), .u32(.public, "no", \.no), .u32(.public, "abstain", \.abstain),
     ]
 
     /// An empty meeting: what the decoders fill in.
@@ -211,7 +211,7 @@ extension PayloadField where Payload == DeliberationMeeting {
     /// most 128 bytes) and choice; in JSON `[{"actor": …, "choice": …}]`.
     static func votes(_ name: StaticString, _ path: any WritableKeyPath<Payload, [DeliberationMeeting.Vote]> & Sendable) -> Self {
         Self(
-            name,
+            .public, name,
             write: { meeting, writer in
                 let votes = meeting[keyPath: path]
                 writer.u32(UInt32(votes.count))

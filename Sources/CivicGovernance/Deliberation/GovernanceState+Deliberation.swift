@@ -12,7 +12,7 @@ extension GovernanceState {
         else { throw context.error(.domainRule, "\(context.kind) goes on a deliberation/ID stream, not \(context.stream)") }
         let decoded: DeliberationStep?
         do {
-            decoded = try DeliberationStep.decode(kind: context.kind, payload: context.entry.payload)
+            decoded = try DeliberationStep.decode(entry: context.entry)
         } catch {
             throw context.error(.malformed, "\(context.kind) payload: \(error.message)")
         }

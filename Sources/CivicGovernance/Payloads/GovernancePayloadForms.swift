@@ -18,7 +18,8 @@ public struct GovernancePayloadForms: PayloadJSONForm {
         domain is GovernanceState ? GovernancePayloadForms() : JSONPayloads()
     }
 
-    /// The payload type of each governance kind whose payload is binary.
+    /// The payload type of each governance kind whose payload is binary:
+    /// the newest version's, the shape projections see.
     public static func payloadType(of kind: String) -> (any GovernancePayload.Type)? {
         switch kind {
         case GovernanceKind.mode: ModeChange.self
@@ -53,8 +54,21 @@ public struct GovernancePayloadForms: PayloadJSONForm {
         }
     }
 
-    public func payload(kind: String, json: StrictJSON.Node, path: String) throws(LedgerError) -> [UInt8]? {
-        guard let type = Self.payloadType(of: kind) else { return nil }
+    /// The payload type of `version` of `kind`'s payload (``schemas``), or
+    /// `nil` when the kind's payload is not binary or has no such version.
+    public static func payloadType(of kind: String, version: UInt32) -> (any GovernancePayload.Type)? {
+        guard let schema = schemas[kind], version >= 1, version <= schema.newest.version else { return nil }
+        return schema.versions[Int(version) - 1].type
+    }
+
+    public func payload(kind: String, version: UInt32, json: StrictJSON.Node, path: String) throws(LedgerError) -> [UInt8]? {
+        guard let schema = Self.schemas[kind] else { return nil }
+        guard let type = Self.payloadType(of: kind, version: version) else {
+            throw LedgerError(
+                .unknownVersion,
+                "\(path): \(kind) has no schema version \(version): this domain declares \(schema.range.count == 1 ? "version 1" : "versions 1 to \(schema.newest.version)") (docs/format.md §10)"
+            )
+        }
         func read<P: GovernancePayload>(_ type: P.Type) throws(LedgerError) -> [UInt8] {
             let isDeduction = kind == GovernanceKind.deduct
             let payload = try P(json: isDeduction ? Self.negatingAmount(json) : json, path: path)
@@ -67,8 +81,8 @@ public struct GovernancePayloadForms: PayloadJSONForm {
         return try read(type)
     }
 
-    public func json(kind: String, payload: [UInt8]) -> StrictJSON.Value? {
-        guard let type = Self.payloadType(of: kind), let value = try? type.init(payload: payload) else { return nil }
+    public func json(kind: String, version: UInt32, payload: [UInt8]) -> StrictJSON.Value? {
+        guard let type = Self.payloadType(of: kind, version: version), let value = try? type.init(payload: payload) else { return nil }
         let json = value.json
         return kind == GovernanceKind.deduct ? Self.negatingAmount(StrictJSON.Node(value: json)).value : json
     }

@@ -171,10 +171,10 @@ public struct PointsBalances: Projection, Codable, Hashable {
             move(opened(accountIndex.insert(streamOf: entry)), .contribution, -amount)
             totals.redeemed = totals.redeemed.clampedAdding(amount)
         case .appeal:
-            guard let appeal = try? PointsAppeal(payload: entry.payload) else { return }
+            guard let appeal = try? PointsAppeal(entry: entry) else { return }
             appeals[entry.position] = appeal.target
         case .appealDecision:
-            guard let decision = try? PointsAppeal(payload: entry.payload), decision.upheld,
+            guard let decision = try? PointsAppeal(entry: entry), decision.upheld,
                 let target = appeals[decision.target], let index = index(of: target), !movementRecords[index].reversed
             else { return }
             let movement = movementRecords[index]
@@ -182,7 +182,7 @@ public struct PointsBalances: Projection, Codable, Hashable {
             totals.reversed = totals.reversed.clampedAdding(movement.amount)
             movementRecords[index].reversed = true
         case .periodClose:
-            guard let close = try? PeriodClose(payload: entry.payload), close.expiresContribution else { return }
+            guard let close = try? PeriodClose(entry: entry), close.expiresContribution else { return }
             for number in balances.indices {
                 let unspent = balances[number].contribution
                 guard unspent > 0 else { continue }

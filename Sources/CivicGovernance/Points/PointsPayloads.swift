@@ -16,7 +16,7 @@ public struct PointsAmount: GovernancePayload {
     /// What for.
     public var note = ""
 
-    public static let fields: [PayloadField<Self>] = [.i64("amount", \.amount), .text("note", \.note)]
+    public static let fields: [PayloadField<Self>] = [.i64(.public, "amount", \.amount), .text(.internal, "note", \.note)]
 
     /// No amount: what the decoders fill in.
     public init() {}
@@ -49,8 +49,8 @@ public struct PointsMovement: GovernancePayload {
     public var reason = ""
 
     public static let fields: [PayloadField<Self>] = [
-        .code("account", \.account), .i64("amount", \.amount), .text("rule", \.rule, maxLength: 64), .position("evidence", \.evidence),
-        .text("reason", \.reason),
+        .code(.public, "account", \.account), .i64(.public, "amount", \.amount), .text(.public, "rule", \.rule, maxLength: 64), .position(.internal, "evidence", \.evidence),
+        .text(.internal, "reason", \.reason),
     ]
 
     /// No movement: what the decoders fill in.
@@ -77,7 +77,7 @@ public struct PointsAppeal: GovernancePayload {
     /// The grounds, or the committee's reasoning.
     public var note = ""
 
-    public static let fields: [PayloadField<Self>] = [.u64("target", \.target), .bool("upheld", \.upheld), .text("note", \.note)]
+    public static let fields: [PayloadField<Self>] = [.u64(.internal, "target", \.target), .bool(.public, "upheld", \.upheld), .text(.internal, "note", \.note)]
 
     /// No appeal: what the decoders fill in.
     public init() {}
@@ -98,7 +98,7 @@ public struct PeriodClose: GovernancePayload {
     /// be what the rules say.
     public var expiresContribution = false
 
-    public static let fields: [PayloadField<Self>] = [.bool("expiresContribution", \.expiresContribution), .i32("year", \.year)]
+    public static let fields: [PayloadField<Self>] = [.bool(.public, "expiresContribution", \.expiresContribution), .i32(.public, "year", \.year)]
 
     /// No period: what the decoders fill in.
     public init() {}

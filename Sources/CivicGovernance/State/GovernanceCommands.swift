@@ -29,11 +29,12 @@ public struct GovernanceCommands: Sendable {
     /// - Throws: `LedgerError` from the authority check or the domain
     ///   rules; nothing is signed that would be refused now.
     public func make(
-        kind: String, stream: String, place: Place, expectedVersion: ExpectedVersion = .any, payload: [UInt8],
+        kind: String, stream: String, place: Place, expectedVersion: ExpectedVersion = .any, schemaVersion: UInt32? = nil, payload: [UInt8],
         by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
     ) throws -> SignedEvent {
         let content = EventContent(
-            origin: origin, stream: stream, place: place, expectedVersion: expectedVersion, kind: kind, payload: payload,
+            origin: origin, stream: stream, place: place, expectedVersion: expectedVersion, kind: kind,
+            schemaVersion: schemaVersion ?? GovernancePayloadForms.newestVersion(of: kind), payload: payload,
             actorKey: signer.publicKey, clientTime: time, idempotencyKey: idempotencyKey ?? UUID().uuidString)
         guard let registry = state.registry else { throw LedgerError(.notInitialised, "the state has no genesis") }
         let position = state.nextPosition
@@ -366,8 +367,10 @@ public struct GovernanceCommands: Sendable {
 
     // MARK: Archives
 
-    /// `archive.register`: seals the personal fields under `key` (the
-    /// resident's key from the `KeyVault`) before signing.
+    /// `archive.register`: seals the personal fields and the profile (level
+    /// and tags) under `key` (the resident's key from the `KeyVault`) before
+    /// signing, and states the visit interval the rules in force derive
+    /// from the profile.
     public func register(
         _ resident: String, household: String, in place: Place, level: RiskLevel, tags: [String], name: String, phone: String,
         address: String,
@@ -376,21 +379,33 @@ public struct GovernanceCommands: Sendable {
         func seal(_ value: String, _ field: String) -> SealedField {
             SealedField(sealing: value, with: key, context: SealedContact.context(origin: origin, resident: resident, field: field))
         }
+        let profile = ResidentProfile(level: level, tags: tags)
         let payload = ResidentRegistration(
-            household: household, level: level, tags: tags, name: seal(name, "name"), phone: seal(phone, "phone"),
+            household: household, visitIntervalDays: try Self.interval(of: profile, state),
+            profile: profile.sealed(with: key, origin: origin, resident: resident), name: seal(name, "name"), phone: seal(phone, "phone"),
             address: seal(address, "address"))
         return try make(
             GovernanceKind.register, GovernanceStream.resident(resident), place, .any, payload, signer, state, time, idempotencyKey)
     }
 
-    /// `archive.update`.
+    /// `archive.update`: a new profile, sealed under `key`, and the visit
+    /// interval the rules in force derive from it.
     public func update(
-        _ resident: String, level: RiskLevel, tags: [String], by signer: any Signer, state: GovernanceState, at time: Timestamp,
-        idempotencyKey: String? = nil
+        _ resident: String, level: RiskLevel, tags: [String], key: FieldKey, by signer: any Signer, state: GovernanceState,
+        at time: Timestamp, idempotencyKey: String? = nil
     ) throws -> SignedEvent {
-        try make(
+        let profile = ResidentProfile(level: level, tags: tags)
+        return try make(
             GovernanceKind.update, GovernanceStream.resident(resident), try residentPlace(resident, state), .any,
-            ResidentUpdate(level: level, tags: tags), signer, state, time, idempotencyKey)
+            ResidentUpdate(
+                visitIntervalDays: try Self.interval(of: profile, state), profile: profile.sealed(with: key, origin: origin, resident: resident)),
+            signer, state, time, idempotencyKey)
+    }
+
+    /// The visit interval the rules in force give `profile`.
+    static func interval(of profile: ResidentProfile, _ state: GovernanceState) throws(LedgerError) -> UInt32 {
+        guard let rules = state.rules else { throw LedgerError(.domainRule, "the community has no rules yet; append community.rules first") }
+        return UInt32(clamping: rules.visitInterval(tags: profile.tags, level: profile.level))
     }
 
     /// `archive.visit` with a note sealed under the resident's key.

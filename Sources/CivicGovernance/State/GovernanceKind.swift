@@ -128,10 +128,11 @@ public enum GovernanceKind {
     /// The stream of community-wide events.
     /// The schema versions each governance kind declares: an event's
     /// `schemaVersion` must be one of them, or it is refused at append and
-    /// reported by the audit (`unknown-version`). Every kind has version 1
-    /// only so far; a new version is declared here beside the old one,
-    /// which stays valid for the entries already signed.
-    public static func versions(of kind: String) -> ClosedRange<UInt32> { 1...1 }
+    /// reported by the audit (`unknown-version`). Declared with each
+    /// kind's payload types in ``GovernancePayloadForms/schemas``; a new
+    /// version is declared there beside the old one, which stays valid for
+    /// the entries already signed.
+    public static func versions(of kind: String) -> ClosedRange<UInt32> { GovernancePayloadForms.schemas[kind]?.range ?? 1...1 }
 
     public static let communityStream = "community"
 }

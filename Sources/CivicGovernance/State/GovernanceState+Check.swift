@@ -69,7 +69,7 @@ extension GovernanceState {
 
         func decode<P: GovernancePayload>(_ type: P.Type) throws(LedgerError) -> P {
             do {
-                return try P(payload: entry.payload)
+                return try P(entry: entry)
             } catch {
                 throw self.error(.malformed, "\(kind) payload: \(error.message)")
             }

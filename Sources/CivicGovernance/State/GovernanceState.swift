@@ -197,7 +197,7 @@ public struct GovernanceState: LedgerDomain, Codable, Equatable {
         case .rules?:
             if let rules = try? GovernanceRules(payload: entry.payload) { self.rules = rules }
         case .mode?:
-            if let change = try? ModeChange(payload: entry.payload) {
+            if let change = try? ModeChange(entry: entry) {
                 mode = change.mode
                 phase = change.phase
                 modeChanges.append(
@@ -216,7 +216,7 @@ public struct GovernanceState: LedgerDomain, Codable, Equatable {
                 evidence[entry.position] = EvidenceRecord(kind: .visit, subject: String(resident))
             }
         case .award?:
-            if let movement = try? PointsMovement(payload: entry.payload), let resident = Self.resident(of: entry.stream) {
+            if let movement = try? PointsMovement(entry: entry), let resident = Self.resident(of: entry.stream) {
                 let month = CivilMonth(entry.recordedAt, offsetMinutes: rules?.utcOffsetMinutes ?? 480)
                 let key = CapKey(resident: resident, rule: movement.rule, month: month)
                 capUsage[key] = (capUsage[key] ?? 0).clampedAdding(movement.amount)
@@ -226,16 +226,16 @@ public struct GovernanceState: LedgerDomain, Codable, Equatable {
                 movementTimes[entry.position] = entry.recordedAt
             }
         case .deduct?:
-            if let movement = try? PointsMovement(payload: entry.payload), let resident = Self.resident(of: entry.stream) {
+            if let movement = try? PointsMovement(entry: entry), let resident = Self.resident(of: entry.stream) {
                 movementTimes[entry.position] = entry.recordedAt
                 if rules?.pointRules[movement.rule]?.suspendsRedemption == true {
                     redemptionSuspendedThrough[resident] = max(redemptionSuspendedThrough[resident] ?? .min, year(of: entry.recordedAt))
                 }
             }
         case .appeal?:
-            if let appeal = try? PointsAppeal(payload: entry.payload) { appealedTargets.insert(appeal.target) }
+            if let appeal = try? PointsAppeal(entry: entry) { appealedTargets.insert(appeal.target) }
         case .appealDecision?:
-            if let decision = try? PointsAppeal(payload: entry.payload) {
+            if let decision = try? PointsAppeal(entry: entry) {
                 decidedAppeals.insert(decision.target)
                 // An upheld appeal against a suspending deduction lifts the suspension.
                 if decision.upheld, let target = points.appeals[decision.target], let resident = Self.resident(of: entry.stream),
@@ -247,7 +247,7 @@ public struct GovernanceState: LedgerDomain, Codable, Equatable {
         case .post?:
             if taskPlaces[entry.stream] == nil { taskPlaces[entry.stream] = entry.place }
         case .periodClose?:
-            if let close = try? PeriodClose(payload: entry.payload) { closedYears.insert(close.year) }
+            if let close = try? PeriodClose(entry: entry) { closedYears.insert(close.year) }
         default:
             break
         }

@@ -10,7 +10,7 @@ public struct StockMovement: GovernancePayload {
     public var note = ""
 
     public static let fields: [PayloadField<Self>] = [
-        .i64("quantity", \.quantity), .text("item", \.item, maxLength: 64), .text("note", \.note),
+        .i64(.public, "quantity", \.quantity), .text(.public, "item", \.item, maxLength: 64), .text(.internal, "note", \.note),
     ]
 
     /// No movement: what the decoders fill in.

@@ -19,7 +19,7 @@ public struct SupplyStock: Projection, Codable, Hashable {
 
     public mutating func apply(_ entry: LedgerEntry) throws {
         guard let code = GovernanceKind.code(of: entry), code == .stockIn || code == .stockOut,
-            let movement = try? StockMovement(payload: entry.payload), GovernanceLimits.stockPerMovement.contains(movement.quantity)
+            let movement = try? StockMovement(entry: entry), GovernanceLimits.stockPerMovement.contains(movement.quantity)
         else { return }
         let signed = code == .stockIn ? movement.quantity : -movement.quantity
         stock[entry.stream, default: [:]][movement.item, default: 0].addClamped(signed)

@@ -7,7 +7,7 @@ public struct TaskPost: GovernancePayload {
     /// What to do.
     public var title = ""
 
-    public static let fields: [PayloadField<Self>] = [.text("category", \.category, maxLength: 64), .text("title", \.title)]
+    public static let fields: [PayloadField<Self>] = [.text(.public, "category", \.category, maxLength: 64), .text(.public, "title", \.title)]
 
     /// An empty post: what the decoders fill in.
     public init() {}

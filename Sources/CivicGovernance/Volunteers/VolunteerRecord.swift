@@ -54,7 +54,7 @@ public struct VolunteerRecord: Projection, Codable, Hashable {
             if let rules = try? GovernanceRules(payload: entry.payload) { utcOffsetMinutes = rules.utcOffsetMinutes }
             return
         case .post:
-            guard tasks[entry.stream] == nil, let post = try? TaskPost(payload: entry.payload) else { return }
+            guard tasks[entry.stream] == nil, let post = try? TaskPost(entry: entry) else { return }
             tasks[entry.stream] = Task(
                 category: post.category, organiser: entry.actorKey, state: .posted, postedAt: entry.recordedAt, version: entry.streamVersion
             )

@@ -10,6 +10,34 @@ public struct FieldKey: Sendable, Equatable {
     /// A key from its bytes.
     public init(bytes: Bytes32) { self.bytes = bytes }
 
+    /// A subkey for one purpose (libsodium's `crypto_kdf_derive_from_key`,
+    /// BLAKE2b): handing a reader the subkey lets them open the fields
+    /// sealed for that purpose and nothing else, and destroying this key
+    /// erases those fields too, since the subkey is derived again each time.
+    ///
+    /// - Parameters:
+    ///   - id: the subkey's number.
+    ///   - context: eight bytes of ASCII naming the purpose, such as
+    ///     `profile_`.
+    public func subkey(_ id: UInt64, context: StaticString) -> FieldKey {
+        precondition(Sodium.ready)
+        precondition(context.utf8CodeUnitCount == 8, "a key derivation context is eight bytes")
+        var status: Int32 = 0
+        let subkey = Bytes32 { out in
+            status = bytes.withUnsafeBytes { master in
+                context.withUTF8Buffer { name in
+                    name.withMemoryRebound(to: CChar.self) { ctx in
+                        crypto_kdf_derive_from_key(
+                            out.baseAddress!.assumingMemoryBound(to: UInt8.self), 32, id, ctx.baseAddress!,
+                            master.bindMemory(to: UInt8.self).baseAddress!)
+                    }
+                }
+            }
+        }
+        precondition(status == 0, "crypto_kdf_derive_from_key failed for a 32-byte subkey")
+        return FieldKey(bytes: subkey)
+    }
+
     /// A fresh random key from libsodium's generator.
     public static func generate() -> FieldKey {
         precondition(Sodium.ready)

@@ -80,7 +80,7 @@ public enum EventJSON {
         case (nil, nil): payload = []
         case (let value?, nil):
             let node = object["payload"] ?? StrictJSON.Node(value: value)
-            payload = try forms.payload(kind: kind, json: node, path: "\(location): payload") ?? StrictJSON.canonical(value)
+            payload = try forms.payload(kind: kind, version: schema, json: node, path: "\(location): payload") ?? StrictJSON.canonical(value)
         case (nil, .string(let text)?):
             guard let bytes = [UInt8](base64String: text), bytes.base64String == text else {
                 throw fail("payloadBase64", "must be canonical base64 (padded, no line breaks)")

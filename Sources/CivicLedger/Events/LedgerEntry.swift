@@ -162,6 +162,8 @@ public struct LedgerEntry: Hashable, Sendable {
     @inlinable public var stream: String { withBuffer { header.fields.stream.string(in: $0) } }
     /// The event's kind.
     @inlinable public var kind: String { withBuffer { header.fields.kind.string(in: $0) } }
+    /// The version of the kind's payload the event was written in.
+    @inlinable public var schemaVersion: UInt32 { withBuffer { header.fields.schemaVersion(in: $0) } }
     /// The event's place.
     @inlinable public var place: Place { withBuffer { Place(unchecked: header.fields.place.string(in: $0)) } }
     /// The event's payload.

@@ -12,21 +12,24 @@ public protocol PayloadJSONForm: Sendable {
     ///
     /// - Parameters:
     ///   - kind: the event's kind.
+    ///   - version: the event's `schemaVersion`: the version of the kind's
+    ///     payload the JSON is in.
     ///   - json: the `payload` member.
     ///   - path: how errors name the member, such as `event 3: payload`.
     /// - Throws: ``LedgerError`` `.invalidField` naming the member, its line
     ///   and column, and what is wrong.
-    func payload(kind: String, json: StrictJSON.Node, path: String) throws(LedgerError) -> [UInt8]?
+    func payload(kind: String, version: UInt32, json: StrictJSON.Node, path: String) throws(LedgerError) -> [UInt8]?
 
-    /// The JSON form of `payload` in an event of `kind`; `nil` when the
-    /// kind is not this domain's or the bytes do not decode.
-    func json(kind: String, payload: [UInt8]) -> StrictJSON.Value?
+    /// The JSON form of `payload` in an event of `kind`, read as the
+    /// `version` it was written in; `nil` when the kind is not this
+    /// domain's, the version is not declared, or the bytes do not decode.
+    func json(kind: String, version: UInt32, payload: [UInt8]) -> StrictJSON.Value?
 }
 
 /// No domain: every payload is JSON.
 public struct JSONPayloads: PayloadJSONForm {
     /// The form.
     public init() {}
-    public func payload(kind: String, json: StrictJSON.Node, path: String) throws(LedgerError) -> [UInt8]? { nil }
-    public func json(kind: String, payload: [UInt8]) -> StrictJSON.Value? { nil }
+    public func payload(kind: String, version: UInt32, json: StrictJSON.Node, path: String) throws(LedgerError) -> [UInt8]? { nil }
+    public func json(kind: String, version: UInt32, payload: [UInt8]) -> StrictJSON.Value? { nil }
 }

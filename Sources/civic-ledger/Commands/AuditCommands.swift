@@ -32,8 +32,19 @@ struct AuditCommand: AsyncParsableCommand {
     var out: String?
     @Option(help: "Exit 1 on findings of this severity or worse: warning or error (the default; critical always fails).")
     var failOn: FailureThreshold = .error
+    @Option(
+        help: ArgumentHelp(
+            "Also check each stated visit interval against its sealed profile, for the reader whose key file this is.",
+            discussion:
+                "The vault grants the reader the residents' profile keys (level and tags; never names) when the reader is a supervisor, community secretary, grid leader or grid worker.",
+            valueName: "key-file"))
+    var profilesFor: String?
+    @Option(help: "The key vault for --profiles-for: a file (default: SOURCE.vault) or a postgres:// URL.")
+    var vault: String?
 
     func run() async throws {
+        if vault != nil, profilesFor == nil { throw CLIError.usage("--vault is read only with --profiles-for") }
+        let reader = try profilesFor.map { try KeyFile.read($0) }
         let opened = try await LedgerSource.open(source)
         var trusted: SignedCheckpoint?
         if let trustedCheckpoint {
@@ -44,11 +55,27 @@ struct AuditCommand: AsyncParsableCommand {
             }
         }
         let policy = try self.policy.map(readPolicy)
+        // The grant is asked for first: a reader it is refused to waits for no audit.
+        var grant: SealedProfileAudit.Grant?
+        if let reader {
+            let survey = try await SealedProfileAudit.survey(opened.store)
+            do {
+                grant = try await SealedProfileAudit.grant(
+                    to: reader.publicKey, registry: survey.registry, residents: survey.residents,
+                    vault: try await LedgerFiles(path: source).openVault(vault))
+            } catch let error as LedgerError where error.code == .notAuthorised || error.code == .unknownKey {
+                throw CLIError.usage(error.message)
+            }
+        }
         let rules = try await opened.rules()
         var auditor = Auditor(store: opened.store, domain: rules.domain, projections: rules.projections, trustedCheckpoint: trusted)
         auditor.witnessPolicy = policy
         let progress = ProgressReporter("auditing")
-        let report = try await auditor.audit { done, total in progress.update(done: done, total: total) }
+        var report = try await auditor.audit { done, total in progress.update(done: done, total: total) }
+        if let grant {
+            report.findings += try await SealedProfileAudit.findings(in: opened.store, origin: report.origin ?? "", grant: grant)
+            printError("checked the sealed profiles of \(grant.keys.count) residents for \(grant.reader)")
+        }
         let text: String
         switch format {
         case .text: text = AuditRendering.text(report, source: source, failOn: failOn.severity)

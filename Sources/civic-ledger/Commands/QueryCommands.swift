@@ -200,7 +200,7 @@ struct ResidentCommand: AsyncParsableCommand {
         guard let record = archive[id] else { throw CLIError.usage("no archive for resident \(id)") }
         let points = try await context.projection(PointsBalances.self).balance(of: id)
         var object: [String: Any] = [
-            "resident": id, "household": record.household, "place": record.place.path, "level": record.level.rawValue, "tags": record.tags,
+            "resident": id, "household": record.household, "place": record.place.path, "visitIntervalDays": record.visitIntervalDays,
             "registeredAt": record.registeredAt.description, "visits": record.visits, "healthEntries": record.healthEntries,
             "erased": record.isErased,
             "points": ["contribution": points.contribution, "reputation": points.reputation],
@@ -217,6 +217,17 @@ struct ResidentCommand: AsyncParsableCommand {
             }
             object["personal"] = opened.mapValues { $0 ?? "<does not open>" }
         }
+        var profile = record.clearProfile
+        if let reader, let sealedProfile = record.sealedProfile {
+            profile = try await PersonalFieldReaders.revealProfile(
+                id, sealed: sealedProfile, origin: context.origin, to: reader.publicKey, in: context.registry,
+                vault: try await ledger.files.openVault())
+            if profile == nil { object["profile"] = "<does not open>" }
+        }
+        if let profile {
+            object["level"] = profile.level.rawValue
+            object["tags"] = profile.tags
+        }
         if json {
             print(jsonString(object))
             return
@@ -225,7 +236,12 @@ struct ResidentCommand: AsyncParsableCommand {
         if record.isErased {
             say("  ERASED at \(record.erasedAt!): personal fields destroyed")
         } else {
-            say("  level \(record.level.rawValue), tags \(record.tags.isEmpty ? "none" : record.tags.joined(separator: ", "))")
+            if let profile {
+                let clear = record.clearProfile != nil ? " (written in the clear, schema version 1)" : ""
+                say("  level \(profile.level.rawValue), tags \(profile.tags.isEmpty ? "none" : profile.tags.joined(separator: ", "))\(clear)")
+            } else {
+                say("  level and tags sealed; visits due every \(record.visitIntervalDays) days")
+            }
         }
         say("  visits \(record.visits)\(record.lastVisit.map { ", last \($0)" } ?? ""); health entries \(record.healthEntries)")
         say("  points: contribution \(points.contribution), reputation \(points.reputation)")
