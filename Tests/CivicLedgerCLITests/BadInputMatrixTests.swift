@@ -40,7 +40,7 @@ struct BadInputMatrixTests {
         "public-key": .input("w.key.pub"), "role": .text("grid-worker"), "scope": .text("zhuji/dongsheng"), "actor": .text("worker-x"),
         "origin": .text("test.example/matrix"), "permissions": .input("permissions.json"), "governance": .text("zhuji/dongsheng"),
         "community-name": .text("东盛村"), "file": .input("event.json"), "out": .output, "db": .output, "workload-out": .output,
-        "fail-on": .text("error"), "format": .text("text"), "export/format": .text("jsonl"), "report/format": .text("html"),
+        "fail-on": .text("error"), "entries-for": .text("internal"), "format": .text("text"), "export/format": .text("jsonl"), "report/format": .text("html"),
         "start": .text("2025-01-01"), "trusted-checkpoint": .input("cp.txt"), "checkpoint": .input("cp.txt"),
         "old-checkpoint": .input("cp.txt"), "policy": .input("policy.txt"), "log-key": .text("VKEY"), "log": .text("VKEY"),
         "log-key-file": .input("l.sqlite.log.key"), "names-for": .input("w.key"), "reveal-for": .input("w.key"), "profiles-for": .input("w.key"),

@@ -34,7 +34,7 @@ struct TilesTests {
         let cli = try CLI()
         let key = try cli.ledgerWithWorker()
         try Self.appendEvents(cli, key: key, count: 300, from: 0)
-        let first = try cli.run(["tiles", "l.sqlite", "--out", "pub"])
+        let first = try cli.run(["tiles", "l.sqlite", "--out", "pub", "--entries-for", "internal"])
         try #require(first.status == 0, "\(first.stderr)")
         let old = try SignedCheckpoint(parsing: try String(contentsOfFile: cli.path("pub/checkpoint"), encoding: .utf8))
         try FileManager.default.copyItem(atPath: cli.path("pub/checkpoint"), toPath: cli.path("old.checkpoint"))
@@ -60,7 +60,7 @@ struct TilesTests {
 
         // The log grows; the rerun keeps the full tile, adds the rest.
         try Self.appendEvents(cli, key: key, count: 250, from: 300)
-        let second = try cli.run(["tiles", "l.sqlite", "--out", "pub"])
+        let second = try cli.run(["tiles", "l.sqlite", "--out", "pub", "--entries-for", "internal"])
         #expect(second.status == 0 && second.stdout.contains("after the \(oldSize) already there"), "\(second.stdout)\(second.stderr)")
         #expect(try Self.inode(cli.path("pub/tile/0/000")) == fullTile, "a full tile was rewritten")
         let new = try SignedCheckpoint(parsing: try String(contentsOfFile: cli.path("pub/checkpoint"), encoding: .utf8))
@@ -109,6 +109,28 @@ struct TilesTests {
         }
         #expect(try cli.run(["prove", "inclusion", "pub", "--index", "450"]).status == 0)
         try FileManager.default.moveItem(atPath: ledgerFile + ".away", toPath: ledgerFile)
+    }
+
+    @Test("by default tiles writes hash tiles and the checkpoint only; entries for the public are refused, naming why, with nothing written")
+    func publicationTiers() throws {
+        let cli = try CLI()
+        let key = try cli.ledgerWithWorker()
+        try Self.appendEvents(cli, key: key, count: 20, from: 0)
+        let plain = try cli.run(["tiles", "l.sqlite", "--out", "pub"])
+        #expect(plain.status == 0 && plain.stdout.contains("no entry bundles"), "\(plain.stdout)\(plain.stderr)")
+        let size = try SignedCheckpoint(parsing: try String(contentsOfFile: cli.path("pub/checkpoint"), encoding: .utf8)).checkpoint.size
+        #expect(Self.files(under: cli.path("pub")) == Set(TileLayout.tiles(forSize: size).filter { $0.level != nil }.map(\.path) + ["checkpoint"]))
+        // A consistency proof needs the hashes alone; an inclusion proof carries the entry, which is not there.
+        let inclusion = try cli.run(["prove", "inclusion", "pub", "--index", "3"])
+        #expect(inclusion.status == 1 && inclusion.stderr.contains("publishes them only with --entries-for"), "\(inclusion.stderr)")
+
+        let refused = try cli.run(["tiles", "l.sqlite", "--out", "public", "--entries-for", "public"])
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("may not be shown to the public audience") && refused.stderr.contains("--entries-for internal"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("it enrols actors by id"), "the genesis is named first: \(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: cli.path("public")), "nothing was written")
+        let bad = try cli.run(["tiles", "l.sqlite", "--out", "public", "--entries-for", "everyone"])
+        #expect(bad.status == 2 && bad.stderr.contains("entries-for"), "\(bad.stderr)")
     }
 
     @Test("tiles refuses a folder that is not its own or holds another history, and writes nothing there")

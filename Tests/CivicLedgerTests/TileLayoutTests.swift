@@ -141,7 +141,7 @@ struct TilePublisherTests {
         }
         let checkpoint = try await fixture.ledger.checkpoint()
         let sink = MemoryTileSink()
-        let summary = try await TilePublisher.publish(store: fixture.store, checkpoint: checkpoint, previous: nil, to: sink)
+        let summary = try await TilePublisher.publish(store: fixture.store, checkpoint: checkpoint, previous: nil, entryBundles: true, to: sink)
         let files = await sink.files
         let size = checkpoint.checkpoint.size
         let partial = TileLayout.Tile(level: nil, index: 1, width: Int(size - 256))
@@ -157,17 +157,17 @@ struct TilePublisherTests {
         _ = try await fixture.ledger.append(try fixture.event(by: worker, stream: "s/last", kind: "note"))
         let next = try await fixture.ledger.checkpoint()
         let again = MemoryTileSink()
-        let incremental = try await TilePublisher.publish(store: fixture.store, checkpoint: next, previous: checkpoint, to: again)
+        let incremental = try await TilePublisher.publish(store: fixture.store, checkpoint: next, previous: checkpoint, entryBundles: true, to: again)
         #expect(await again.files["tile/0/000"] == nil && incremental.tiles == 2)  // 0/001.p/W and 1/000.p/1
         // A previous checkpoint that is not this history's, or is newer: refused, nothing written.
         let foreign = try SignedCheckpoint(
             signing: Checkpoint(origin: LedgerFixture.origin, size: 5, root: SHA256.hash([5])), with: fixture.logKey)
         let refused = MemoryTileSink()
         await #expect(throws: LedgerError.self) {
-            try await TilePublisher.publish(store: fixture.store, checkpoint: next, previous: foreign, to: refused)
+            try await TilePublisher.publish(store: fixture.store, checkpoint: next, previous: foreign, entryBundles: true, to: refused)
         }
         await #expect(throws: LedgerError.self) {
-            try await TilePublisher.publish(store: fixture.store, checkpoint: checkpoint, previous: next, to: refused)
+            try await TilePublisher.publish(store: fixture.store, checkpoint: checkpoint, previous: next, entryBundles: true, to: refused)
         }
         #expect(await refused.files.isEmpty)
     }

@@ -284,18 +284,26 @@ public enum TilePublisher {
         public var wideBundles: Int
     }
 
-    /// Publishes `checkpoint`'s tree from `store` to `sink`.
+    /// Publishes `checkpoint`'s tree from `store` to `sink`: its hash
+    /// tiles and the checkpoint, and the entry bundles only when asked.
+    ///
+    /// Hash tiles and the checkpoint are what witnesses, receipt holders
+    /// and consistency checks need, and show nothing of any entry but its
+    /// hash. Entry bundles show every entry whole: the caller decides whom
+    /// they are for (docs/threat-model.md).
     ///
     /// - Parameters:
     ///   - store: the log's entries.
     ///   - checkpoint: the signed checkpoint to publish (with its cosignatures).
     ///   - previous: the checkpoint the sink holds already (`nil` for a new one).
+    ///   - entryBundles: whether to write the entry bundles too.
     ///   - sink: where the files go.
     /// - Throws: ``LedgerError`` `.invalidProof` when the entries do not
     ///   have the checkpoints' roots, or `previous` is larger or of
     ///   another log; what the store and the sink throw.
     public static func publish(
-        store: any EventStoreReader, checkpoint: SignedCheckpoint, previous: SignedCheckpoint?, to sink: any TileSink
+        store: any EventStoreReader, checkpoint: SignedCheckpoint, previous: SignedCheckpoint?, entryBundles: Bool = false,
+        to sink: any TileSink
     ) async throws -> Summary {
         let size = checkpoint.checkpoint.size
         if let previous {
@@ -333,6 +341,7 @@ public enum TilePublisher {
                 try await sink.write(TileLayout.encode(hashes: hashes), at: tile.path)
                 summary.tiles += 1
             case .entries(let entries):
+                guard entryBundles else { return }
                 let (bytes, wide) = TileLayout.encode(bundle: entries)
                 try await sink.write(bytes, at: wide ? TileLayout.wideBundlePath(tile) : tile.path)
                 summary.bundles += 1

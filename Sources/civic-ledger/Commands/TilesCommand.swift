@@ -1,14 +1,20 @@
 import ArgumentParser
+import CivicGovernance
 import CivicLedger
 import Foundation
 
 struct TilesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tiles",
-        abstract: "Write the log as static C2SP tlog-tiles files: tiles, entry bundles and the latest (cosigned) checkpoint.",
+        abstract: "Write the log as static C2SP tlog-tiles files: hash tiles and the latest (cosigned) checkpoint; entry bundles only for a named audience.",
         discussion: """
-            Any static web server can publish --out; a verifier computes any inclusion or \
-            consistency proof from its files alone (civic-ledger prove inclusion --tiles DIR). Run \
+            Any static web server can publish --out: the hash tiles and the checkpoint show no \
+            entry, only its hash, and are what witnesses, receipt holders and consistency proofs \
+            need (civic-ledger prove consistency DIR). Entry bundles show every entry whole, so \
+            they are written only with --entries-for, which refuses a ledger whose entries the \
+            audience may not see: a governance ledger's entries are internal (resident ids, notes, \
+            enrolments), so --entries-for public refuses it, and no audience gets a personal field \
+            written in the clear (docs/threat-model.md). Run \
             again after the log grew: full tiles already there are not rewritten, and the \
             checkpoint is replaced last. The folder must be new, empty, or one this command \
             wrote for the same log. An entry bundle holding an entry over 65,535 bytes is written \
@@ -19,22 +25,58 @@ struct TilesCommand: AsyncParsableCommand {
     var source: String
     @Option(help: "The folder to write.")
     var out: String
+    @Option(help: "Also write the entry bundles, for this audience: public or internal (operators and supervisors).")
+    var entriesFor: Audience?
+
+    enum Audience: String, ExpressibleByArgument, CaseIterable {
+        case `public`, `internal`
+        var visibility: FieldVisibility { self == .public ? .public : .internal }
+    }
 
     func run() async throws {
         let store = try await LedgerSource.open(source).store
         let checkpoint = try await ProveCommand.checkpoint(store, size: nil)
+        if let entriesFor { try await Self.check(store, size: checkpoint.checkpoint.size, for: entriesFor) }
         let folder = TileFolder(path: out)
         let previous = try folder.checkpointForWriting()
         let summary: TilePublisher.Summary
         do {
-            summary = try await TilePublisher.publish(store: store, checkpoint: checkpoint, previous: previous, to: folder)
+            summary = try await TilePublisher.publish(
+                store: store, checkpoint: checkpoint, previous: previous, entryBundles: entriesFor != nil, to: folder)
         } catch let error as LedgerError where error.code == .invalidProof {
             throw CLIError.usage(error.message)
         }
         say(
-            "\(out): \(summary.size) entries; wrote \(summary.tiles) tiles, \(summary.bundles) entry bundles"
+            "\(out): \(summary.size) entries; wrote \(summary.tiles) tiles, "
+                + (entriesFor.map { "\(summary.bundles) entry bundles for the \($0.rawValue) audience" } ?? "no entry bundles")
                 + (summary.wideBundles > 0 ? " (\(summary.wideBundles) in the wide form)" : "")
                 + (previous.map { ", after the \($0.checkpoint.size) already there" } ?? "") + ", and the checkpoint")
+    }
+}
+
+extension TilesCommand {
+    /// Refuses, before anything is written, a ledger with an entry the
+    /// audience may not see whole (``GovernancePublication``).
+    static func check(_ store: any EventStoreReader, size: UInt64, for audience: Audience) async throws {
+        var refused = 0
+        var firstAny: (position: UInt64, kind: String, because: String)?
+        var firstPersonal: (position: UInt64, kind: String, because: String)?
+        for try await page in StoredPages(store: store, from: 0, to: size) {
+            for stored in page {
+                let entry = try LedgerEntry(bytes: stored.bytes)
+                let (visibility, because) = GovernancePublication.visibility(of: entry)
+                guard visibility > audience.visibility else { continue }
+                refused += 1
+                let found = (entry.position, entry.kind, because ?? "")
+                if firstAny == nil { firstAny = found }
+                if visibility == .personal, firstPersonal == nil { firstPersonal = found }
+            }
+        }
+        guard let first = firstPersonal ?? firstAny else { return }
+        let wider = audience == .public && firstPersonal == nil ? "; name the audience they are for with --entries-for internal" : ""
+        throw CLIError.refused(
+            "\(refused) of \(size) entries may not be shown to the \(audience.rawValue) audience (the first, \(first.position), a \(first.kind): \(first.because)); nothing was written. Publish without --entries-for (hash tiles and the checkpoint)\(wider)"
+        )
     }
 }
 
@@ -120,6 +162,8 @@ struct TileFolder: TileSink {
                 return entries[Int(index % TileLayout.width)]
             }
         }
-        throw LedgerError(.invalidProof, "the folder has no entry bundle for entry \(index)")
+        throw LedgerError(
+            .invalidProof,
+            "the folder has no entry bundle for entry \(index) (tiles publishes them only with --entries-for); prove it from the ledger, or from a receipt")
     }
 }
