@@ -126,9 +126,16 @@ def witnessed(ledger_binary, server_binary, folder, database, keys, vault, verif
                 process.wait(timeout=20)
 
 
-def request(port, path, body=None):
+def signed_headers(ledger_binary, key, url, lifetime=60):
+    """The RFC 9421 headers `civic-ledger sign-request` makes for a GET of `url` by `key`."""
+    lines = run(ledger_binary, "sign-request", "--key", key, url, "--lifetime", str(lifetime)).strip().splitlines()
+    return dict(line.split(": ", 1) for line in lines)
+
+
+def request(port, path, body=None, headers=None):
     data = body.encode() if isinstance(body, str) else body
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method="POST" if data is not None else "GET")
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method="POST" if data is not None else "GET",
+                                 headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=30) as response:
             return response.status, response.headers.get("Content-Type", ""), response.read().decode()
@@ -146,9 +153,10 @@ def wait_until(condition, seconds):
     return True
 
 
-def follow_feed(port, seen):
+def follow_feed(port, seen, headers):
     """Reads /feed from position 0, noting when each position arrives."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/feed?from=0", timeout=120) as response:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/feed?from=0", headers=headers)
+    with urllib.request.urlopen(req, timeout=120) as response:
         position = None
         for raw in response:
             line = raw.decode().rstrip("\n")
@@ -156,6 +164,50 @@ def follow_feed(port, seen):
                 position = int(line[4:])
             elif line.startswith("data: ") and position is not None:
                 seen.setdefault(position, (time.monotonic(), json.loads(line[6:])))
+
+
+def reads(ledger_binary, port, worker, resident, worker_public):
+    """What each reader sees: the public board unsigned, staff in full; the
+    feed, a resident's points and inclusion proofs only signed; a replayed,
+    expired or altered signature refused."""
+    worker_key = open(worker_public).read().strip()
+    status, _, body = request(port, "/cases")
+    check(status == 200, f"GET /cases unsigned: {status} {body}")
+    board = json.loads(body)["cases"] if status == 200 else []
+    check(board and all("reporter" not in case for case in board), f"the public board shows a reporter: {body}")
+    check(all(case["place"].count("/") <= 2 for case in board), f"the public board shows a place below the grid: {body}")
+    leaked = [token for token in ("worker-li", worker_key, "r00042", "hh-", "disability", "elderly-alone", "orange") if token in body]
+    check(not leaked, f"the public board shows {leaked}")
+    for path in ["/feed?from=0", "/points/worker-li", "/proof/inclusion?index=1"]:
+        status, kind, body = request(port, path)
+        check(status == 401 and "problem+json" in kind and json.loads(body)["code"] == "unauthenticated",
+              f"GET {path} unsigned: {status} {body}")
+    # Signed by the resident: their own points only, and the public board.
+    url = f"http://127.0.0.1:{port}/points/worker-li"
+    status, _, body = request(port, "/points/worker-li", headers=signed_headers(ledger_binary, resident, url))
+    check(status == 403, f"a resident reading another's points: {status} {body}")
+    url = f"http://127.0.0.1:{port}/points/r00042"
+    status, _, body = request(port, "/points/r00042", headers=signed_headers(ledger_binary, resident, url))
+    check(status == 200, f"a resident reading their own points: {status} {body}")
+    url = f"http://127.0.0.1:{port}/cases"
+    status, _, body = request(port, "/cases", headers=signed_headers(ledger_binary, resident, url))
+    check(status == 200 and all("reporter" not in case for case in json.loads(body)["cases"]), f"a resident sees reporters: {body}")
+    # Staff see their cases in full.
+    status, _, body = request(port, "/cases", headers=signed_headers(ledger_binary, worker, url))
+    check(status == 200 and any(case.get("reporter") == "worker-li" for case in json.loads(body)["cases"]),
+          f"staff do not see the reporter: {body}")
+    # A replayed signature, an expired one, and one for another path.
+    headers = signed_headers(ledger_binary, worker, url)
+    first = request(port, "/cases", headers=headers)[0]
+    status, _, body = request(port, "/cases", headers=headers)
+    check(first == 200 and status == 401 and "used before" in body, f"a replayed signature: {first} then {status} {body}")
+    headers = signed_headers(ledger_binary, worker, url, lifetime=1)
+    time.sleep(2.1)
+    status, _, body = request(port, "/cases", headers=headers)
+    check(status == 401 and "expired" in body, f"an expired signature: {status} {body}")
+    headers = signed_headers(ledger_binary, worker, f"http://127.0.0.1:{port}/cases?state=closed")
+    status, _, body = request(port, "/cases", headers=headers)
+    check(status == 401 and "does not verify" in body, f"a signature for another query: {status} {body}")
 
 
 def check_readme():
@@ -193,6 +245,10 @@ def serve(ledger_binary, server_binary, folder, database, keys, vault=None):
     run(ledger_binary, "keygen", "--out", stranger)
     run(ledger_binary, "enrol", database, "--keys", keys, "--key", keys + ".authority.key", "--public-key", worker + ".pub",
         "--role", "grid-worker", "--scope", "zhuji/dongsheng", "--actor", "worker-li")
+    resident = os.path.join(folder, "resident.key")
+    run(ledger_binary, "keygen", "--out", resident)
+    run(ledger_binary, "enrol", database, "--keys", keys, "--key", keys + ".authority.key", "--public-key", resident + ".pub",
+        "--role", "resident", "--scope", "zhuji/dongsheng/grid-1/mg001", "--actor", "r00042")
 
     def signed(key, event):
         return run(ledger_binary, "sign", database, "--keys", keys, "--key", key, stdin=json.dumps(event)).strip()
@@ -203,7 +259,8 @@ def serve(ledger_binary, server_binary, folder, database, keys, vault=None):
     second, port_b = start_server(server_binary, database, keys, vault)
     try:
         seen = {}
-        threading.Thread(target=follow_feed, args=(port_b, seen), daemon=True).start()
+        feed_headers = signed_headers(ledger_binary, worker, f"http://127.0.0.1:{port_b}/feed?from=0", lifetime=300)
+        threading.Thread(target=follow_feed, args=(port_b, seen, feed_headers), daemon=True).start()
         # Connected once the feed has delivered the genesis: wait on that, not on a clock.
         check(wait_until(lambda: 0 in seen, 60), "the second server's /feed delivered nothing within 60 s")
 
@@ -230,7 +287,8 @@ def serve(ledger_binary, server_binary, folder, database, keys, vault=None):
             latency = seen[position][0] - posted
             check(seen[position][1]["payload"] == report["payload"], "the feed shows another payload than was posted")
             print(f"the second server's feed showed the event {max(0.0, latency) * 1000:.1f} ms after the first acknowledged it (0: before its answer arrived)")
-        status, _, body = request(port_b, f"/cases/e2e-1?after={position}")
+        url = f"/cases/e2e-1?after={position}"
+        status, _, body = request(port_b, url, headers=signed_headers(ledger_binary, worker, f"http://127.0.0.1:{port_b}{url}"))
         check(status == 200 and json.loads(body)["state"] == "reported", f"GET /cases/e2e-1?after= on the second server: {status} {body}")
         # The library's CaseView, as `civic-ledger cases --json` shows it.
         shown = json.loads(body) if status == 200 else {}
@@ -265,8 +323,9 @@ def serve(ledger_binary, server_binary, folder, database, keys, vault=None):
         check(size() == before, "a refused event was written")
 
         for path in ["/cases", "/points/worker-li", "/report", f"/proof/inclusion?index={position}"]:
-            status, _, body = request(port_b, path)
-            check(status == 200 and body, f"GET {path} on the second server: {status}")
+            status, _, body = request(port_b, path, headers=signed_headers(ledger_binary, worker, f"http://127.0.0.1:{port_b}{path}"))
+            check(status == 200 and body, f"GET {path} signed by staff on the second server: {status} {body}")
+        reads(ledger_binary, port_b, worker, resident, worker + ".pub")
         witnessed(ledger_binary, server_binary, folder, database, keys, vault, verifier, lambda event: signed(worker, event), report)
     finally:
         for process in (first, second):

@@ -20,8 +20,8 @@ public struct CaseView: Codable, Hashable, Sendable {
     public var category: String
     /// Where it was reported.
     public var place: String
-    /// Who reported it.
-    public var reporter: String
+    /// Who reported it; `nil` on the public board (``ReadAccess``).
+    public var reporter: String?
     /// When it was reported.
     public var reportedAt: String
     /// The stream's version: what the next step expects.

@@ -18,3 +18,17 @@ public enum GovernancePayloadView {
         GovernancePayloadForms().json(kind: entry.kind, version: entry.schemaVersion, payload: entry.payload)
     }
 }
+
+extension GovernancePayloadView {
+    /// The JSON form of `entry`'s payload with only the fields a reader of
+    /// `visibility` may see (``FieldVisibility``): sealed fields and
+    /// personal ones are left out at every level, internal ones below
+    /// internal. `nil` as for ``view(of:)``.
+    public static func view(of entry: LedgerEntry, upTo visibility: FieldVisibility) -> StrictJSON.Value? {
+        guard let type = GovernancePayloadForms.payloadType(of: entry.kind, version: entry.schemaVersion),
+            case .object(let members)? = view(of: entry)
+        else { return nil }
+        let shown = Set(type.classifiedFields.filter { !$0.isSealed && $0.visibility != .personal && $0.visibility <= visibility }.map(\.name))
+        return .object(members.filter { shown.contains($0.name) })
+    }
+}

@@ -17,7 +17,8 @@ struct CivicLedgerCommand: AsyncParsableCommand {
             CommandGroup(
                 name: "Making and writing",
                 subcommands: [
-                    InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self, SignCommand.self, CopyCommand.self,
+                    InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self, SignCommand.self, SignRequestCommand.self,
+                    CopyCommand.self,
                 ]),
             CommandGroup(
                 name: "Reading",

@@ -51,7 +51,8 @@ struct BadInputMatrixTests {
         "residents": .number("20"), "days": .number("1"), "seed": .number("1"), "index": .number("0"), "size": .number("1"),
         "old": .number("1"), "new": .number("1"), "top": .number("5"), "year": .number("2026"), "quota": .number("1"),
         "events": .number("10"), "appenders": .number("4"), "processes": .number("1"), "worker": .skip,
-        "interval": .number("1"), "retry": .number("1"),
+        "interval": .number("1"), "retry": .number("1"), "url": .text("http://127.0.0.1:1/feed"), "method": .text("GET"),
+        "lifetime": .number("60"),
     ]
 
     /// The arguments that name a ledger (or, for `witness serve`, a

@@ -65,6 +65,20 @@ struct PrivacyTests {
         }
         #expect(!Self.occurrences(of: household, in: bundles).isEmpty, "household ids are internal: staff see them")
 
+        // The public faces: the report in each form and the Open311 export name no resident and no household.
+        for (format, file) in [("html", "r.html"), ("md", "r.md"), ("json", "r.json")] {
+            let report = try cli.run(["report", "demo.sqlite", "--community", "zhuji/dongsheng", "--format", format, "--out", file])
+            try #require(report.status == 0, "\(report.stderr)")
+        }
+        let open311 = try cli.run(["export", "demo.sqlite", "--format", "open311", "--out", "o.json"])
+        try #require(open311.status == 0, "\(open311.stderr)")
+        let faces = Self.contents(under: cli.path(".")).filter { ["r.html", "r.md", "r.json", "o.json"].contains($0.key) }
+        #expect(faces.count == 4)
+        for token in classifications + [household, "r00001", "r00002", "r00010", "hh-mg"] {
+            #expect(Self.occurrences(of: token, in: faces).isEmpty, "\(token) in \(Self.occurrences(of: token, in: faces))")
+        }
+        #expect(!Self.occurrences(of: "居民-", in: faces).isEmpty, "residents appear under pseudonyms")
+
         // The operator's authority key holds no role the vault grants profiles to: refused before the audit runs.
         let audit = try cli.run(["audit", "demo.sqlite", "--profiles-for", "demo.sqlite.authority.key"])
         #expect(audit.status == 2 && audit.stderr.contains("may not be granted residents' profiles"), "\(audit.stderr)")

@@ -19,6 +19,13 @@ import Synchronization
 /// - `GET /feed?from=POSITION`: Server-Sent Events, one per entry.
 /// - `GET /checkpoint`, `/proof/inclusion?index=I`, `/proof/consistency?old=A`.
 /// - `GET /report`: the HTML transparency report at the latest checkpoint.
+///
+/// Reads are signed by the reader's own enrolled key (HTTP Message
+/// Signatures, RFC 9421, Ed25519: ``RequestSignature``), or unsigned; each
+/// reader sees what ``ReadAccess`` allows: an unsigned request gets the
+/// public board, the checkpoint, consistency proofs and the report, and
+/// `401` for the feed, points and inclusion proofs. A signature that does
+/// not verify, has expired or is replayed is refused with `401`.
 struct CivicAPI: Sendable {
     let ledger: Ledger
     let cases: LiveProjection<CaseBoard>
@@ -29,6 +36,8 @@ struct CivicAPI: Sendable {
     /// Receipts and proofs from the tile hashes in memory: O(log n) each
     /// once the log has been read (32 bytes an entry).
     let prover: CachedLogProver
+    /// Checks signed reads, and remembers their nonces until they expire.
+    let signatures = RequestSignatureVerifier()
 
     init(
         ledger: Ledger, cases: LiveProjection<CaseBoard>, points: LiveProjection<PointsBalances>, witnesses: CosignatureCollector?,
@@ -49,16 +58,16 @@ struct CivicAPI: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("events") { request, _ in await respond { try await postEvents(request) } }
-        router.get("cases") { request, _ in await respond { try await listCases(request) } }
+        router.get("cases") { request, _ in await respond { try await listCases(request, reader: try await reader(request)) } }
         router.get("cases/{id}") { request, context in
-            await respond { try await oneCase(request, id: try context.parameters.require("id")) }
+            await respond { try await oneCase(request, id: try context.parameters.require("id"), reader: try await reader(request)) }
         }
         router.get("points/{resident}") { request, context in
-            await respond { try await balance(request, resident: try context.parameters.require("resident")) }
+            await respond { try await balance(request, resident: try context.parameters.require("resident"), reader: try await reader(request)) }
         }
-        router.get("feed") { request, _ in await respond { try feed(request) } }
+        router.get("feed") { request, _ in await respond { try feed(request, reader: try await reader(request)) } }
         router.get("checkpoint") { _, _ in await respond { text(try await ledger.checkpoint().serialized) } }
-        router.get("proof/inclusion") { request, _ in await respond { try await inclusionProof(request) } }
+        router.get("proof/inclusion") { request, _ in await respond { try await inclusionProof(request, reader: try await reader(request)) } }
         router.get("proof/consistency") { request, _ in await respond { try await consistencyProof(request) } }
         router.get("report") { _, _ in await respond { try await report() } }
     }
@@ -100,6 +109,31 @@ struct CivicAPI: Sendable {
 
     // MARK: Reading
 
+    /// Who reads: the enrolled actor whose key signed the request, or an
+    /// anonymous reader for an unsigned one.
+    ///
+    /// - Throws: `Unauthorized` for a signature that does not verify, has
+    ///   expired or was used before, or a key the ledger does not enrol.
+    func reader(_ request: Request) async throws -> ReadAccess {
+        func header(_ name: String) -> String? { request.headers.first(where: { $0.name.canonicalName == name })?.value }
+        let input = header("signature-input")
+        let signature = header("signature")
+        let community = (try? await GovernanceLedger.state(of: ledger))?.rules?.community
+        guard input != nil || signature != nil else { return .anonymous(community: community) }
+        let checked = Result { () throws(LedgerError) -> RequestSignature in
+            try signatures.verify(
+                signatureInput: input, signature: signature, method: request.method.rawValue, authority: request.head.authority ?? "",
+                path: request.uri.path, query: request.uri.query ?? "", now: Int64(Date().timeIntervalSince1970))
+        }
+        guard case .success(let signed) = checked else {
+            if case .failure(let error) = checked { throw Unauthorized(error.message) }
+            throw Unauthorized("the request's signature")
+        }
+        let access = ReadAccess.reader(signed.key, registry: await ledger.registry, community: community)
+        guard access.tier != .anonymous else { throw Unauthorized("the key \(signed.key.fingerprint) is not enrolled in this ledger") }
+        return access
+    }
+
     /// Waits, when the request says `?after=POSITION`, until `projection`
     /// has folded that position.
     func caughtUp<P: Projection>(_ projection: LiveProjection<P>, _ request: Request) async throws {
@@ -108,7 +142,7 @@ struct CivicAPI: Sendable {
         try await projection.reach(position, timeout: Self.readYourWritesTimeout)
     }
 
-    func listCases(_ request: Request) async throws -> Response {
+    func listCases(_ request: Request, reader: ReadAccess) async throws -> Response {
         try await caughtUp(cases, request)
         let wanted = request.uri.queryParameters["state"].map(String.init)
         // Copied out under the lock, shown outside it.
@@ -116,17 +150,23 @@ struct CivicAPI: Sendable {
             (board.lastPosition, zip(board.index.names, board.records).filter { wanted == nil || $0.1.state.rawValue == wanted })
         }
         let registry = await ledger.registry
-        return try json(["position": position.map { $0 as Any } ?? NSNull(), "cases": try list.map { try view($0, $1, registry: registry) }])
+        return try json([
+            "position": position.map { $0 as Any } ?? NSNull(), "cases": try list.map { try view($0, $1, registry: registry, reader: reader) },
+        ])
     }
 
-    func oneCase(_ request: Request, id: String) async throws -> Response {
+    func oneCase(_ request: Request, id: String, reader: ReadAccess) async throws -> Response {
         try await caughtUp(cases, request)
         let stream = GovernanceStream.case(id)
         guard let record = cases.read({ board in board[stream] }) else { throw NotFound("no case \(id)") }
-        return try json(try view(stream, record, registry: await ledger.registry))
+        return try json(try view(stream, record, registry: await ledger.registry, reader: reader))
     }
 
-    func balance(_ request: Request, resident: String) async throws -> Response {
+    func balance(_ request: Request, resident: String, reader: ReadAccess) async throws -> Response {
+        guard reader.tier != .anonymous else { throw Unauthorized("a resident's points are shown to staff and to the resident: sign the request") }
+        guard reader.mayReadPoints(of: resident) else {
+            throw LedgerError(.notAuthorised, "\(reader.actor ?? "") may see their own points only; the report ranks residents under pseudonyms")
+        }
         try await caughtUp(points, request)
         let (position, balance) = points.read { ($0.lastPosition, $0.balance(of: resident)) }
         return try json([
@@ -135,16 +175,18 @@ struct CivicAPI: Sendable {
         ])
     }
 
-    /// A case as the API shows it: the library's ``CaseView``, as the tool's
-    /// `cases --json` shows it too.
-    func view(_ stream: String, _ record: CaseRecord, registry: AuthorityRegistry) throws -> Any {
-        try JSONSerialization.jsonObject(with: CaseView(stream: stream, record: record, at: Timestamp(Date()), registry: registry).json())
+    /// A case as the API shows it to `reader`: the library's ``CaseView``
+    /// (as the tool's `cases --json` shows it), redacted where the reader
+    /// sees the public board.
+    func view(_ stream: String, _ record: CaseRecord, registry: AuthorityRegistry, reader: ReadAccess) throws -> Any {
+        try JSONSerialization.jsonObject(with: reader.caseView(stream: stream, record: record, at: Timestamp(Date()), registry: registry).json())
     }
 
     /// Server-Sent Events from `?from=` (or the `Last-Event-ID` a client
     /// that reconnects sends), one event per entry, `id` its position:
     /// every position once, in order, as it becomes durable.
-    func feed(_ request: Request) throws -> Response {
+    func feed(_ request: Request, reader: ReadAccess) throws -> Response {
+        guard reader.mayFollowFeed else { throw Unauthorized("the feed is for enrolled readers: sign the request (RFC 9421)") }
         var start: UInt64 = 0
         if let last = request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value {
             guard let position = UInt64(last) else { throw BadRequest("Last-Event-ID must be a log position") }
@@ -169,7 +211,7 @@ struct CivicAPI: Sendable {
                         continue
                     }
                     quiet = 0
-                    try await writer.write(ByteBuffer(string: try Self.events(page)))
+                    try await writer.write(ByteBuffer(string: Self.events(page, for: reader)))
                 }
             } onGracefulShutdown: {
                 stopping.set()
@@ -180,13 +222,16 @@ struct CivicAPI: Sendable {
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 
-    /// Server-sent events of a page of entries.
-    static func events(_ page: [LedgerEntry]) throws -> String {
+    /// Server-sent events of a page of entries, as `reader` may see them:
+    /// an entry the reader may not see is left out (its position is not a
+    /// secret, so a reconnecting client still resumes after the last id).
+    static func events(_ page: [LedgerEntry], for reader: ReadAccess) -> String {
         var text = ""
         for entry in page {
-            let view = LedgerExport.view(of: entry, payload: GovernancePayloadView.view(of: entry))
+            guard let view = reader.feedLine(entry) else { continue }
             text += "id: \(entry.position)\nevent: entry\ndata: \(view)\n\n"
         }
+        if text.isEmpty, let last = page.last { text = ": through \(last.position)\n\n" }
         return text
     }
 
@@ -201,12 +246,17 @@ struct CivicAPI: Sendable {
         return try SignedCheckpoint(parsing: stored.note)
     }
 
-    func inclusionProof(_ request: Request) async throws -> Response {
+    func inclusionProof(_ request: Request, reader: ReadAccess) async throws -> Response {
+        guard reader.tier != .anonymous else { throw Unauthorized("an inclusion proof carries its entry whole: sign the request") }
         guard let index = request.uri.queryParameters["index"].flatMap({ UInt64($0) }) else {
             throw BadRequest("index must be a log position, a whole number")
         }
         let checkpoint = try await checkpoint(size: request.uri.queryParameters["size"].map(String.init))
-        return text(try await prover.inclusion(index: index, checkpoint: checkpoint).serialized)
+        let proof = try await prover.inclusion(index: index, checkpoint: checkpoint)
+        guard reader.tier >= .staff || (proof.entry.flatMap { try? LedgerEntry(bytes: $0) }.map(reader.mayProve) ?? false) else {
+            throw LedgerError(.notAuthorised, "\(reader.actor ?? "") may have the proofs of the entries they signed only")
+        }
+        return text(proof.serialized)
     }
 
     func consistencyProof(_ request: Request) async throws -> Response {

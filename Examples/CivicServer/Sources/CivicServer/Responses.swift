@@ -9,6 +9,13 @@ struct BadRequest: Error {
     init(_ message: String) { self.message = message }
 }
 
+/// The request must be signed by an enrolled reader, and is not, or its
+/// signature is refused.
+struct Unauthorized: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
 /// What the request names does not exist.
 struct NotFound: Error {
     let message: String
@@ -29,6 +36,8 @@ func respond(_ handler: () async throws -> Response) async -> Response {
         return problem(status(of: error.code), code: error.code.rawValue, detail: error.description, position: error.position, stream: error.stream)
     } catch let error as BadRequest {
         return problem(.badRequest, code: "bad-request", detail: error.message)
+    } catch let error as Unauthorized {
+        return problem(.unauthorized, code: "unauthenticated", detail: error.message)
     } catch let error as NotFound {
         return problem(.notFound, code: "not-found", detail: error.message)
     } catch let error as any HTTPResponseError {
