@@ -101,7 +101,8 @@ def case_next(state, step):
 
 DOMAIN_PREFIXES = ("case.", "points.", "archive.", "health.", "volunteer.", "supplies.", "community.", "deliberation.")
 # The declared schema versions by kind (§10); a kind not named here has version 1 only.
-SCHEMA_VERSIONS = {"archive.register": (1, 2), "archive.update": (1, 2)}
+SCHEMA_VERSIONS = {"archive.register": (1, 2), "archive.update": (1, 2), "archive.visit": (1, 2), "health.record": (1, 2),
+                   "community.rules": (1, 2)}
 LEVELS = ("green", "yellow", "orange", "red")
 
 

@@ -90,12 +90,14 @@ extension World {
             for index in residents.indices where residents[index].grid == gridIndex && visited < 6 {
                 let resident = residents[index]
                 guard !resident.erased, !resident.neglected, resident.nextVisit <= day else { continue }
-                guard let fieldKey = fieldKeys[resident.id] else { continue }
+                guard let visitKey = noteKeys[NoteKeys.subject(resident.id, .visit, generation: 0)],
+                    let healthKey = noteKeys[NoteKeys.subject(resident.id, .health, generation: 0)]
+                else { continue }
                 let id = resident.id
                 guard
                     let position = try emit(
                         by: worker,
-                        { try $0.visit(id, note: "走访：情况稳定 visit: stable", key: fieldKey, by: $4, state: $1, at: $2, idempotencyKey: $3) })
+                        { try $0.visit(id, note: "走访：情况稳定 visit: stable", key: visitKey, by: $4, state: $1, at: $2, idempotencyKey: $3) })
                 else { continue }
                 visited += 1
                 let interval = state.rules?.visitInterval(tags: resident.tags, level: resident.level) ?? 365
@@ -103,7 +105,7 @@ extension World {
                 if resident.tags.contains("chronic-illness") {
                     try emit(by: worker) {
                         try $0.health(
-                            id, .followup, note: "血压随访 blood pressure follow-up", key: fieldKey, by: $4, state: $1, at: $2,
+                            id, .followup, note: "血压随访 blood pressure follow-up", key: healthKey, by: $4, state: $1, at: $2,
                             idempotencyKey: $3)
                     }
                 }

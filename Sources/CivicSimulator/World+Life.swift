@@ -95,6 +95,11 @@ extension World {
                 // The key goes first: if the append then failed, the
                 // fields would stay unreadable, never the other way round.
                 try await vault.destroy(subject: resident)
+                for data in [RetainedData.visit, .health] {
+                    let subject = NoteKeys.subject(resident, data, generation: 0)
+                    try await vault.destroy(subject: subject)
+                    noteKeys[subject] = nil
+                }
                 residents[index].erased = true
                 fieldKeys[resident] = nil
             } catch let error as LedgerError {

@@ -76,6 +76,8 @@ struct World {
     var appeals: [(resident: String, position: UInt64, decideAt: Int)] = []
     /// The residents' field keys, fetched from the vault once.
     var fieldKeys: [String: FieldKey] = [:]
+    /// Note keys by vault subject (``NoteKeys``): generation 0, as nothing expires in a simulation.
+    var noteKeys: [String: FieldKey] = [:]
 
     init(simulator: CommunitySimulator, ledger: Ledger, vault: any KeyVault, clock: SimulationClock, authority: SigningKey) async throws {
         self.simulator = simulator
@@ -224,6 +226,9 @@ struct World {
 
     mutating func openArchives() async throws {
         fieldKeys = try await vault.keys(for: residents.map(\.id))
+        // Each resident's visit and health notes have keys of their own (NoteKeys), fetched in one go.
+        noteKeys = try await vault.keys(
+            for: residents.flatMap { [NoteKeys.subject($0.id, .visit, generation: 0), NoteKeys.subject($0.id, .health, generation: 0)] })
         for index in residents.indices {
             let resident = residents[index]
             let fieldKey = fieldKeys[resident.id]!

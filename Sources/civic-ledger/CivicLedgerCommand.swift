@@ -18,7 +18,7 @@ struct CivicLedgerCommand: AsyncParsableCommand {
                 name: "Making and writing",
                 subcommands: [
                     InitCommand.self, KeygenCommand.self, EnrolCommand.self, AppendCommand.self, SignCommand.self, SignRequestCommand.self,
-                    CopyCommand.self,
+                    CopyCommand.self, RetentionCommand.self,
                 ]),
             CommandGroup(
                 name: "Reading",

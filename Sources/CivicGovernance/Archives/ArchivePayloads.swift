@@ -231,12 +231,19 @@ public struct ResidentUpdateV1: GovernancePayload {
     }
 }
 
-/// `archive.visit` and `health.record`: a dated entry with a sealed note.
+/// `archive.visit` and `health.record`, version 2 (the shape projections
+/// see): a dated entry with a note sealed under that kind's note key
+/// (``NoteKeys``), which a retention period can destroy without erasing the
+/// resident. An entry written as version 1 has the same layout, sealed
+/// under the resident's key (``sealedUnderResidentKey``).
 public struct SealedNote: GovernancePayload {
     /// For `health.record`, the kind of entry; `checkin` for visits.
     public var kind: HealthEntryKind = .checkin
     /// The sealed note.
     public var note = SealedField.empty
+    /// `true` for a version 1 entry, whose note opens with the resident's
+    /// own key. Not a field.
+    public var sealedUnderResidentKey = false
 
     public static let fields: [PayloadField<Self>] = [.code(.internal, "kind", \.kind), .sealed("note", \.note)]
 
@@ -247,5 +254,70 @@ public struct SealedNote: GovernancePayload {
     public init(kind: HealthEntryKind = .checkin, note: SealedField) {
         self.kind = kind
         self.note = note
+    }
+
+    static func upcast(_ old: SealedNoteV1) -> Self {
+        var new = Self(kind: old.kind, note: old.note)
+        new.sealedUnderResidentKey = true
+        return new
+    }
+}
+
+/// `archive.visit` and `health.record`, version 1: the note sealed under
+/// the resident's key. Valid for the entries signed so; no longer written.
+public struct SealedNoteV1: GovernancePayload {
+    /// The kind of entry.
+    public var kind: HealthEntryKind = .checkin
+    /// The sealed note.
+    public var note = SealedField.empty
+
+    public static let fields: [PayloadField<Self>] = [.code(.internal, "kind", \.kind), .sealed("note", \.note)]
+
+    /// An empty note: what the decoders fill in.
+    public init() {}
+
+    /// A version 1 note (tests of old entries only).
+    public init(kind: HealthEntryKind = .checkin, note: SealedField) {
+        self.kind = kind
+        self.note = note
+    }
+}
+
+/// `archive.expire`: one kind of a resident's notes erased because its
+/// retention period passed (``GovernanceRules/retentionDays``).
+public struct RetentionExpiry: GovernancePayload {
+    /// The kind of notes: `visit` or `health`.
+    public var data: RetainedData = .visit
+    /// Why, for the record.
+    public var reason = ""
+
+    public static let fields: [PayloadField<Self>] = [.code(.internal, "data", \.data), .text(.internal, "reason", \.reason)]
+
+    /// An empty expiry: what the decoders fill in.
+    public init() {}
+
+    /// An expiry.
+    public init(data: RetainedData, reason: String) {
+        self.data = data
+        self.reason = reason
+    }
+}
+
+/// The vault subjects of a resident's note keys: one key per kind of note
+/// (visit, health) and generation, so that a retention period destroys one
+/// kind's notes and leaves the rest. The generation counts that kind's
+/// expiries so far: notes written after an expiry get a new key.
+public enum NoteKeys {
+    /// The vault subject of `resident`'s `data` notes in `generation`:
+    /// `RESIDENT`, U+001F, the kind, U+001F, the generation (a control
+    /// character no actor id may hold).
+    public static func subject(_ resident: String, _ data: RetainedData, generation: Int) -> String {
+        "\(resident)\u{1F}\(data.rawValue)\u{1F}\(generation)"
+    }
+
+    /// The subject of the key the next `data` note of `resident` is sealed
+    /// under, by the state's archive.
+    public static func current(_ resident: String, _ data: RetainedData, in archive: ResidentArchive) -> String {
+        subject(resident, data, generation: archive[resident]?.noteGenerations[data] ?? 0)
     }
 }

@@ -25,6 +25,7 @@ extension GovernanceState {
             if update.clearProfile == nil { try checkInterval(update.visitIntervalDays, context) }
         case GovernanceKind.visit, GovernanceKind.health: _ = try context.decode(SealedNote.self)
         case GovernanceKind.erase: try context.needText(try context.decode(CaseNote.self).note, "a reason")
+        case GovernanceKind.expire: try checkExpiry(context, resident: resident, record: record)
         default: throw context.error(.domainRule, "\(kind) is not an archive kind")
         }
     }

@@ -29,6 +29,15 @@ public struct ResidentRecord: Codable, Hashable, Sendable {
     public var healthEntries: Int = 0
     /// When the resident was erased, if they were.
     public var erasedAt: Timestamp?
+    /// The resident's last archive entry (register, update, visit,
+    /// health): the archive's retention period runs from it.
+    public var lastActivity: Timestamp
+    /// The last note of each kind still kept (visit, health): that kind's
+    /// retention period runs from it; `nil` once expired.
+    public var lastNotes: [RetainedData: Timestamp] = [:]
+    /// How many times each kind of note expired: the generation of its
+    /// current key (``NoteKeys``).
+    public var noteGenerations: [RetainedData: Int] = [:]
 
     /// `true` once erased.
     public var isErased: Bool { erasedAt != nil }
@@ -115,10 +124,14 @@ public struct ResidentArchive: Projection, Codable, Hashable {
         guard let code = GovernanceKind.code(of: entry) else { return }
         switch code {
         case .health:
-            guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "health") else { return }
-            residents[String(resident)]?.healthEntries += 1
+            guard let resident = GovernanceStream.subject(of: entry.stream, prefix: "health").map(String.init),
+                residents[resident]?.isErased == false
+            else { return }
+            residents[resident]!.healthEntries += 1
+            residents[resident]!.lastActivity = entry.recordedAt
+            residents[resident]!.lastNotes[.health] = entry.recordedAt
             return
-        case .register, .update, .visit, .erase:
+        case .register, .update, .visit, .erase, .expire:
             break
         default:
             return
@@ -133,22 +146,30 @@ public struct ResidentArchive: Projection, Codable, Hashable {
                 sealedProfile: registration.clearProfile == nil ? registration.profile.bytes : nil,
                 visitIntervalDays: registration.visitIntervalDays,
                 sealed: SealedContact(name: registration.name.bytes, phone: registration.phone.bytes, address: registration.address.bytes),
-                registeredAt: entry.recordedAt)
+                registeredAt: entry.recordedAt, lastActivity: entry.recordedAt)
         case .update:
             guard let update = try? ResidentUpdate(entry: entry), residents[resident]?.isErased == false else { return }
             residents[resident]!.clearProfile = update.clearProfile
             residents[resident]!.sealedProfile = update.clearProfile == nil ? update.profile.bytes : nil
             residents[resident]!.visitIntervalDays = update.visitIntervalDays
+            residents[resident]!.lastActivity = entry.recordedAt
         case .visit:
-            guard residents[resident] != nil else { return }
+            guard residents[resident]?.isErased == false else { return }
             residents[resident]!.visits += 1
             residents[resident]!.lastVisit = entry.recordedAt
+            residents[resident]!.lastActivity = entry.recordedAt
+            residents[resident]!.lastNotes[.visit] = entry.recordedAt
+        case .expire:
+            guard residents[resident]?.isErased == false, let expiry = try? RetentionExpiry(entry: entry), expiry.data != .archive else { return }
+            residents[resident]!.lastNotes[expiry.data] = nil
+            residents[resident]!.noteGenerations[expiry.data, default: 0] += 1
         default:
             guard residents[resident] != nil else { return }
             residents[resident]!.erasedAt = entry.recordedAt
             residents[resident]!.sealed = nil
             residents[resident]!.sealedProfile = nil
             residents[resident]!.clearProfile = nil
+            residents[resident]!.lastNotes = [:]
         }
     }
 }

@@ -107,6 +107,13 @@ public struct GovernanceRules: Codable, Hashable, Sendable {
     public var volunteerQuotaPerYear: Int
     /// The role whose holders the volunteer quota applies to.
     public var quotaRole: String
+    /// How long each kind of personal data is kept (PIPL art. 19, 47), in
+    /// days: `visit` and `health` notes after the last of their kind for a
+    /// resident, the `archive` (name, phone, address, level and tags) after
+    /// the resident's last archive entry. A kind not named is kept until
+    /// the resident is erased. Rules that set it are `community.rules`
+    /// version 2.
+    public var retentionDays: [RetainedData: Int]? = nil
 
     /// The deadline for `urgency` in `mode`, in minutes.
     public func deadline(for urgency: Urgency, mode: CommunityMode) -> UInt32 {
@@ -151,6 +158,10 @@ public struct GovernanceRules: Codable, Hashable, Sendable {
             visitIntervalDaysByTag: byTag, visitIntervalDaysByLevel: byLevel, volunteerQuotaPerYear: 5, quotaRole: "party-member")
     }
 
+    /// The `community.rules` version these rules are written in: 2 when
+    /// they set retention periods, else 1.
+    public var schemaVersion: UInt32 { retentionDays == nil ? 1 : 2 }
+
     /// The payload of a `community.rules` event: JSON with sorted keys.
     public var encoded: [UInt8] {
         let encoder = JSONEncoder()
@@ -181,6 +192,9 @@ public struct GovernanceRules: Codable, Hashable, Sendable {
             try within("visitIntervalDaysByLevel.\(level.rawValue)", days, GovernanceLimits.visitDays)
         }
         try within("volunteerQuotaPerYear", volunteerQuotaPerYear, GovernanceLimits.yearlyQuota)
+        for (data, days) in (retentionDays ?? [:]).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            try within("retentionDays.\(data.rawValue)", days, GovernanceLimits.retentionDays)
+        }
         for (id, rule) in pointRules.sorted(by: { $0.key < $1.key }) {
             guard !rule.grantors.isEmpty else {
                 throw LedgerError(.domainRule, "rules: point rule \(id) needs a grantor")
@@ -203,6 +217,18 @@ extension GovernanceRules {
         self = try StrictJSON.decode(GovernanceRules.self, from: payload, what: "community.rules payload")
         try validate()
     }
+}
+
+/// The kinds of personal data a retention period applies to
+/// (``GovernanceRules/retentionDays``).
+public enum RetainedData: String, ByteCoded {
+    /// The archive: name, phone, address, level and tags; kept after the
+    /// resident's last archive entry, then the resident is erased.
+    case archive
+    /// Visit notes (`archive.visit`).
+    case visit
+    /// Health entries (`health.record`).
+    case health
 }
 
 /// A civil date in the community's time zone, for months and years.

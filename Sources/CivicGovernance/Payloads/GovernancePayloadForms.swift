@@ -42,6 +42,7 @@ public struct GovernancePayloadForms: PayloadJSONForm {
         case GovernanceKind.register: ResidentRegistration.self
         case GovernanceKind.update: ResidentUpdate.self
         case GovernanceKind.visit, GovernanceKind.health: SealedNote.self
+        case GovernanceKind.expire: RetentionExpiry.self
         case GovernanceKind.post: TaskPost.self
         case GovernanceKind.stockIn, GovernanceKind.stockOut: StockMovement.self
         case GovernanceKind.deliberationOpen: DeliberationOpen.self

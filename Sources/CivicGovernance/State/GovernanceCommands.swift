@@ -63,7 +63,8 @@ public struct GovernanceCommands: Sendable {
         _ rules: GovernanceRules, by signer: any Signer, state: GovernanceState, at time: Timestamp, idempotencyKey: String? = nil
     ) throws -> SignedEvent {
         try make(
-            kind: GovernanceKind.rules, stream: GovernanceKind.communityStream, place: rules.community, payload: rules.encoded, by: signer,
+            kind: GovernanceKind.rules, stream: GovernanceKind.communityStream, place: rules.community, schemaVersion: rules.schemaVersion,
+            payload: rules.encoded, by: signer,
             state: state,
             at: time, idempotencyKey: idempotencyKey)
     }
@@ -408,7 +409,20 @@ public struct GovernanceCommands: Sendable {
         return UInt32(clamping: rules.visitInterval(tags: profile.tags, level: profile.level))
     }
 
-    /// `archive.visit` with a note sealed under the resident's key.
+    /// `archive.expire`: `resident`'s `data` notes are past their retention
+    /// period. Sign it with ``Retention/carryOut(_:vault:commands:by:state:at:)``,
+    /// which destroys the key first.
+    public func expire(
+        _ resident: String, _ data: RetainedData, reason: String, by signer: any Signer, state: GovernanceState, at time: Timestamp,
+        idempotencyKey: String? = nil
+    ) throws -> SignedEvent {
+        try make(
+            GovernanceKind.expire, GovernanceStream.resident(resident), try residentPlace(resident, state), .any,
+            RetentionExpiry(data: data, reason: reason), signer, state, time, idempotencyKey)
+    }
+
+    /// `archive.visit` with a note sealed under the resident's visit note
+    /// key (from the vault, under ``NoteKeys/current(_:_:in:)``).
     public func visit(
         _ resident: String, note: String, key: FieldKey, by signer: any Signer, state: GovernanceState, at time: Timestamp,
         idempotencyKey: String? = nil
@@ -420,7 +434,8 @@ public struct GovernanceCommands: Sendable {
             signer, state, time, idempotencyKey)
     }
 
-    /// `health.record` with a note sealed under the resident's key.
+    /// `health.record` with a note sealed under the resident's health note
+    /// key (from the vault, under ``NoteKeys/current(_:_:in:)``).
     public func health(
         _ resident: String, _ kind: HealthEntryKind, note: String, key: FieldKey, by signer: any Signer, state: GovernanceState,
         at time: Timestamp, idempotencyKey: String? = nil
@@ -509,8 +524,8 @@ public struct GovernanceCommands: Sendable {
 /// erasure event. After it the log still verifies; projections show the
 /// resident as erased and their sealed fields can never be opened again.
 public enum Erasure {
-    /// Destroys `resident`'s key in `vault` and returns the signed
-    /// `archive.erase` event to append.
+    /// Destroys `resident`'s key and note keys in `vault` and returns the
+    /// signed `archive.erase` event to append.
     public static func erase(
         _ resident: String, reason: String, vault: any KeyVault, commands: GovernanceCommands, by signer: any Signer,
         state: GovernanceState,
@@ -518,6 +533,13 @@ public enum Erasure {
     ) async throws -> SignedEvent {
         let event = try commands.erase(resident, reason: reason, by: signer, state: state, at: time)
         try await vault.destroy(subject: resident)
+        // Every note key the resident's notes were ever sealed under.
+        let generations = state.archive[resident]?.noteGenerations ?? [:]
+        for data in [RetainedData.visit, .health] {
+            for generation in 0...(generations[data] ?? 0) {
+                try await vault.destroy(subject: NoteKeys.subject(resident, data, generation: generation))
+            }
+        }
         return event
     }
 }

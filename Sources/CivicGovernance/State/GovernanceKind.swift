@@ -9,7 +9,7 @@ import Foundation
 /// | `community` | `community.rules`, `community.mode`, `points.issue`, `points.period-close` |
 /// | `case/ID` | `case.*` |
 /// | `points/RESIDENT` | `points.award`, `points.deduct`, `points.appeal`, `points.appeal-decision`, `points.redeem` |
-/// | `resident/RESIDENT` | `archive.register`, `archive.update`, `archive.visit`, `archive.erase` |
+/// | `resident/RESIDENT` | `archive.register`, `archive.update`, `archive.visit`, `archive.erase`, `archive.expire` |
 /// | `health/RESIDENT` | `health.record` |
 /// | `task/ID` | `volunteer.*` |
 /// | `supplies/STORE` | `supplies.in`, `supplies.out` |
@@ -84,6 +84,9 @@ public enum GovernanceKind {
     public static let visit = "archive.visit"
     /// A resident is erased: their key is destroyed.
     public static let erase = "archive.erase"
+    /// One kind of a resident's notes (visit or health) is erased when its
+    /// retention period has passed: that kind's key is destroyed.
+    public static let expire = "archive.expire"
     /// A health archive entry (一码一档案).
     public static let health = "health.record"
 
@@ -132,7 +135,10 @@ public enum GovernanceKind {
     /// kind's payload types in ``GovernancePayloadForms/schemas``; a new
     /// version is declared there beside the old one, which stays valid for
     /// the entries already signed.
-    public static func versions(of kind: String) -> ClosedRange<UInt32> { GovernancePayloadForms.schemas[kind]?.range ?? 1...1 }
+    public static func versions(of kind: String) -> ClosedRange<UInt32> {
+        // community.rules is JSON: version 2 may set retention periods.
+        kind == rules ? 1...2 : GovernancePayloadForms.schemas[kind]?.range ?? 1...1
+    }
 
     public static let communityStream = "community"
 }
@@ -188,6 +194,8 @@ extension GovernanceKind {
         case stockIn, stockOut
         case deliberationOpen, propose, shortlist, draft, comment, publishPlan, vote, publishResult, implement, implementationProgress,
             evaluate
+        // Later kinds go last, so that the codes already stored keep their meaning.
+        case expire
 
         /// The kind string.
         public var kind: String { GovernanceKind.kinds[Int(rawValue)] }
@@ -212,6 +220,7 @@ extension GovernanceKind {
         stockIn, stockOut,
         deliberationOpen, propose, shortlist, draft, comment, publishPlan, vote, publishResult, implement, implementationProgress,
         evaluate,
+        expire,
     ]
 
     /// A perfect hash of the kinds: each kind's first and last eight bytes

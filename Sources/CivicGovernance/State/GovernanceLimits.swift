@@ -31,6 +31,9 @@ public enum GovernanceLimits {
     /// A deadline or an extension, in minutes: 1 to 527,040 (366 days).
     public static let minutes: ClosedRange<UInt32> = 1...527_040
 
+    /// A retention period, in days: 1 to 36,600 (a hundred years).
+    public static let retentionDays: ClosedRange<Int> = 1...36_600
+
     /// A visit interval, in days: 1 to 3,660 (ten years).
     public static let visitDays: ClosedRange<Int> = 1...3_660
 

@@ -22,7 +22,7 @@ public enum GovernancePermissions {
         "community-secretary": [
             "case.approve", "case.close", "case.shelve", "points.issue", "points.award", "points.deduct", "points.period-close",
             "community.mode",
-            "archive.erase", "volunteer.post", "volunteer.confirm", "supplies.*", "deliberation.*",
+            "archive.erase", "archive.expire", "volunteer.post", "volunteer.confirm", "supplies.*", "deliberation.*",
         ],
         "street-office": ["case.review", "case.dispatch", "case.delivery-failed", "case.delivery-retried", "case.shelve", "case.close"],
         "department-staff": ["case.acknowledge", "case.progress", "case.resolve", "case.return", "case.extend"],

@@ -116,6 +116,9 @@ extension GovernanceState {
         } catch {
             throw context.error(error.code, error.message)
         }
+        guard new.retentionDays == nil || context.entry.schemaVersion >= 2 else {
+            throw context.error(.unknownVersion, "retentionDays is a member of community.rules version 2, not version 1")
+        }
         guard new.community == context.entry.place else {
             throw context.error(.domainRule, "the rules are for \(new.community) but the event is in \(context.entry.place)")
         }

@@ -117,7 +117,7 @@ public struct GovernanceState: LedgerDomain, Codable, Equatable {
     /// that went past its deadline, and was resolved late or is still
     /// overdue at `time`, drew a reminder within ``reminderGrace``.
     public func closingFindings(asOf time: Timestamp) -> [AuditFinding] {
-        var findings: [AuditFinding] = []
+        var findings: [AuditFinding] = retentionFindings(asOf: time)
         if !points.isConserved {
             findings.append(
                 AuditFinding(
