@@ -234,8 +234,8 @@ public struct ResidentUpdateV1: GovernancePayload {
 /// `archive.visit` and `health.record`, version 2 (the shape projections
 /// see): a dated entry with a note sealed under that kind's note key
 /// (``NoteKeys``), which a retention period can destroy without erasing the
-/// resident. An entry written as version 1 has the same layout, sealed
-/// under the resident's key (``sealedUnderResidentKey``).
+/// resident. An entry written as version 1 has the same layout and type,
+/// sealed under the resident's key (``sealedUnderResidentKey``).
 public struct SealedNote: GovernancePayload {
     /// For `health.record`, the kind of entry; `checkin` for visits.
     public var kind: HealthEntryKind = .checkin
@@ -256,30 +256,12 @@ public struct SealedNote: GovernancePayload {
         self.note = note
     }
 
-    static func upcast(_ old: SealedNoteV1) -> Self {
-        var new = Self(kind: old.kind, note: old.note)
+    /// Version 1, the same layout, read as version 2: sealed under the
+    /// resident's key.
+    static func upcast(_ old: SealedNote) -> Self {
+        var new = old
         new.sealedUnderResidentKey = true
         return new
-    }
-}
-
-/// `archive.visit` and `health.record`, version 1: the note sealed under
-/// the resident's key. Valid for the entries signed so; no longer written.
-public struct SealedNoteV1: GovernancePayload {
-    /// The kind of entry.
-    public var kind: HealthEntryKind = .checkin
-    /// The sealed note.
-    public var note = SealedField.empty
-
-    public static let fields: [PayloadField<Self>] = [.code(.internal, "kind", \.kind), .sealed("note", \.note)]
-
-    /// An empty note: what the decoders fill in.
-    public init() {}
-
-    /// A version 1 note (tests of old entries only).
-    public init(kind: HealthEntryKind = .checkin, note: SealedField) {
-        self.kind = kind
-        self.note = note
     }
 }
 

@@ -160,7 +160,7 @@ extension GovernancePayloadForms {
             case GovernanceKind.update:
                 versions = [.version(1, ResidentUpdateV1.self, upcast: ResidentUpdate.upcast), .newest(2, ResidentUpdate.self)]
             case GovernanceKind.visit, GovernanceKind.health:
-                versions = [.version(1, SealedNoteV1.self, upcast: SealedNote.upcast), .newest(2, SealedNote.self)]
+                versions = [.version(1, SealedNote.self, upcast: SealedNote.upcast), .newest(2, SealedNote.self)]
             default:
                 guard let type = payloadType(of: kind) else { continue }
                 versions = [.newest(1, type)]
