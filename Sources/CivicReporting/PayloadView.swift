@@ -21,7 +21,7 @@ public enum GovernancePayloadView {
 
 extension GovernancePayloadView {
     /// The JSON form of `entry`'s payload with only the fields a reader of
-    /// `visibility` may see (``FieldVisibility``): sealed fields and
+    /// `visibility` may see (`FieldVisibility`): sealed fields and
     /// personal ones are left out at every level, internal ones below
     /// internal. `nil` as for ``view(of:)``.
     public static func view(of entry: LedgerEntry, upTo visibility: FieldVisibility) -> StrictJSON.Value? {

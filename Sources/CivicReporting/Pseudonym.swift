@@ -109,7 +109,7 @@ extension PersonalFieldReaders {
 }
 
 extension PersonalFieldReaders {
-    /// A resident's sealed level and tags (``ResidentProfile``), opened for
+    /// A resident's sealed level and tags (`ResidentProfile`), opened for
     /// `reader` after the same check as ``reveal(_:sealed:origin:to:in:vault:)``.
     ///
     /// - Returns: the profile, or `nil` when it does not open with the

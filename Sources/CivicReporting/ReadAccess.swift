@@ -2,7 +2,7 @@ import CivicGovernance
 import CivicLedger
 
 /// What a reader of a service may see, by the roles the ledger's registry
-/// gives the key that signed the request (``RequestSignature``), or none
+/// gives the key that signed the request (`RequestSignature`), or none
 /// for an unsigned request. docs/threat-model.md has the table.
 ///
 /// | reader | cases | feed | a resident's points | inclusion proofs |
@@ -93,7 +93,7 @@ public struct ReadAccess: Sendable {
 
     /// `entry` as one line of JSON for this reader's feed, or `nil` when
     /// the reader may not see it: a resident sees public entries
-    /// (``GovernancePublication``) with their public fields; staff the
+    /// (`GovernancePublication`) with their public fields; staff the
     /// entries within their scopes, and a supervisor every entry, each
     /// without its sealed fields.
     public func feedLine(_ entry: LedgerEntry) -> String? {

@@ -17,7 +17,7 @@ extension LedgerError.Code {
 /// The ledger checks at append only that the interval is one the rules can
 /// give someone; which profile it came from is checked here, by a reader
 /// the vault grants the profile keys to (``grant(to:registry:residents:vault:)``).
-/// A grant holds the profile subkeys only (``ResidentProfile/key(from:)``):
+/// A grant holds the profile subkeys only (`ResidentProfile/key(from:)`):
 /// it opens levels and tags, never names, phones or addresses.
 public enum SealedProfileAudit {
     /// The roles a vault may grant the profile keys to for an audit: the

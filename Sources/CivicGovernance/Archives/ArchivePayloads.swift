@@ -53,7 +53,7 @@ public struct ResidentProfile: Codable, Hashable, Sendable {
     }
 
     /// The key a resident's profile is sealed under: a subkey of the
-    /// resident's key (``FieldKey/subkey(_:context:)``), so an auditor can
+    /// resident's key (`FieldKey/subkey(_:context:)`), so an auditor can
     /// be granted the profile keys without the keys that open names, and
     /// erasing the resident erases the profile.
     public static func key(from residentKey: FieldKey) -> FieldKey { residentKey.subkey(1, context: "profile_") }

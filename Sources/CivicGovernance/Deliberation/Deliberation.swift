@@ -62,7 +62,7 @@ public enum DeliberationStep: Sendable, Equatable {
     /// The step `entry` records, in the newest shape of its kind; `nil`
     /// when it is not a deliberation kind.
     ///
-    /// - Throws: ``LedgerError`` `.unknownVersion` for a version not
+    /// - Throws: `LedgerError` `.unknownVersion` for a version not
     ///   declared (every deliberation kind has version 1 only), or what
     ///   ``decode(kind:payload:)`` throws.
     public static func decode(entry: LedgerEntry) throws(LedgerError) -> DeliberationStep? {

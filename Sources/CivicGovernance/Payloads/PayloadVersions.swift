@@ -91,7 +91,7 @@ public struct PayloadSchema: Sendable {
     /// `payload`, written as `version`, read as that version and upcast to
     /// the newest shape.
     ///
-    /// - Throws: ``LedgerError`` `.unknownVersion` for a version not
+    /// - Throws: `LedgerError` `.unknownVersion` for a version not
     ///   declared; the payload type's decoding errors.
     public func decode(version: UInt32, payload: some ContiguousBytesCollection) throws(LedgerError) -> any GovernancePayload {
         guard version >= 1, version <= newest.version else {
@@ -120,7 +120,7 @@ extension GovernancePayload {
     /// version it was written in, then upcast (``PayloadSchema``). An entry
     /// of the newest version is read directly.
     ///
-    /// - Throws: ``LedgerError`` `.unknownVersion`, or `.malformed` when
+    /// - Throws: `LedgerError` `.unknownVersion`, or `.malformed` when
     ///   the bytes do not decode or the newest shape of the kind is not
     ///   `Self`.
     @inlinable public init(entry: LedgerEntry) throws(LedgerError) {

@@ -169,7 +169,14 @@ public final class RequestSignatureVerifier: Sendable {
     /// The request's signature, checked (``RequestSignature``), in time,
     /// and not seen before.
     ///
-    /// - Parameter now: seconds since 1970.
+    /// - Parameters:
+    ///   - signatureInput: the `Signature-Input` header, if any.
+    ///   - signature: the `Signature` header, if any.
+    ///   - method: the request's method.
+    ///   - authority: the host and port the request was sent to.
+    ///   - path: the request's path, without the query.
+    ///   - query: the request's query, with or without its `?`.
+    ///   - now: seconds since 1970.
     /// - Throws: ``LedgerError`` `.invalidSignature` for a signature that
     ///   does not verify, is not yet valid, has expired, lives longer than
     ///   ``maximumLifetime``, or was used before.
