@@ -57,9 +57,10 @@ public enum PersonalFieldReaders {
     public static func check(_ reader: PublicKey, in registry: AuthorityRegistry?, resident: String? = nil) throws(LedgerError)
         -> String
     {
-        guard let actor = registry?.keys[reader]?.actor, let record = registry?.actors[actor] else {
-            throw LedgerError(.unknownKey, "the reader's key is not enrolled in this ledger")
+        guard let record = registry?.currentActor(of: reader) else {
+            throw LedgerError(.unknownKey, "the reader's key is not enrolled in this ledger, or was rotated out or revoked")
         }
+        let actor = record.id
         let held = record.roles.map(\.role)
         let shown = "\(actor) (\(held.joined(separator: ", ")))"
         guard held.contains(where: roles.contains) || (resident != nil && actor == resident) else {

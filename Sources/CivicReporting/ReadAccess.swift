@@ -52,11 +52,10 @@ public struct ReadAccess: Sendable {
     }
 
     /// The reader whose key is `key`, by the roles `registry` gives its
-    /// actor now (a revoked key or an unknown one reads as anonymous).
+    /// actor now (a key unknown, rotated out or revoked reads as anonymous).
     public static func reader(_ key: PublicKey?, registry: AuthorityRegistry?, community: Place?) -> ReadAccess {
-        guard let key, let actor = registry?.keys[key]?.actor, let record = registry?.actors[actor] else {
-            return anonymous(community: community)
-        }
+        guard let key, let record = registry?.currentActor(of: key) else { return anonymous(community: community) }
+        let actor = record.id
         let roles = record.roles
         if roles.contains(where: { $0.role == "supervisor" }) {
             return ReadAccess(actor: actor, key: key, tier: .supervisor, scopes: [.everywhere], community: community)

@@ -42,9 +42,10 @@ public enum SealedProfileAudit {
     public static func grant(
         to reader: PublicKey, registry: AuthorityRegistry?, residents: some Sequence<String>, vault: any KeyVault
     ) async throws -> Grant {
-        guard let actor = registry?.keys[reader]?.actor, let record = registry?.actors[actor] else {
-            throw LedgerError(.unknownKey, "the reader's key is not enrolled in this ledger")
+        guard let record = registry?.currentActor(of: reader) else {
+            throw LedgerError(.unknownKey, "the reader's key is not enrolled in this ledger, or was rotated out or revoked")
         }
+        let actor = record.id
         let held = record.roles.map(\.role)
         guard held.contains(where: roles.contains) else {
             throw LedgerError(

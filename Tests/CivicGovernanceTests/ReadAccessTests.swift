@@ -56,4 +56,26 @@ struct ReadAccessTests {
         #expect(reader("r1").mayProve(report), "r1 signed the report")
         #expect(!reader("r2").mayProve(report) && reader("supervisor").mayProve(registration))
     }
+
+    @Test("a revoked key reads as anonymous and may open no personal field")
+    func revokedKeys() async throws {
+        let f = try await GovernanceFixture.make()
+        let before = try #require(try await f.state.registry)
+        #expect(ReadAccess.reader(f.key("worker").publicKey, registry: before, community: GovernanceFixture.community).tier == .staff)
+        _ = try await f.ledger.append(
+            try SignedEvent(
+                signing: SystemEvent.content(
+                    origin: GovernanceFixture.origin, kind: SystemEvent.Kind.revoke,
+                    payload: SystemEvent.Revoke(key: f.key("worker").publicKey, reason: "phone lost"), actorKey: f.authority.publicKey,
+                    clientTime: f.clock.now(), idempotencyKey: "revoke-worker"),
+                with: f.authority))
+        let after = try #require(try await f.state.registry)
+        #expect(after.currentActor(of: f.key("worker").publicKey) == nil)
+        #expect(ReadAccess.reader(f.key("worker").publicKey, registry: after, community: GovernanceFixture.community).tier == .anonymous)
+        #expect(throws: LedgerError.self) { try PersonalFieldReaders.check(f.key("worker").publicKey, in: after) }
+        await #expect(throws: LedgerError.self) {
+            _ = try await SealedProfileAudit.grant(to: f.key("worker").publicKey, registry: after, residents: ["r1"], vault: f.vault)
+        }
+        #expect(ReadAccess.reader(f.key("worker-2").publicKey, registry: after, community: GovernanceFixture.community).tier == .staff)
+    }
 }

@@ -53,6 +53,16 @@ public struct AuthorityRegistry: Hashable, Sendable, Codable {
     /// Every actor, by id.
     public private(set) var actors: [String: ActorRecord]
 
+    /// The actor whose current key `key` is, and who may still sign with
+    /// it: `nil` for a key never enrolled, rotated out or revoked. What a
+    /// reader presents is checked with this, so an old key reads nothing.
+    public func currentActor(of key: PublicKey) -> ActorRecord? {
+        guard let record = keys[key], record.validUntil == .max, record.revokedFrom == .max, let actor = actors[record.actor],
+            actor.key == key
+        else { return nil }
+        return actor
+    }
+
     /// The registry a genesis event creates.
     public init(genesis: SystemEvent.Genesis) {
         origin = genesis.origin

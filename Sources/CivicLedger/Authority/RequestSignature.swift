@@ -147,7 +147,7 @@ public struct RequestSignature: Sendable, Equatable {
 /// ```swift
 /// let verifier = RequestSignatureVerifier()
 /// let signed = try verifier.verify(signatureInput: …, signature: …, method: "GET", authority: "ledger.example", path: "/feed", query: "", now: now)
-/// let actor = registry.keys[signed.key]?.actor
+/// let actor = registry.currentActor(of: signed.key)?.id
 /// ```
 public final class RequestSignatureVerifier: Sendable {
     /// The longest lifetime accepted, `expires − created`.
