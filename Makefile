@@ -277,7 +277,7 @@ $(BENCH_LEDGERS)/$(BENCH_LEDGER): | tool
 	  --residents 42000 --days 730 --start 2023-01-01 > $(BENCH_LEDGERS).partial/demo.txt
 	rm -rf $(BENCH_LEDGERS) && mv $(BENCH_LEDGERS).partial $(BENCH_LEDGERS)
 
-DOC_MODULES := CivicLedger CivicGovernance CivicReporting CivicSimulator CivicLedgerSQLite CivicLedgerPostgres CivicLedgerTesting CivicWitnessHTTP
+DOC_MODULES := CivicLedger CivicGovernance CivicReporting CivicLinks CivicSimulator CivicLedgerSQLite CivicLedgerPostgres CivicLedgerTesting CivicWitnessHTTP
 docs: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) package dump-symbol-graph --minimum-access-level public >/dev/null

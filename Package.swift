@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "CivicLedger", targets: ["CivicLedger"]),
         .library(name: "CivicGovernance", targets: ["CivicGovernance"]),
         .library(name: "CivicReporting", targets: ["CivicReporting"]),
+        .library(name: "CivicLinks", targets: ["CivicLinks"]),
         .library(name: "CivicSimulator", targets: ["CivicSimulator"]),
         .library(name: "CivicLedgerSQLite", targets: ["CivicLedgerSQLite"]),
         .library(name: "CivicLedgerPostgres", targets: ["CivicLedgerPostgres"]),
@@ -62,6 +63,12 @@ let package = Package(
         .target(
             name: "CivicReporting",
             dependencies: ["CivicLedger", "CivicGovernance"]
+        ),
+        // Ledgers linked across levels (a street over its communities):
+        // reads other ledgers, writes only to its own.
+        .target(
+            name: "CivicLinks",
+            dependencies: ["CivicLedger"]
         ),
         .target(
             name: "CivicSimulator",
@@ -162,6 +169,10 @@ let package = Package(
                 "CivicLedger", "CivicLedgerPostgres", "CivicLedgerTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
             ]
+        ),
+        .testTarget(
+            name: "CivicLinksTests",
+            dependencies: ["CivicLinks", "CivicLedger", "CivicLedgerTesting"]
         ),
         .testTarget(
             name: "CivicLedgerCLITests",

@@ -181,17 +181,7 @@ public struct GovernanceState: LedgerDomain, Codable, Equatable {
     // MARK: Folding
 
     public mutating func apply(_ entry: LedgerEntry) throws {
-        let kind = entry.kind
-        if kind.hasPrefix("ledger.") {
-            if kind == SystemEvent.Kind.genesis, registry == nil,
-                let genesis = try? SystemEvent.decode(SystemEvent.Genesis.self, from: entry.payload, kind: kind)
-            {
-                registry = AuthorityRegistry(genesis: genesis)
-            } else {
-                try? registry?.apply(entry.content, at: entry.position)
-            }
-            return
-        }
+        if AuthorityRegistry.fold(entry, into: &registry) { return }
         // Bookkeeping that reads the projections as they were before the entry.
         switch GovernanceKind.code(of: entry) {
         case .rules?:

@@ -63,6 +63,26 @@ public struct AuthorityRegistry: Hashable, Sendable, Codable {
         return actor
     }
 
+    /// Folds `entry` into `registry` the way a domain that keeps its own
+    /// copy of the registry does: the genesis creates it, every later
+    /// `ledger.*` entry applies (one the rules refuse changes nothing, as
+    /// replay follows the log as stored), and other kinds are ignored.
+    ///
+    /// - Returns: `true` when `entry` is a `ledger.*` entry.
+    @discardableResult
+    public static func fold(_ entry: LedgerEntry, into registry: inout AuthorityRegistry?) -> Bool {
+        let kind = entry.kind
+        guard kind.hasPrefix("ledger.") else { return false }
+        if kind == SystemEvent.Kind.genesis, registry == nil,
+            let genesis = try? SystemEvent.decode(SystemEvent.Genesis.self, from: entry.payload, kind: kind)
+        {
+            registry = AuthorityRegistry(genesis: genesis)
+        } else {
+            try? registry?.apply(entry.content, at: entry.position)
+        }
+        return true
+    }
+
     /// The registry a genesis event creates.
     public init(genesis: SystemEvent.Genesis) {
         origin = genesis.origin
