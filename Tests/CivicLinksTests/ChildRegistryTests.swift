@@ -64,21 +64,24 @@ struct ChildRegistryTests {
             return Street(store: store, ledger: ledger, authority: authority)
         }
 
-        func event(_ kind: String, stream: String, payload: [UInt8], by signer: SigningKey? = nil) throws -> SignedEvent {
+        func event(_ kind: String, stream: String, payload: [UInt8], by signer: SigningKey? = nil, place: Place = "zhuji") throws -> SignedEvent {
             let signer = signer ?? authority
             return try SignedEvent(
                 signing: EventContent(
-                    origin: streetOrigin, stream: stream, place: "zhuji", expectedVersion: .any, kind: kind, payload: payload,
+                    origin: streetOrigin, stream: stream, place: place, expectedVersion: .any, kind: kind, payload: payload,
                     actorKey: signer.publicKey, clientTime: Timestamp(millisecondsSinceEpoch: 1_767_225_600_000), idempotencyKey: UUID().uuidString),
                 with: signer)
         }
 
         func list(_ child: ChildLedger, by signer: SigningKey? = nil) async throws -> AppendReceipt {
-            try await ledger.append(try event(LinkKind.child, stream: LinkKind.stream(of: child.origin), payload: child.encoded, by: signer))
+            try await ledger.append(
+                try event(LinkKind.child, stream: LinkKind.stream(of: child.origin), payload: child.encoded, by: signer, place: try Place(validating: child.place)))
         }
 
         func record(_ origin: String, _ record: ChildCheckpoint, by signer: SigningKey? = nil) async throws -> AppendReceipt {
-            try await ledger.append(try event(LinkKind.checkpoint, stream: LinkKind.stream(of: origin), payload: record.encoded, by: signer ?? FixtureKeys.key("street-recorder")))
+            let place = try await registry.children[origin].map { try Place(validating: $0.place) } ?? "zhuji"
+            return try await ledger.append(
+                try event(LinkKind.checkpoint, stream: LinkKind.stream(of: origin), payload: record.encoded, by: signer ?? FixtureKeys.key("street-recorder"), place: place))
         }
 
         var registry: ChildRegistry {
@@ -107,7 +110,7 @@ struct ChildRegistryTests {
             _ = try await street.list(listing, by: FixtureKeys.key("street-recorder"))
         }
         await Self.refused(.domainRule, "goes on child/ledger.test/dongsheng") {
-            _ = try await street.ledger.append(try street.event(LinkKind.child, stream: "child/elsewhere", payload: listing.encoded))
+            _ = try await street.ledger.append(try street.event(LinkKind.child, stream: "child/elsewhere", payload: listing.encoded, place: "zhuji/dongsheng"))
         }
         var badKey = listing
         badKey.logKey = "AAAA"
@@ -117,7 +120,8 @@ struct ChildRegistryTests {
         }
         await Self.refused(.malformed, "link.child payload") {
             _ = try await street.ledger.append(
-                try street.event(LinkKind.child, stream: LinkKind.stream(of: child.origin), payload: Array(#"{"origin":"x","extra":1}"#.utf8)))
+                try street.event(
+                    LinkKind.child, stream: LinkKind.stream(of: child.origin), payload: Array(#"{"origin":"x","extra":1}"#.utf8), place: "zhuji/dongsheng"))
         }
         _ = try await street.list(listing)
         #expect(try await street.registry.children[child.origin]?.state == .active)
@@ -187,6 +191,41 @@ struct ChildRegistryTests {
         #expect(report.isClean, "\(report.findings)")
         registry = try await street.registry
         #expect(registry.children[child.origin]?.state == .frozen)
+    }
+
+    @Test("the recorder records what is new from the child's own store, with its proof, and a child whose history changed is refused with nothing written")
+    func recorder() async throws {
+        let street = try await Street.make()
+        var child = try await Child.make("ledger.test/dongsheng")
+        _ = try await street.list(ChildLedger(origin: child.origin, place: "zhuji/dongsheng", logKey: child.logKey.publicKey))
+        let recorder = ChildCheckpointRecorder(parent: street.ledger, signer: FixtureKeys.key("street-recorder"))
+        await Self.refused(.domainRule, "does not list") { _ = try await recorder.record("ledger.test/nobody", from: child.store) }
+        let first = try await child.grow(4)
+        #expect(try await recorder.record(child.origin, from: child.store) != nil)
+        #expect(try await recorder.record(child.origin, from: child.store) == nil, "nothing new")
+        let second = try await child.grow(7)
+        let receipt = try #require(try await recorder.record(child.origin, from: child.store))
+        let registry = try await street.registry
+        #expect(registry.recorded[child.origin]?.size == second.checkpoint.size && registry.recorded[child.origin]?.position == receipt.position)
+        #expect(registry.root(of: child.origin, size: first.checkpoint.size) == first.checkpoint.root)
+
+        // The child's history is replaced (same origin and log key, other entries, re-signed checkpoints).
+        var fork = try await Child.make(child.origin, logKey: child.logKey)
+        _ = try await fork.grow(9, salt: "-fork")
+        _ = try await fork.grow(5, salt: "-fork")
+        let size = try await street.store.head()?.size
+        await Self.refused(.invalidProof, "no longer holds its checkpoint of \(second.checkpoint.size)") {
+            _ = try await recorder.record(child.origin, from: fork.store)
+        }
+        // With a re-signed checkpoint at the recorded size too, the proof is computed, and the parent refuses it.
+        try await fork.store.saveCheckpoint(
+            StoredCheckpoint(
+                size: second.checkpoint.size,
+                note: try ProveHelp.checkpoint(fork.store, size: second.checkpoint.size, key: child.logKey, origin: child.origin).serialized))
+        await Self.refused(.inconsistentHistory, "not consistent with the checkpoint recorded") {
+            _ = try await recorder.record(child.origin, from: fork.store)
+        }
+        #expect(try await street.store.head()?.size == size, "nothing was written")
     }
 
     @Test("a merged or renamed child names a listed successor, and the successors never loop")
