@@ -89,6 +89,14 @@ struct ChildRegistryTests {
         }
     }
 
+    /// A street listing one child, and the street's recorder.
+    static func listed() async throws -> (Street, Child, ChildCheckpointRecorder) {
+        let street = try await Street.make()
+        let child = try await Child.make("ledger.test/dongsheng")
+        _ = try await street.list(ChildLedger(origin: child.origin, place: "zhuji/dongsheng", logKey: child.logKey.publicKey))
+        return (street, child, ChildCheckpointRecorder(parent: street.ledger, signer: FixtureKeys.key("street-recorder")))
+    }
+
     static func refused(_ code: LedgerError.Code, _ text: String, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {
         do {
             try await body()
@@ -195,10 +203,7 @@ struct ChildRegistryTests {
 
     @Test("the recorder records what is new from the child's own store, with its proof, and a child whose history changed is refused with nothing written")
     func recorder() async throws {
-        let street = try await Street.make()
-        var child = try await Child.make("ledger.test/dongsheng")
-        _ = try await street.list(ChildLedger(origin: child.origin, place: "zhuji/dongsheng", logKey: child.logKey.publicKey))
-        let recorder = ChildCheckpointRecorder(parent: street.ledger, signer: FixtureKeys.key("street-recorder"))
+        var (street, child, recorder) = try await Self.listed()
         await Self.refused(.domainRule, "does not list") { _ = try await recorder.record("ledger.test/nobody", from: child.store) }
         let first = try await child.grow(4)
         #expect(try await recorder.record(child.origin, from: child.store) != nil)
@@ -226,6 +231,40 @@ struct ChildRegistryTests {
             _ = try await recorder.record(child.origin, from: fork.store)
         }
         #expect(try await street.store.head()?.size == size, "nothing was written")
+    }
+
+    @Test("a reference to a child's entry verifies against a checkpoint the parent recorded, and against the child's own entries; a changed entry is found")
+    func references() async throws {
+        var (street, child, recorder) = try await Self.listed()
+        let checkpoint = try await child.grow(6)
+        _ = try await recorder.record(child.origin, from: child.store)
+        let size = checkpoint.checkpoint.size
+        let reference = try await ChildEntryReference.make(child.origin, index: 3, size: size, from: child.store)
+        let registry = try await street.registry
+        try registry.verify(reference)
+        try await registry.verify(reference, in: child.store)
+
+        var moved = reference
+        moved.index = 4
+        #expect(throws: LedgerError.self) { try registry.verify(moved) }
+        var unrecorded = reference
+        unrecorded.size = size - 1
+        await Self.refused(.invalidProof, "recorded no checkpoint") { try registry.verify(unrecorded) }
+        var outside = reference
+        outside.index = size
+        await Self.refused(.invalidProof, "outside the checkpoint") { try registry.verify(outside) }
+        var stranger = reference
+        stranger.origin = "ledger.test/nobody"
+        await Self.refused(.domainRule, "does not list") { try registry.verify(stranger) }
+
+        // The child's entry was changed (a copy with another history at that position): found on the child's side.
+        var fork = try await Child.make(child.origin, logKey: child.logKey)
+        _ = try await fork.grow(6, salt: "-changed")
+        await Self.refused(.inconsistentHistory, "is not the one the parent's log references") {
+            try await registry.verify(reference, in: fork.store)
+        }
+        let empty = InMemoryEventStore()
+        await Self.refused(.inconsistentHistory, "holds no entry 3") { try await registry.verify(reference, in: empty) }
     }
 
     @Test("a merged or renamed child names a listed successor, and the successors never loop")
