@@ -12,6 +12,11 @@ public enum LinkKind {
     /// The stream of everything the parent records about the child whose
     /// origin is `origin`: `child/ORIGIN`.
     public static func stream(of origin: String) -> String { "child/" + origin }
+
+    /// The child's origin in a `child/ORIGIN` stream, or `nil` for another stream.
+    public static func origin(ofStream stream: String) -> String? {
+        stream.hasPrefix("child/") && stream.count > 6 ? String(stream.dropFirst(6)) : nil
+    }
 }
 
 /// A child ledger as its parent lists it: which log it is (origin and log
@@ -186,7 +191,7 @@ public struct ChildRegistry: LedgerDomain, Codable, Hashable {
             guard stream == LinkKind.stream(of: child.origin) else { throw refuse("goes on \(LinkKind.stream(of: child.origin)), not \(stream)") }
             try checkListing(child, refuse)
         case LinkKind.checkpoint:
-            guard let origin = stream.hasPrefix("child/") ? String(stream.dropFirst(6)) : nil, let child = children[origin] else {
+            guard let origin = LinkKind.origin(ofStream: stream), let child = children[origin] else {
                 throw refuse("\(stream) is not the stream of a listed child")
             }
             let record: ChildCheckpoint
@@ -281,7 +286,7 @@ public struct ChildRegistry: LedgerDomain, Codable, Hashable {
             throw refuse("size \(checkpoint.size) is below the \(record.from) recorded before: the child's log shrank", .inconsistentHistory)
         }
         if checkpoint.size == 0, checkpoint.root != MerkleHash.empty { throw refuse("a checkpoint of size 0 has the empty root", .invalidCheckpoint) }
-        if let last {
+        if let last, last.size > 0 {
             do {
                 try MerkleProof.verifyConsistency(size1: last.size, size2: checkpoint.size, proof: proof, root1: last.root, root2: checkpoint.root)
             } catch {
@@ -305,10 +310,9 @@ public struct ChildRegistry: LedgerDomain, Codable, Hashable {
             guard let child = try? ChildLedger(payload: entry.payload) else { return }
             children[child.origin] = child
         case LinkKind.checkpoint:
-            guard entry.stream.hasPrefix("child/"), let record = try? ChildCheckpoint(payload: entry.payload),
+            guard let origin = LinkKind.origin(ofStream: entry.stream), let record = try? ChildCheckpoint(payload: entry.payload),
                 let signed = try? SignedCheckpoint(parsing: record.checkpoint)
             else { return }
-            let origin = String(entry.stream.dropFirst(6))
             let checkpoint = signed.checkpoint
             guard checkpoint.origin == origin, checkpoint.size >= recorded[origin]?.size ?? 0 else { return }
             recorded[origin] = Recorded(size: checkpoint.size, root: checkpoint.root, position: entry.position)

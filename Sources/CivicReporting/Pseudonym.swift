@@ -57,20 +57,44 @@ public enum PersonalFieldReaders {
     public static func check(_ reader: PublicKey, in registry: AuthorityRegistry?, resident: String? = nil) throws(LedgerError)
         -> String
     {
+        try admit(reader, in: registry, roles: roles, orSelf: resident, to: "read residents' personal fields")
+    }
+
+    /// The reader whose key is `reader`, as `actor (roles)`, when it is an
+    /// actor's current key and the actor holds one of `roles` (or is
+    /// `orSelf`): the one check before anything is opened for a reader.
+    ///
+    /// - Throws: `LedgerError` `.unknownKey` for a key not enrolled, rotated
+    ///   out or revoked; `.notAuthorised`, naming the reader's roles and
+    ///   what they may not do.
+    static func admit(
+        _ reader: PublicKey, in registry: AuthorityRegistry?, roles: Set<String>, orSelf resident: String? = nil, to what: String
+    ) throws(LedgerError) -> String {
         guard let record = registry?.currentActor(of: reader) else {
             throw LedgerError(.unknownKey, "the reader's key is not enrolled in this ledger, or was rotated out or revoked")
         }
         let actor = record.id
         let held = record.roles.map(\.role)
-        let shown = "\(actor) (\(held.joined(separator: ", ")))"
         guard held.contains(where: roles.contains) || (resident != nil && actor == resident) else {
             let whose = resident.map { " (or \($0) themselves)" } ?? ""
             throw LedgerError(
                 .notAuthorised,
-                "\(actor) (roles \(held.isEmpty ? "none" : held.joined(separator: ", "))) may not read residents' personal fields; only \(roles.sorted().joined(separator: ", "))\(whose) may"
+                "\(actor) (roles \(held.isEmpty ? "none" : held.joined(separator: ", "))) may not \(what); only \(roles.sorted().joined(separator: ", "))\(whose) may"
             )
         }
-        return shown
+        return "\(actor) (\(held.joined(separator: ", ")))"
+    }
+
+    /// `resident`'s key from `vault`, once ``check(_:in:resident:)`` admits
+    /// `reader`: nothing is fetched for a reader who may not see it.
+    static func residentKey(
+        _ resident: String, for reader: PublicKey, in registry: AuthorityRegistry?, vault: any KeyVault
+    ) async throws -> FieldKey {
+        _ = try check(reader, in: registry, resident: resident)
+        guard let key = try await vault.existingKey(for: resident) else {
+            throw LedgerError(.erased, "the key vault holds no key for \(resident): erased, or sealed with another vault")
+        }
+        return key
     }
 }
 
@@ -96,10 +120,7 @@ extension PersonalFieldReaders {
         _ resident: String, sealed: SealedContact, origin: String, to reader: PublicKey, in registry: AuthorityRegistry?,
         vault: any KeyVault
     ) async throws -> [String: String?] {
-        _ = try check(reader, in: registry, resident: resident)
-        guard let key = try await vault.existingKey(for: resident) else {
-            throw LedgerError(.erased, "the key vault holds no key for \(resident): erased, or sealed with another vault")
-        }
+        let key = try await residentKey(resident, for: reader, in: registry, vault: vault)
         var fields: [String: String?] = [:]
         for (field, bytes) in [("name", sealed.name), ("phone", sealed.phone), ("address", sealed.address)] {
             fields[field] = try? SealedField(bytes: bytes).open(
@@ -120,10 +141,7 @@ extension PersonalFieldReaders {
     public static func revealProfile(
         _ resident: String, sealed: [UInt8], origin: String, to reader: PublicKey, in registry: AuthorityRegistry?, vault: any KeyVault
     ) async throws -> ResidentProfile? {
-        _ = try check(reader, in: registry, resident: resident)
-        guard let key = try await vault.existingKey(for: resident) else {
-            throw LedgerError(.erased, "the key vault holds no key for \(resident): erased, or sealed with another vault")
-        }
+        let key = try await residentKey(resident, for: reader, in: registry, vault: vault)
         guard let field = try? SealedField(bytes: sealed) else { return nil }
         return ResidentProfile.open(field, profileKey: ResidentProfile.key(from: key), origin: origin, resident: resident)
     }

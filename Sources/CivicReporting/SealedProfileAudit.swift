@@ -42,22 +42,12 @@ public enum SealedProfileAudit {
     public static func grant(
         to reader: PublicKey, registry: AuthorityRegistry?, residents: some Sequence<String>, vault: any KeyVault
     ) async throws -> Grant {
-        guard let record = registry?.currentActor(of: reader) else {
-            throw LedgerError(.unknownKey, "the reader's key is not enrolled in this ledger, or was rotated out or revoked")
-        }
-        let actor = record.id
-        let held = record.roles.map(\.role)
-        guard held.contains(where: roles.contains) else {
-            throw LedgerError(
-                .notAuthorised,
-                "\(actor) (roles \(held.isEmpty ? "none" : held.joined(separator: ", "))) may not be granted residents' profiles; only \(roles.sorted().joined(separator: ", ")) may"
-            )
-        }
+        let shown = try PersonalFieldReaders.admit(reader, in: registry, roles: roles, to: "be granted residents' profiles")
         var keys: [String: FieldKey] = [:]
         for resident in Set(residents) {
             if let key = try await vault.existingKey(for: resident) { keys[resident] = ResidentProfile.key(from: key) }
         }
-        return Grant(reader: "\(actor) (\(held.joined(separator: ", ")))", keys: keys)
+        return Grant(reader: shown, keys: keys)
     }
 
     /// The ledger's registry as of its last entry (who holds which role),

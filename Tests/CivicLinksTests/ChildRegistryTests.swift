@@ -267,6 +267,17 @@ struct ChildRegistryTests {
         await Self.refused(.inconsistentHistory, "holds no entry 3") { try await registry.verify(reference, in: empty) }
     }
 
+    @Test("after a checkpoint of the empty log, the next record is proved from nothing")
+    func fromEmpty() async throws {
+        let (street, listed, _) = try await Self.listed()
+        var child = listed
+        let empty = try await ProveHelp.checkpoint(child.store, size: 0, key: child.logKey, origin: child.origin)
+        _ = try await street.record(child.origin, ChildCheckpoint(from: 0, proof: [], checkpoint: empty))
+        let grown = try await child.grow(2)
+        _ = try await street.record(child.origin, ChildCheckpoint(from: 0, proof: [], checkpoint: grown))
+        #expect(try await street.registry.recorded[child.origin]?.size == grown.checkpoint.size)
+    }
+
     @Test("a merged or renamed child names a listed successor, and the successors never loop")
     func successors() async throws {
         let street = try await Street.make()

@@ -536,7 +536,7 @@ public enum Erasure {
         // Every note key the resident's notes were ever sealed under.
         let generations = state.archive[resident]?.noteGenerations ?? [:]
         for data in [RetainedData.visit, .health] {
-            for generation in 0...(generations[data] ?? 0) {
+            for generation in 0...max(0, generations[data] ?? 0) {
                 try await vault.destroy(subject: NoteKeys.subject(resident, data, generation: generation))
             }
         }

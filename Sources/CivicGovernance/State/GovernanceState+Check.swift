@@ -17,7 +17,7 @@ extension GovernanceState {
         let signer = registry.keys[entry.actorKey]?.actor ?? "?"
         var context = Context(entry: entry, signer: signer, state: self)
         if kind == GovernanceKind.rules || Self.domainPrefixes.contains(where: kind.hasPrefix) {
-            let version = entry.content.schemaVersion
+            let version = entry.schemaVersion
             let declared = GovernanceKind.versions(of: kind)
             guard declared.contains(version) else {
                 throw context.error(

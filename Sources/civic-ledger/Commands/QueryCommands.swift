@@ -207,21 +207,23 @@ struct ResidentCommand: AsyncParsableCommand {
         ]
         if let last = record.lastVisit { object["lastVisit"] = last.description }
         if let erasedAt = record.erasedAt { object["erasedAt"] = erasedAt.description }
-        if let reader, let sealed = record.sealed {
+        // Opened once, and only for a reader the registry already admitted.
+        let keys: (any KeyVault)? = reader == nil || record.isErased ? nil : try await ledger.files.openVault()
+        if let reader, let sealed = record.sealed, let keys {
             let opened: [String: String?]
             do {
                 opened = try await PersonalFieldReaders.reveal(
-                    id, sealed: sealed, origin: context.origin, to: reader.publicKey, in: context.registry, vault: try await ledger.files.openVault())
+                    id, sealed: sealed, origin: context.origin, to: reader.publicKey, in: context.registry, vault: keys)
             } catch let error as LedgerError where error.code == .erased {
                 throw CLIError.io(error.message)
             }
             object["personal"] = opened.mapValues { $0 ?? "<does not open>" }
         }
         var profile = record.clearProfile
-        if let reader, let sealedProfile = record.sealedProfile {
+        if let reader, let sealedProfile = record.sealedProfile, let keys {
             profile = try await PersonalFieldReaders.revealProfile(
                 id, sealed: sealedProfile, origin: context.origin, to: reader.publicKey, in: context.registry,
-                vault: try await ledger.files.openVault())
+                vault: keys)
             if profile == nil { object["profile"] = "<does not open>" }
         }
         if let profile {
